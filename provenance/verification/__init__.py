@@ -1,0 +1,1 @@
+"""Verification: turns evidence into facts only after the cryptography holds."""

@@ -1,0 +1,84 @@
+"""Who may sign: the signer rules that verification holds evidence to.
+
+A rule comes from command-line flags or from a policy's `vendors.<name>.signers`. Verification
+never decides who is trusted; it only checks evidence against these rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from provenance.errors import InputError
+from provenance.verification.matching import Pattern
+
+__all__ = ["PublicKeySigner", "SignerRule", "SigstoreIdentity", "load_public_key"]
+
+# A PEM public key is well under this; anything larger is not a key.
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+VerifyingKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class SigstoreIdentity:
+    """A keyless signer: the certificate's identity (SAN) and its OIDC issuer."""
+
+    identity: Pattern
+    issuer: Pattern
+
+    def describe(self) -> str:
+        return f"identity {self.identity} from issuer {self.issuer}"
+
+
+@dataclass(frozen=True)
+class PublicKeySigner:
+    """A managed key: signatures must verify under this public key."""
+
+    key: VerifyingKey
+    source: str
+    key_id: str  # "sha256:" + hex of the DER SubjectPublicKeyInfo
+
+    def describe(self) -> str:
+        return f"key {self.source} ({self.key_id})"
+
+
+SignerRule = SigstoreIdentity | PublicKeySigner
+
+
+def key_id_of(key: VerifyingKey) -> str:
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def parse_public_key(data: bytes, source: str) -> PublicKeySigner:
+    """Parse a PEM SubjectPublicKeyInfo; only ECDSA, RSA and Ed25519 keys are accepted."""
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{source}: not a PEM public key ({exc})") from exc
+    if not isinstance(key, VerifyingKey):
+        raise InputError(
+            f"{source}: expected an ECDSA, RSA or Ed25519 public key, got {type(key).__name__}"
+        )
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        raise InputError(f"{source}: expected an RSA key of at least 2048 bits, got {key.key_size}")
+    return PublicKeySigner(key=key, source=source, key_id=key_id_of(key))
+
+
+def load_public_key(path: Path) -> PublicKeySigner:
+    """Read a PEM public key file; raises `InputError` if it is missing or not a key."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read key: {exc.strerror or exc}") from exc
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_KEY_FILE_BYTES} bytes; not a public key")
+    return parse_public_key(data, str(path))
