@@ -1,0 +1,218 @@
+"""The `provenance` command: parse flags, call one library function, render, exit.
+
+Exit codes (the contract CI gates rely on):
+  0  allowed / verified
+  1  denied / verification failed (malformed evidence is a failed verification)
+  2  could not run as asked: bad flags, unreadable input, invalid policy or trust root
+
+Only `ProvenanceError` subclasses are caught: any other exception is a bug and shows its traceback.
+Library modules are imported inside the commands so that `provenance --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from provenance.verification.sigstore.verifier import NamedSigner
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_EMBEDDED = {False: "embedded:production", True: "embedded:staging"}
+
+_EXIT_CODES = """\b
+Exit codes:
+  0  verified
+  1  verification failed (including malformed evidence)
+  2  could not run as asked (bad flags, unreadable input, invalid policy or trust root)"""
+
+
+def _usage_exit(message: str) -> NoReturn:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ot-provenance", prog_name="provenance")
+def cli() -> None:
+    """Decide, from cryptographic evidence, whether third-party software may enter an OT
+    network segment, and keep the proof. Every command works offline."""
+
+
+def main(args: Sequence[str] | None = None) -> NoReturn:
+    """Console entry point: click's own usage errors become one line and exit code 2."""
+    try:
+        cli.main(args=args, prog_name="provenance", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(EXIT_USAGE)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _usage_exit(exc.format_message() + hint)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        _usage_exit("aborted")
+    except click.ClickException as exc:
+        _usage_exit(exc.format_message())
+    sys.exit(EXIT_OK)
+
+
+def _signers_from_flags(
+    identity: str | None,
+    identity_regexp: str | None,
+    issuer: str | None,
+    issuer_regexp: str | None,
+    key: Path | None,
+) -> list[NamedSigner]:
+    from provenance.verification.matching import Pattern
+    from provenance.verification.signers import SigstoreIdentity, load_public_key
+    from provenance.verification.sigstore.verifier import NamedSigner
+
+    if identity and identity_regexp:
+        _usage_exit("give --certificate-identity or --certificate-identity-regexp, not both")
+    if issuer and issuer_regexp:
+        _usage_exit("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both")
+    has_identity, has_issuer = bool(identity or identity_regexp), bool(issuer or issuer_regexp)
+    if has_identity != has_issuer:
+        _usage_exit(
+            "a certificate identity needs its OIDC issuer and an issuer its identity: give "
+            "--certificate-identity[-regexp] together with --certificate-oidc-issuer[-regexp]"
+        )
+    signers = []
+    if has_identity:
+        try:
+            who = (
+                Pattern.regex(identity_regexp) if identity_regexp else Pattern.exact(identity or "")
+            )
+            by = Pattern.regex(issuer_regexp) if issuer_regexp else Pattern.exact(issuer or "")
+        except re.error as exc:
+            _usage_exit(f"invalid regular expression: {exc}")
+        signers.append(NamedSigner(SigstoreIdentity(identity=who, issuer=by)))
+    if key is not None:
+        signers.append(NamedSigner(load_public_key(key)))
+    return signers
+
+
+@cli.command(epilog=_EXIT_CODES)
+@click.argument("artifact")
+@click.option(
+    "--bundle",
+    type=click.Path(path_type=Path),
+    help="Sigstore bundle (default: ARTIFACT.sigstore.json, then ARTIFACT.sigstore, beside it).",
+)
+@click.option("--certificate-identity", metavar="ID", help="Expected signer identity (exact).")
+@click.option(
+    "--certificate-identity-regexp",
+    metavar="RE",
+    help="Expected signer identity, a regular expression matched in full (anchored).",
+)
+@click.option("--certificate-oidc-issuer", metavar="URL", help="Expected OIDC issuer (exact).")
+@click.option(
+    "--certificate-oidc-issuer-regexp",
+    metavar="RE",
+    help="Expected OIDC issuer, a regular expression matched in full (anchored).",
+)
+@click.option(
+    "--key",
+    type=click.Path(path_type=Path),
+    metavar="PEM",
+    help="Public key of a managed-key bundle (the log entry is still checked).",
+)
+@click.option(
+    "--trusted-root",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="trusted_root.json of a private or air-gapped Sigstore instance.",
+)
+@click.option("--staging", is_flag=True, help="Use the embedded Sigstore staging trust root.")
+@click.option(
+    "--policy",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Take signers and trust roots from a policy file's vendors.",
+)
+@click.option("--vendor", metavar="NAME", help="With --policy: accept only this vendor's signers.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report on stdout; the verdict line is always on stderr.",
+)
+def verify(
+    *,
+    artifact: str,
+    bundle: Path | None,
+    certificate_identity: str | None,
+    certificate_identity_regexp: str | None,
+    certificate_oidc_issuer: str | None,
+    certificate_oidc_issuer_regexp: str | None,
+    key: Path | None,
+    trusted_root: Path | None,
+    staging: bool,
+    policy: Path | None,
+    vendor: str | None,
+    output_format: str,
+) -> None:
+    """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
+
+    By default the Sigstore production trust root embedded in the installed sigstore package
+    is used; no network connection is made.
+    """
+    from provenance.api import verify as run_verify
+    from provenance.errors import UsageError, VerificationFailure
+    from provenance.report.verify_json import render_json
+    from provenance.report.verify_text import render_text, verdict_line
+
+    try:
+        if trusted_root is not None and staging:
+            _usage_exit("give --trusted-root or --staging, not both")
+        flag_signers = _signers_from_flags(
+            certificate_identity,
+            certificate_identity_regexp,
+            certificate_oidc_issuer,
+            certificate_oidc_issuer_regexp,
+            key,
+        )
+        if policy is not None:
+            if flag_signers or trusted_root or staging:
+                _usage_exit(
+                    "--policy brings its own signers and trust roots: do not combine it with "
+                    "identity, key, --trusted-root or --staging flags"
+                )
+            signers, trust = _policy_signers(policy, vendor)
+        else:
+            if vendor is not None:
+                _usage_exit("--vendor needs --policy")
+            signers = flag_signers
+            trust = [str(trusted_root) if trusted_root else _EMBEDDED[staging]]
+        result = run_verify(artifact, signers=signers, bundle=bundle, trust_roots=trust)
+    except UsageError as exc:
+        _usage_exit(str(exc))
+    except VerificationFailure as exc:
+        # The library reports failures as results; this is only a safety net.
+        click.echo(f"FAIL: {artifact}: {' '.join(str(exc).split())}", err=True)
+        sys.exit(EXIT_FAILED)
+
+    if output_format == "json":
+        click.echo(render_json(result), nl=False)
+    else:
+        click.echo(render_text(result), nl=False)
+    click.echo(verdict_line(result), err=True)
+    sys.exit(EXIT_OK if result.decision == "verified" else EXIT_FAILED)
+
+
+def _policy_signers(path: Path, vendor: str | None) -> tuple[list[NamedSigner], list[str]]:
+    from provenance.policy import load_policy
+    from provenance.verification.sigstore.verifier import NamedSigner
+
+    loaded = load_policy(path)
+    rules = loaded.signer_rules(vendor)
+    return [NamedSigner(rule, vendor=name) for name, rule in rules], list(loaded.sigstore_trust)

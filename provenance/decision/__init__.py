@@ -1,0 +1,1 @@
+"""Decision: combine verified facts into allow/deny (or verified/failed), default deny."""

@@ -1,0 +1,2 @@
+"""Evidence: strict parsing of untrusted files (bundles, envelopes, statements). Nothing here
+is trusted; verification decides what holds."""

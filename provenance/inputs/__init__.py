@@ -1,0 +1,1 @@
+"""Inputs: the files and digests the user hands in, read safely."""

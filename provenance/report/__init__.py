@@ -1,0 +1,1 @@
+"""Record and report: renderers for people and machines."""

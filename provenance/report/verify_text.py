@@ -1,0 +1,38 @@
+"""`provenance verify` for people: the verdict line, and what each check established."""
+
+from __future__ import annotations
+
+from provenance.decision.verify_result import VerifyResult
+
+__all__ = ["render_text", "verdict_line"]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def verdict_line(result: VerifyResult) -> str:
+    """`OK: <artifact>` or `FAIL: <artifact>: <reason>`; always exactly one line."""
+    if result.decision == "verified":
+        return f"OK: {result.artifact.name}"
+    return f"FAIL: {result.artifact.name}: {_one_line(result.reason)}"
+
+
+def render_text(result: VerifyResult) -> str:
+    lines = [
+        f"artifact  {result.artifact.name}",
+        f"sha256    {result.artifact.sha256.hex()}",
+        f"bundle    {result.bundle}",
+    ]
+    fact = result.fact
+    if fact is not None:
+        who = fact.identity or fact.key_id
+        lines.append(f"signer    {who}" + (f" ({fact.issuer})" if fact.issuer else ""))
+        lines.append(f"signed    {fact.signed_at.isoformat()} (log index {fact.log_index})")
+    for outcome in result.outcomes:
+        if len(result.outcomes) > 1 or outcome.trust_root:
+            lines.append(f"trust root {outcome.trust_root}:")
+        for check in outcome.checks:
+            mark = "ok  " if check.passed else "FAIL"
+            lines.append(f"  {mark} {check.name:<16} {_one_line(check.detail)}")
+    return "\n".join(lines) + "\n"

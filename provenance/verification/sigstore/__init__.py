@@ -1,0 +1,1 @@
+"""Sigstore bundle verification, offline, against an injected trust root and clock."""
