@@ -1,12 +1,20 @@
-"""Test-wide guards: the suite is hermetic, so any attempt to open a network socket fails."""
+"""Shared test support. The suite is hermetic: any attempt to open a network socket fails."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from provenance._cli import main
+from provenance.testing import PrivateSigstoreInstance
 
 
 class NetworkAccessInTest(RuntimeError):
@@ -18,11 +26,119 @@ def _refuse(*_args: Any, **_kwargs: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     # AF_UNIX socketpairs (used by asyncio and subprocess plumbing) stay allowed; any
     # attempt to connect or resolve a name is refused.
     monkeypatch.setattr(socket.socket, "connect", _refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", _refuse)
     monkeypatch.setattr(socket, "create_connection", _refuse)
     monkeypatch.setattr(socket, "getaddrinfo", _refuse)
-    yield
+
+
+# -- real third-party test data (../shared/corpora beside the checkout) --------------------
+
+CORPORA = Path(os.environ.get("PROVENANCE_CORPORA", Path(__file__).parents[2] / "shared/corpora"))
+
+
+def corpus(name: str) -> Path:
+    """The named corpus folder; the calling test is skipped, saying why, if it is absent."""
+    folder = CORPORA / name
+    if not (folder / "expected.json").is_file():
+        pytest.skip(
+            f"corpus {name!r} not found at {folder} (set PROVENANCE_CORPORA to the folder "
+            "holding the shared corpora; CI always has it)"
+        )
+    return folder
+
+
+# -- the CLI, called through its real entry point ----------------------------------------
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
+    """Run `provenance ARGS...` in-process via the console entry point; capture its output."""
+
+    def run(*args: str | Path) -> CliResult:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            main([str(arg) for arg in args])
+        out = capsys.readouterr()
+        code = exited.value.code
+        assert isinstance(code, int), f"exit code must be an int, got {code!r}"
+        return CliResult(code, out.out, out.err)
+
+    return run
+
+
+# -- a private Sigstore instance and a vendor release signed by it -----------------------
+
+SIGNED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+IDENTITY = "https://github.com/acme/plc-fw/.github/workflows/release.yml@refs/tags/v4.2.1"
+ISSUER = "https://token.actions.githubusercontent.com"
+
+
+@pytest.fixture(scope="session")
+def instance() -> PrivateSigstoreInstance:
+    return PrivateSigstoreInstance.create(seed="provenance tests: site instance")
+
+
+@pytest.fixture(scope="session")
+def other_instance() -> PrivateSigstoreInstance:
+    return PrivateSigstoreInstance.create(seed="provenance tests: somebody else's instance")
+
+
+@dataclass(frozen=True)
+class Release:
+    """An artifact, its bundle and the trust root of the instance that signed it."""
+
+    artifact: Path
+    bundle: Path
+    trusted_root: Path
+    bundle_json: dict[str, Any]
+
+    def identity_args(self, identity: str = IDENTITY, issuer: str = ISSUER) -> list[str]:
+        return [
+            str(self.artifact),
+            "--bundle",
+            str(self.bundle),
+            "--trusted-root",
+            str(self.trusted_root),
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            issuer,
+        ]
+
+    def write_bundle(self, document: dict[str, Any] | bytes | str) -> Path:
+        if isinstance(document, dict):
+            document = json.dumps(document)
+        data = document.encode() if isinstance(document, str) else document
+        self.bundle.write_bytes(data)
+        return self.bundle
+
+
+@pytest.fixture
+def release(tmp_path: Path, instance: PrivateSigstoreInstance) -> Release:
+    artifact = tmp_path / "plc-firmware-4.2.1.bin"
+    artifact.write_bytes(b"\x7fFW ACME PLC firmware 4.2.1\n" + bytes(range(256)) * 64)
+    document = instance.sign_artifact(
+        artifact.read_bytes(), identity=IDENTITY, issuer=ISSUER, signed_at=SIGNED_AT
+    )
+    bundle = tmp_path / "plc-firmware-4.2.1.bin.sigstore.json"
+    bundle.write_text(json.dumps(document))
+    return Release(
+        artifact=artifact,
+        bundle=bundle,
+        trusted_root=instance.write_trusted_root(tmp_path / "trusted_root.json"),
+        bundle_json=document,
+    )
