@@ -295,7 +295,7 @@ def test_json_output_matches_the_published_schema(cli: CliRunner, release: Relea
                 {
                     "name": "bundle",
                     "passed": False,
-                    "detail": "bundle is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+                    "detail": "bundle is not valid JSON: expected ident at line 1 column 2",
                 }
             ],
         }

@@ -7,7 +7,6 @@ verification's job.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sigstore_models.intoto import Envelope
 from sigstore_models.rekor.v1 import TransparencyLogEntry
 
 from provenance.errors import EvidenceError, InputError
+from provenance.inputs.files import read_bounded
 
 __all__ = [
     "BUNDLE_SUFFIXES",
@@ -103,13 +103,11 @@ def find_bundle_beside(artifact: Path) -> Path:
 
 def read_bundle(path: Path) -> ParsedBundle:
     """Read and parse a bundle file; an unreadable file is a usage error, bad content a failure."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BUNDLE_BYTES + 1)
-    except IsADirectoryError as exc:
-        raise InputError(f"{path}: is a directory, expected a bundle file") from exc
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read bundle: {exc.strerror or exc}") from exc
+    data = read_bounded(path, MAX_BUNDLE_BYTES, "bundle")
+    if data is None:
+        raise EvidenceError(
+            f"bundle is larger than the {MAX_BUNDLE_BYTES}-byte limit", check="bundle"
+        )
     return parse_bundle(data, str(path))
 
 
@@ -121,12 +119,12 @@ def parse_bundle(data: bytes, source: str) -> ParsedBundle:
     if not data.strip():
         raise EvidenceError("bundle is empty", check="bundle")
     try:
-        json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EvidenceError(f"bundle is not valid JSON: {exc}", check="bundle") from exc
-    try:
         bundle = Bundle.from_json(data)
     except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            problem = str(first["msg"]).removeprefix("Invalid JSON: ")
+            raise EvidenceError(f"bundle is not valid JSON: {problem}", check="bundle") from exc
         raise EvidenceError(f"bundle is malformed: {_first_error(exc)}", check="bundle") from exc
 
     material = bundle.verification_material

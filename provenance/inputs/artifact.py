@@ -15,9 +15,6 @@ from provenance.errors import InputError
 
 __all__ = ["Artifact", "artifact_from_argument", "sha256_file"]
 
-# Large enough to amortise system calls, small enough to keep memory flat for any file size.
-HASH_CHUNK_BYTES = 1024 * 1024
-
 _DIGEST_ARGUMENT = re.compile(r"sha256:([0-9a-fA-F]{64})")
 
 
@@ -36,16 +33,14 @@ class Artifact:
 
 def sha256_file(path: Path) -> bytes:
     """SHA-256 of a file, read in fixed-size chunks (constant memory)."""
-    digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
-            while chunk := handle.read(HASH_CHUNK_BYTES):
-                digest.update(chunk)
+            # file_digest reads into one reusable buffer: constant memory for any size.
+            return hashlib.file_digest(handle, "sha256").digest()
     except IsADirectoryError as exc:
         raise InputError(f"{path}: is a directory, expected a file") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read artifact: {exc.strerror or exc}") from exc
-    return digest.digest()
 
 
 def artifact_from_argument(argument: str) -> Artifact:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from provenance.errors import InputError
+from provenance.inputs.files import read_bounded
 from provenance.verification.matching import Pattern
 
 __all__ = ["PublicKeySigner", "SignerRule", "SigstoreIdentity", "load_public_key"]
@@ -74,11 +75,7 @@ def parse_public_key(data: bytes, source: str) -> PublicKeySigner:
 
 def load_public_key(path: Path) -> PublicKeySigner:
     """Read a PEM public key file; raises `InputError` if it is missing or not a key."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_KEY_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read key: {exc.strerror or exc}") from exc
-    if len(data) > MAX_KEY_FILE_BYTES:
+    data = read_bounded(path, MAX_KEY_FILE_BYTES, "key")
+    if data is None:
         raise InputError(f"{path}: larger than {MAX_KEY_FILE_BYTES} bytes; not a public key")
     return parse_public_key(data, str(path))

@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pydantic import ValidationError
 from sigstore_models.trustroot.v1 import ClientTrustConfig, TrustedRoot
 
-from provenance.errors import TrustRootError
+from provenance.errors import InputError, TrustRootError
+from provenance.inputs.files import read_bounded
 from provenance.verification.sigstore.keys import LogKey, key_from_details
 from provenance.verification.validity import Validity
 
@@ -163,12 +164,10 @@ def load_trust_root(reference: str) -> SigstoreTrustRoot:
             f"{reference}: unknown embedded trust root (expected one of: "
             f"{', '.join(EMBEDDED_ROOTS)})"
         )
-    path = Path(reference)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_TRUST_ROOT_BYTES + 1)
-    except OSError as exc:
-        raise TrustRootError(f"{reference}: cannot read trust root: {exc.strerror or exc}") from exc
-    if len(data) > MAX_TRUST_ROOT_BYTES:
+        contents = read_bounded(Path(reference), MAX_TRUST_ROOT_BYTES, "trust root")
+    except InputError as exc:
+        raise TrustRootError(str(exc)) from exc
+    if contents is None:
         raise TrustRootError(f"{reference}: larger than {MAX_TRUST_ROOT_BYTES} bytes")
-    return parse_trust_root(data, reference)
+    return parse_trust_root(contents, reference)
