@@ -247,7 +247,7 @@ def _signing_certificate(
 def _load_certificate(raw: bytes) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(raw)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise EvidenceError(f"certificate is not DER X.509: {exc}", check="bundle") from exc
 
 

@@ -213,7 +213,11 @@ def _oidc_issuer(leaf: x509.Certificate) -> str:
             raw = leaf.extensions.get_extension_for_oid(oid).value
         except x509.ExtensionNotFound:
             continue
-        assert isinstance(raw, x509.UnrecognizedExtension)
+        if not isinstance(raw, x509.UnrecognizedExtension):
+            raise VerificationFailure(
+                f"signing certificate: OIDC issuer extension {oid.dotted_string} is not raw bytes",
+                check="identity",
+            )
         issuers.append(
             _decode_utf8_string(raw.value) if oid == OIDC_ISSUER_V2 else _text(raw.value)
         )

@@ -37,10 +37,13 @@ def verify_rfc3161_timestamp(
     """The token is signed by a TSA of the trust root over `signature`, inside its validity."""
     label = f"RFC 3161 timestamp #{index + 1}"
     try:
+        # rfc3161-client parses the token lazily; touch what verification reads, here, so a
+        # malformed token is rejected as such and not as an exception deep in a check.
         response = decode_timestamp_response(token)
+        gen_time = response.tst_info.gen_time
+        _ = response.signed_data.certificates, response.tst_info.message_imprint.message
     except ValueError as exc:
         raise EvidenceError(f"{label} is not a DER TimeStampResponse", check="timestamp") from exc
-    gen_time = response.tst_info.gen_time
     if gen_time.tzinfo is None:
         gen_time = gen_time.replace(tzinfo=UTC)
     problems = []
@@ -55,6 +58,8 @@ def verify_rfc3161_timestamp(
         verifier = builder.add_root_certificate(certificates[-1]).build()
         try:
             verifier.verify_message(response, signature)
+        except ValueError as exc:
+            raise EvidenceError(f"{label} is malformed: {exc}", check="timestamp") from exc
         except Rfc3161Error as exc:
             # OpenSSL's error stack adds nothing a reader can act on.
             problems.append(f"{authority.name}: {str(exc).split(': ErrorStack(')[0]}")

@@ -104,7 +104,7 @@ def _authority(model: CertificateAuthorityModel, what: str) -> CertificateAuthor
         certificates = tuple(
             x509.load_der_x509_certificate(cert.raw_bytes) for cert in model.cert_chain.certificates
         )
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise TrustRootError(f"{name}: certificate is not DER X.509: {exc}") from exc
     return CertificateAuthority(
         name=name, certificates=certificates, validity=_validity(model.valid_for, name)

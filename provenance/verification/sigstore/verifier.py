@@ -63,6 +63,8 @@ from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 
 __all__ = ["BundleOutcome", "Check", "NamedSigner", "verify_bundle"]
 
+# Entry types only Rekor v2 writes; v1 shards number entries globally, v2 logs do not.
+REKOR_V2_KINDS = frozenset({"hashedrekord/0.0.2", "dsse/0.0.2"})
 # Clocks of a log, a TSA and this machine disagree a little; a time further ahead is forged.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -196,16 +198,31 @@ class _Run:
             )
         verify_inclusion_proof(entry)
         verify_checkpoint(entry, log)
+        if entry_kind(self.bundle) in REKOR_V2_KINDS and entry.log_index != (
+            proof_index := entry.inclusion_proof.log_index
+        ):
+            # A Rekor v2 log is one tree: its entry index is the proof's, and nothing else
+            # vouches for the bundle's copy.
+            raise VerificationFailure(
+                f"log index: expected {proof_index} (inclusion proof), got {entry.log_index}",
+                check="tlog",
+            )
         promise = ""
         if entry.inclusion_promise is not None:
             verify_inclusion_promise(entry, log)
             promise = ", inclusion promise signed"
         self.passed(
             "tlog",
-            f"entry {entry.log_index} in {log.base_url}: inclusion proof to signed checkpoint "
+            f"entry {self.log_index()} in {log.base_url}: inclusion proof to signed checkpoint "
             f"(tree size {entry.inclusion_proof.tree_size}){promise}",
         )
         return log
+
+    def log_index(self) -> int:
+        """The index the log vouched for: the entry's own is covered only by a promise (SET);
+        without one (Rekor v2), report the inclusion proof's, which the Merkle path proves."""
+        entry = self.bundle.entry
+        return entry.log_index if entry.inclusion_promise else entry.inclusion_proof.log_index
 
     # 3. Time
     def establish_time(self, log: LogKey) -> list[VerifiedTime]:
@@ -223,7 +240,13 @@ class _Run:
                 ignored.append(str(untrusted))
         entry = self.bundle.entry
         if entry.inclusion_promise is not None and entry.integrated_time is not None:
-            integrated = datetime.fromtimestamp(entry.integrated_time, tz=UTC)
+            try:
+                integrated = datetime.fromtimestamp(entry.integrated_time, tz=UTC)
+            except (OverflowError, ValueError, OSError) as exc:
+                raise VerificationFailure(
+                    f"integrated time {entry.integrated_time} is not a representable date",
+                    check="time",
+                ) from exc
             times.append(VerifiedTime(source="tlog", time=integrated, authority=log.base_url))
         if not times:
             raise VerificationFailure(
@@ -406,7 +429,7 @@ class _Run:
             signed_at=min(t.time for t in times),
             integrated_time=integrated[0] if integrated else None,
             rfc3161_times=tuple(t.time for t in times if t.source == "rfc3161"),
-            log_index=entry.log_index,
+            log_index=self.log_index(),
             log_id=entry.log_id.key_id.hex(),
             log_url=log.base_url,
             trust_root=self.trust_root.name,
