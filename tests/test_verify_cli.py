@@ -475,6 +475,8 @@ def test_usage_errors(cli: CliRunner, release: Release, tmp_path: Path) -> None:
         cli("verify", tmp_path / "missing.bin", *args[1:]), "missing.bin: no such file"
     )
     assert_usage_error(cli("verify", "sha256:abc", *args[1:]), "expected 'sha256:' followed by 64")
+    assert_usage_error(cli("verify", tmp_path, *args[1:]), "is a directory, expected a file")
+    assert_usage_error(cli("verify", "/dev/zero", *args[1:]), "/dev/zero: not a regular file")
     assert_usage_error(
         cli("verify", *args[:2], str(tmp_path / "none.json"), *args[3:]),
         "none.json: cannot read bundle",

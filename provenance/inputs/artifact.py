@@ -53,4 +53,9 @@ def artifact_from_argument(argument: str) -> Artifact:
     path = Path(argument)
     if not path.exists():
         raise InputError(f"{argument}: no such file")
+    if path.is_dir():
+        raise InputError(f"{argument}: is a directory, expected a file")
+    if not path.is_file():
+        # A device or FIFO could stream forever; a vendor artifact is a regular file.
+        raise InputError(f"{argument}: not a regular file")
     return Artifact(name=argument, sha256=sha256_file(path), path=path)

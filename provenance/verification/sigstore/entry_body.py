@@ -140,17 +140,21 @@ def _hashedrekord_v001(
     signer.check_pem(_b64(key, "publicKey"), "hashedrekord publicKey")
 
 
+def _check_payload_hash(logged: dict[str, Any], content: DsseContent) -> None:
+    """Rekor v1 DSSE-like types log {algorithm: sha256, value: hex} of the payload."""
+    _expect("payload hash algorithm", "sha256", logged.get("algorithm"))
+    _expect(
+        "payload hash",
+        hashlib.sha256(content.payload).hexdigest(),
+        _field(logged, "value", str),
+    )
+
+
 def _dsse_v001(
     spec: dict[str, Any], bundle: ParsedBundle, signer: _SignerMatch, _artifact: bytes
 ) -> None:
     assert isinstance(bundle.content, DsseContent)
-    payload_hash = _field(spec, "payloadHash", dict)
-    _expect("payload hash algorithm", "sha256", payload_hash.get("algorithm"))
-    _expect(
-        "payload hash",
-        hashlib.sha256(bundle.content.payload).hexdigest(),
-        _field(payload_hash, "value", str),
-    )
+    _check_payload_hash(_field(spec, "payloadHash", dict), bundle.content)
     # envelopeHash covers non-canonical JSON we do not have byte for byte: it must exist,
     # but only the payload hash and the signatures can be compared.
     _field(spec, "envelopeHash", dict)
@@ -166,13 +170,7 @@ def _intoto_v002(
 ) -> None:
     assert isinstance(bundle.content, DsseContent)
     content = _field(spec, "content", dict)
-    payload_hash = _field(content, "payloadHash", dict)
-    _expect("payload hash algorithm", "sha256", payload_hash.get("algorithm"))
-    _expect(
-        "payload hash",
-        hashlib.sha256(bundle.content.payload).hexdigest(),
-        _field(payload_hash, "value", str),
-    )
+    _check_payload_hash(_field(content, "payloadHash", dict), bundle.content)
     envelope = _field(content, "envelope", dict)
     _expect("payload type", bundle.content.payload_type, envelope.get("payloadType"))
     signatures = _field(envelope, "signatures", list)
