@@ -17,6 +17,7 @@ from sigstore_models.intoto import Envelope
 from sigstore_models.rekor.v1 import TransparencyLogEntry
 
 from provenance.errors import EvidenceError, InputError
+from provenance.evidence.certificates import MalformedCertificate, load_der_certificate
 from provenance.inputs.files import read_bounded
 
 __all__ = [
@@ -229,14 +230,6 @@ def _signing_certificate(
                 )
         raw = chain[0].raw_bytes
     certificate = _load_certificate(raw)
-    try:
-        # cryptography parses extensions lazily; parse them here, at the boundary, so a
-        # malformed extension is a rejected bundle and not an exception deep in a check.
-        _ = certificate.extensions
-    except ValueError as exc:
-        raise EvidenceError(
-            f"signing certificate has malformed extensions: {exc}", check="bundle"
-        ) from exc
     if _is_ca(certificate):
         raise EvidenceError(
             "expected a leaf signing certificate, got a CA certificate", check="bundle"
@@ -246,9 +239,9 @@ def _signing_certificate(
 
 def _load_certificate(raw: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(raw)
-    except (ValueError, x509.InvalidVersion) as exc:
-        raise EvidenceError(f"certificate is not DER X.509: {exc}", check="bundle") from exc
+        return load_der_certificate(raw)
+    except MalformedCertificate as exc:
+        raise EvidenceError(f"certificate is malformed: {exc}", check="bundle") from exc
 
 
 def _is_root_ca(certificate: x509.Certificate) -> bool:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sigstore_models.trustroot.v1 import ClientTrustConfig, TrustedRoot
 
 from provenance.errors import InputError, TrustRootError
+from provenance.evidence.certificates import MalformedCertificate, load_der_certificate
 from provenance.inputs.files import read_bounded
 from provenance.verification.sigstore.keys import LogKey, key_from_details
 from provenance.verification.validity import Validity
@@ -102,9 +103,9 @@ def _authority(model: CertificateAuthorityModel, what: str) -> CertificateAuthor
         raise TrustRootError(f"{name}: certificate chain is empty")
     try:
         certificates = tuple(
-            x509.load_der_x509_certificate(cert.raw_bytes) for cert in model.cert_chain.certificates
+            load_der_certificate(cert.raw_bytes) for cert in model.cert_chain.certificates
         )
-    except (ValueError, x509.InvalidVersion) as exc:
+    except MalformedCertificate as exc:
         raise TrustRootError(f"{name}: certificate is not DER X.509: {exc}") from exc
     return CertificateAuthority(
         name=name, certificates=certificates, validity=_validity(model.valid_for, name)
