@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-__all__ = ["SignatureFact"]
+__all__ = ["ApprovalFact", "ProductVersion", "SignatureFact"]
 
 
 @dataclass(frozen=True)
@@ -32,3 +32,29 @@ class SignatureFact:
     log_entry_kind: str
     content: Literal["message-signature", "dsse"]
     predicate_type: str | None  # DSSE in-toto statements only
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    """A member of a site group signed an approval of this digest for this segment."""
+
+    artifact_sha256: str  # hex
+    group: str
+    member: str  # the group member whose key verified the signature
+    key_id: str
+    segment: str
+    approved_at: datetime  # as the approver's statement says (signed by the approver)
+    comment: str
+    source: str  # the approval file
+
+
+@dataclass(frozen=True)
+class ProductVersion:
+    """The artifact's version and where it came from.
+
+    `signed-identity`: the tag in a verified signer identity (`...@refs/tags/v4.2.1`);
+    `operator`: declared on the command line by the person running the gate.
+    """
+
+    value: str
+    source: Literal["signed-identity", "operator"]

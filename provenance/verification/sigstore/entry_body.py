@@ -21,7 +21,7 @@ from sigstore_models.rekor.v2.entry import Spec
 
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
-from provenance.verification.sigstore.dsse import pae
+from provenance.verification.dsse import pae
 
 if TYPE_CHECKING:
     from provenance.verification.signers import VerifyingKey

@@ -39,6 +39,8 @@ from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, parse_statement
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
+from provenance.verification.dsse import pae
+from provenance.verification.signatures import verify_signature
 from provenance.verification.signers import (
     PublicKeySigner,
     SignerRule,
@@ -46,9 +48,8 @@ from provenance.verification.signers import (
     VerifyingKey,
 )
 from provenance.verification.sigstore import certificate as cert_checks
-from provenance.verification.sigstore.dsse import pae
 from provenance.verification.sigstore.entry_body import check_entry_body, entry_kind
-from provenance.verification.sigstore.keys import LogKey, verify_signature
+from provenance.verification.sigstore.keys import LogKey
 from provenance.verification.sigstore.timestamps import (
     UntrustedTimestamp,
     VerifiedTime,

@@ -1,0 +1,41 @@
+"""What a decision may look at: verified facts about one artifact, and the admission history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from provenance.facts import ApprovalFact, ProductVersion, SignatureFact
+
+__all__ = ["AdmissionHistory", "DecisionContext", "NoHistory"]
+
+
+class AdmissionHistory(Protocol):
+    """Read access to earlier admissions (the ledger, inside the admitting transaction)."""
+
+    def newest_version(
+        self, product: str, segment: str, key: Callable[[str], Any]
+    ) -> str | None: ...
+
+
+class NoHistory:
+    """No earlier admissions (policy tests, dry runs)."""
+
+    def newest_version(self, product: str, segment: str, key: Callable[[str], Any]) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    artifact_sha256: str  # hex
+    artifact_name: str
+    segment: str
+    signatures: tuple[SignatureFact, ...]  # verified; vendor set when a policy signer matched
+    approvals: tuple[ApprovalFact, ...]  # verified
+    product: str | None
+    version: ProductVersion | None
+    identification_problem: str | None  # product/version claims that conflict or do not fit
+    now: datetime
+    history: AdmissionHistory

@@ -1,0 +1,22 @@
+"""Requirement kinds. Adding one = a module here with `compile_rule(spec) -> Rule`, an entry
+in `COMPILERS`, and its JSON Schema under `require` in the policy schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from provenance.decision.requirements import approvals, freshness, rollback, signed_by, version
+from provenance.decision.requirements.baseline import VendorSignature
+from provenance.decision.rules import Rule
+
+__all__ = ["COMPILERS", "VendorSignature"]
+
+# In report order: who signed, when, what version, history, then people.
+COMPILERS: dict[str, Callable[[Any], Rule]] = {
+    "signed_by": signed_by.compile_rule,
+    "freshness": freshness.compile_rule,
+    "version": version.compile_rule,
+    "rollback": rollback.compile_rule,
+    "approvals": approvals.compile_rule,
+}

@@ -1,0 +1,35 @@
+"""The rule every segment starts with: no verified vendor signature, no entry (default deny)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provenance.decision.context import DecisionContext
+from provenance.decision.requirements.evidence import signature_evidence
+from provenance.decision.rules import Finding
+
+__all__ = ["VendorSignature"]
+
+
+@dataclass(frozen=True)
+class VendorSignature:
+    name: str = "vendor_signature"
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        signed = [fact for fact in context.signatures if fact.vendor is not None]
+        if not signed:
+            return Finding(
+                self.name,
+                False,
+                "expected a verified signature by a vendor of this policy, got none",
+            )
+        vendors = sorted({fact.vendor for fact in signed if fact.vendor})
+        return Finding(
+            self.name,
+            True,
+            f"verified signature by {', '.join(vendors)}",
+            {"signatures": [signature_evidence(fact) for fact in signed]},
+        )
+
+    def describe(self) -> str:
+        return "a verified signature by one of the policy's vendors (always required)"

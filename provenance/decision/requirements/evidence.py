@@ -1,0 +1,33 @@
+"""How facts appear in a finding's evidence: JSON-able, enough for an auditor to retrace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provenance.facts import ApprovalFact, SignatureFact
+
+__all__ = ["approval_evidence", "signature_evidence"]
+
+
+def signature_evidence(fact: SignatureFact) -> dict[str, Any]:
+    return {
+        "vendor": fact.vendor,
+        "signer": fact.identity or fact.key_id,
+        "issuer": fact.issuer,
+        "signed_at": fact.signed_at.isoformat(),
+        "log_index": fact.log_index,
+        "log": fact.log_url,
+        "bundle": fact.bundle,
+        "content": fact.content,
+    }
+
+
+def approval_evidence(fact: ApprovalFact) -> dict[str, Any]:
+    return {
+        "member": fact.member,
+        "group": fact.group,
+        "key_id": fact.key_id,
+        "approved_at": fact.approved_at.isoformat(),
+        "comment": fact.comment,
+        "source": fact.source,
+    }
