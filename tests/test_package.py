@@ -44,7 +44,7 @@ def test_help_states_the_exit_code_contract(cli: CliRunner) -> None:
 def test_public_api_resolves_every_name() -> None:
     for name in provenance.__all__:
         assert getattr(provenance, name) is not None
-    assert provenance.verify.__module__ == "provenance.api"
+    assert provenance.verify.__module__ == "provenance.commands.verify"
 
 
 def test_version_flag(cli: CliRunner) -> None:
