@@ -75,8 +75,12 @@ def _write_private(path: Path, data: bytes, *, force: bool) -> None:
 def generate_key(path: Path, key_type: KeyType, *, force: bool = False) -> SigningKey:
     """Write PATH (private, 0600) and PATH.pub (public); return the key."""
     public_path = path.with_name(path.name + ".pub")
-    if not force and public_path.exists():
-        raise UsageError(f"{public_path}: already exists; refusing to overwrite (use --force)")
+    for existing in (path, public_path):
+        if not force and existing.exists():
+            raise UsageError(
+                f"{existing}: already exists; refusing to overwrite a key (use --force to "
+                "replace it)"
+            )
     private: PrivateKey = (
         ed25519.Ed25519PrivateKey.generate()
         if key_type == "ed25519"

@@ -1,28 +1,20 @@
-"""The `provenance` command: parse flags, call one library function, render, exit.
-
-Exit codes (the contract CI gates rely on):
-  0  allowed / verified
-  1  denied / verification failed (malformed evidence is a failed verification)
-  2  could not run as asked: bad flags, unreadable input, invalid policy or trust root
-
-Only `ProvenanceError` subclasses are caught: any other exception is a bug and shows its traceback.
-Library modules are imported inside the commands so that `provenance --help` stays fast.
-"""
+"""`provenance verify`."""
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
+
+from provenance._cli import cli
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, usage_exit
 
 if TYPE_CHECKING:
     from provenance.verification.sigstore.verifier import NamedSigner
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _EMBEDDED = {False: "embedded:production", True: "embedded:staging"}
 
 _EXIT_CODES = """\b
@@ -30,37 +22,6 @@ Exit codes:
   0  verified
   1  verification failed (including malformed evidence)
   2  could not run as asked (bad flags, unreadable input, invalid policy or trust root)"""
-
-
-def _usage_exit(message: str) -> NoReturn:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ot-provenance", prog_name="provenance")
-def cli() -> None:
-    """Decide, from cryptographic evidence, whether third-party software may enter an OT
-    network segment, and keep the proof. Every command works offline."""
-
-
-def main(args: Sequence[str] | None = None) -> NoReturn:
-    """Console entry point: click's own usage errors become one line and exit code 2."""
-    try:
-        cli.main(args=args, prog_name="provenance", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        sys.exit(EXIT_USAGE)
-    except click.UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        _usage_exit(exc.format_message() + hint)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        _usage_exit("aborted")
-    except click.ClickException as exc:
-        _usage_exit(exc.format_message())
-    sys.exit(EXIT_OK)
 
 
 def _signers_from_flags(
@@ -75,12 +36,12 @@ def _signers_from_flags(
     from provenance.verification.sigstore.verifier import NamedSigner
 
     if identity and identity_regexp:
-        _usage_exit("give --certificate-identity or --certificate-identity-regexp, not both")
+        usage_exit("give --certificate-identity or --certificate-identity-regexp, not both")
     if issuer and issuer_regexp:
-        _usage_exit("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both")
+        usage_exit("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both")
     has_identity, has_issuer = bool(identity or identity_regexp), bool(issuer or issuer_regexp)
     if has_identity != has_issuer:
-        _usage_exit(
+        usage_exit(
             "a certificate identity needs its OIDC issuer and an issuer its identity: give "
             "--certificate-identity[-regexp] together with --certificate-oidc-issuer[-regexp]"
         )
@@ -92,7 +53,7 @@ def _signers_from_flags(
             )
             by = Pattern.regex(issuer_regexp) if issuer_regexp else Pattern.exact(issuer or "")
         except re.error as exc:
-            _usage_exit(f"invalid regular expression: {exc}")
+            usage_exit(f"invalid regular expression: {exc}")
         signers.append(NamedSigner(SigstoreIdentity(identity=who, issuer=by)))
     if key is not None:
         signers.append(NamedSigner(load_public_key(key)))
@@ -173,7 +134,7 @@ def verify(
 
     try:
         if trusted_root is not None and staging:
-            _usage_exit("give --trusted-root or --staging, not both")
+            usage_exit("give --trusted-root or --staging, not both")
         flag_signers = _signers_from_flags(
             certificate_identity,
             certificate_identity_regexp,
@@ -183,19 +144,19 @@ def verify(
         )
         if policy is not None:
             if flag_signers or trusted_root or staging:
-                _usage_exit(
+                usage_exit(
                     "--policy brings its own signers and trust roots: do not combine it with "
                     "identity, key, --trusted-root or --staging flags"
                 )
             signers, trust = _policy_signers(policy, vendor)
         else:
             if vendor is not None:
-                _usage_exit("--vendor needs --policy")
+                usage_exit("--vendor needs --policy")
             signers = flag_signers
             trust = [str(trusted_root) if trusted_root else _EMBEDDED[staging]]
         result = run_verify(artifact, signers=signers, bundle=bundle, trust_roots=trust)
     except UsageError as exc:
-        _usage_exit(str(exc))
+        usage_exit(str(exc))
     except VerificationFailure as exc:
         # The library reports failures as results; this is only a safety net.
         click.echo(f"FAIL: {artifact}: {' '.join(str(exc).split())}", err=True)

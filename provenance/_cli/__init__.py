@@ -1,0 +1,55 @@
+"""The `provenance` command: parse flags, call one library function, render, exit.
+
+Exit codes (the contract CI gates rely on):
+  0  allowed / verified
+  1  denied / verification failed (malformed evidence is a failed verification)
+  2  could not run as asked: bad flags, unreadable input, invalid policy or trust root
+
+Only `ProvenanceError` subclasses are caught: any other exception is a bug and shows its
+traceback. Library modules are imported inside the commands so that `provenance --help`
+stays fast; the command modules below import only click at module level.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import click
+
+from provenance._cli.common import EXIT_OK, EXIT_USAGE, usage_exit
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ot-provenance", prog_name="provenance")
+def cli() -> None:
+    """Decide, from cryptographic evidence, whether third-party software may enter an OT
+    network segment, and keep the proof. Every command works offline."""
+
+
+def main(args: Sequence[str] | None = None) -> NoReturn:
+    """Console entry point: click's own usage errors become one line and exit code 2."""
+    try:
+        cli.main(args=args, prog_name="provenance", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(EXIT_USAGE)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        usage_exit(exc.format_message() + hint)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        usage_exit("aborted")
+    except click.ClickException as exc:
+        usage_exit(exc.format_message())
+    sys.exit(EXIT_OK)
+
+
+# Registered last: each module adds its commands to `cli`.
+from provenance._cli import signing, verify  # noqa: E402
+
+__all__ += ["signing", "verify"]

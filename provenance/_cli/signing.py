@@ -1,0 +1,94 @@
+"""`provenance keys generate` and `provenance approve`: what site staff sign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from provenance._cli import cli
+from provenance._cli.common import library_errors
+
+
+@cli.group()
+def keys() -> None:
+    """Site and staff signing keys."""
+
+
+@keys.command("generate")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--type",
+    "key_type",
+    type=click.Choice(["ed25519", "p256"]),
+    default="ed25519",
+    show_default=True,
+    help="Ed25519, or ECDSA P-256 where FIPS algorithms are required.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing key (atomically).")
+def keys_generate(path: Path, key_type: str, force: bool) -> None:
+    """Write a private key to PATH (mode 0600) and its public key to PATH.pub.
+
+    An existing key is never overwritten unless --force is given.
+    """
+    from provenance.commands.keys import generate
+
+    with library_errors():
+        key = generate(path, key_type="p256" if key_type == "p256" else "ed25519", force=force)
+    click.echo(f"{path}: {key_type} private key (keep it secret)", err=True)
+    click.echo(f"{path}.pub: public key {key.key_id}", err=True)
+
+
+@cli.command()
+@click.argument("artifact")
+@click.option(
+    "--key",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="PEM",
+    help="Your private key (a member key of GROUP in the site policy).",
+)
+@click.option("--group", required=True, help="The site group you approve for, e.g. ot-security.")
+@click.option("--segment", required=True, help="The segment the approval is for.")
+@click.option("--comment", required=True, help="What you reviewed: change ticket, test result.")
+@click.option("--name", "approver", help="Your name as recorded (default: the key file's name).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where to write (default: ARTIFACT.approval-<keyid>.json beside it).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing approval file.")
+def approve(
+    *,
+    artifact: str,
+    key: Path,
+    group: str,
+    segment: str,
+    comment: str,
+    approver: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Sign an approval of ARTIFACT (a file, or sha256:<hex>) for SEGMENT (two-person rule).
+
+    The approval is an in-toto Statement about the artifact's digest in a DSSE envelope; give
+    it to `provenance admit` as evidence, or leave it beside the artifact.
+    """
+    from provenance.commands.approve import approve as run_approve
+
+    with library_errors():
+        made = run_approve(
+            artifact,
+            key=key,
+            group=group,
+            segment=segment,
+            comment=comment,
+            approver=approver,
+            out=out,
+            force=force,
+        )
+    click.echo(
+        f"OK: {artifact}: approval for {segment} on behalf of {group} written to "
+        f"{made.path} (key {made.key_id})",
+        err=True,
+    )
