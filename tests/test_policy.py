@@ -267,10 +267,10 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
     ),
     (
         "unknown top-level key",
-        MINIMAL + "segments: {}\n",
+        MINIMAL + "zones: {}\n",
         7,
         1,
-        "unknown key 'segments' (expected one of: trust, vendors, version)",
+        "unknown key 'zones' (expected one of: groups, segments, site, trust, vendors, version)",
     ),
     (
         "unknown vendor key",

@@ -7,26 +7,63 @@ Algorithm (`load_policy`):
    later version is reported as such, not as a list of unknown keys.
 3. Validate against the shipped JSON Schema (`schema/policy-v1.schema.json`); report the first
    problem in file order.
-4. Compile what the schema cannot check, each problem at its own position: identity and issuer
-   patterns (a regular expression must compile; a glob must not be wildcards only), public key
-   files (resolved relative to the policy file's directory), private trust root files.
+4. Check what the schema cannot (`check_document`), each problem at its own position, and
+   report the first in file order:
+   a. trust: private trust root files are readable;
+   b. vendors: identity and issuer patterns (a regular expression must compile; a glob must
+      not be wildcards only); public key files;
+   c. groups: each member's public key file; no key shared by two members of a group (two
+      approvals must be two people);
+   d. site: the VSA public key file;
+   e. segments: `extends` names a segment and no chain of `extends` is a cycle; each
+      requirement's own checks (`_requirements.KINDS`: known vendors and groups, counts that
+      can be met, version specifiers, dates).
+   Key and trust root paths are relative to the policy file's directory.
+5. Build the immutable model.
+
+`check_document` also finds warnings (patterns that match more than meant, a segment that
+weakens the one it extends, vendors and groups nothing requires); `provenance policy lint`
+reports them with every error, `load_policy` ignores them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from provenance.errors import InputError
-from provenance.policy._model import Policy, Vendor
+from provenance.errors import InputError, PolicyError
+from provenance.policy._model import Group, Policy, Segment, Vendor
+from provenance.policy._requirements import KINDS, approval_group, signed_by_vendors
 from provenance.policy._schema import schema_problems
-from provenance.policy._yaml import JsonPath, YamlDocument, describe_value, load_yaml_file
+from provenance.policy._yaml import (
+    JsonPath,
+    Mark,
+    YamlDocument,
+    describe_value,
+    load_yaml_file,
+)
 from provenance.verification.matching import Pattern
-from provenance.verification.signers import SignerRule, SigstoreIdentity, load_public_key
+from provenance.verification.signers import (
+    PublicKeySigner,
+    SignerRule,
+    SigstoreIdentity,
+    load_public_key,
+)
 
-__all__ = ["DEFAULT_SIGSTORE_TRUST", "MAX_POLICY_BYTES", "POLICY_VERSION", "load_policy"]
+__all__ = [
+    "DEFAULT_SIGSTORE_TRUST",
+    "MAX_POLICY_BYTES",
+    "POLICY_VERSION",
+    "Checked",
+    "check_document",
+    "check_top_level",
+    "load_policy",
+    "read_policy_document",
+]
 
 # A policy is a few kilobytes of YAML written by people; anything larger is not one. The
 # pure-Python YAML composer (needed to refuse anchors) loads this much in about two seconds.
@@ -39,92 +76,457 @@ DEFAULT_SIGSTORE_TRUST = ("embedded:production",)
 
 def load_policy(path: Path) -> Policy:
     """Load and check a policy file; every problem raises `PolicyError` with its position."""
-    document = load_yaml_file(path, max_bytes=MAX_POLICY_BYTES)
+    document = read_policy_document(path)
+    top = check_top_level(document)
+    if top is not None:
+        raise top
+    problems = schema_problems(document, SCHEMA_V1)
+    if problems:
+        raise problems[0]
+    checked = check_document(document, path)
+    if checked.errors:
+        raise checked.errors[0]
+    assert checked.policy is not None  # built whenever there is no error
+    return checked.policy
+
+
+def read_policy_document(path: Path) -> YamlDocument:
+    return load_yaml_file(path, max_bytes=MAX_POLICY_BYTES)
+
+
+def check_top_level(document: YamlDocument) -> PolicyError | None:
+    """A mapping with `version: 1`, or the problem that stops every other check."""
     data = document.data
     if not isinstance(data, dict):
-        raise document.error((), f"expected a mapping at the top level, got {describe_value(data)}")
+        return document.error(
+            (), f"expected a mapping at the top level, got {describe_value(data)}"
+        )
     if "version" not in data:
-        raise document.error(
+        return document.error(
             (), f"missing required key 'version' (expected version: {POLICY_VERSION})"
         )
     version = data["version"]
     if type(version) is not int or version != POLICY_VERSION:
-        raise document.error(
+        return document.error(
             ("version",),
             f"expected {POLICY_VERSION}, got {describe_value(version)} (this release of "
             f"provenance reads policy version {POLICY_VERSION})",
         )
-    problems = schema_problems(document, SCHEMA_V1)
-    if problems:
-        raise problems[0]
-    return _compile(document, cast(dict[str, Any], data), path)
+    return None
 
 
-def _compile(document: YamlDocument, data: dict[str, Any], path: Path) -> Policy:
-    base = path.parent
-    trust = data.get("trust", {}).get("sigstore", list(DEFAULT_SIGSTORE_TRUST))
-    sigstore_trust = tuple(
-        _trust_root(document, ("trust", "sigstore", i), ref, base) for i, ref in enumerate(trust)
-    )
-    vendors: dict[str, Vendor] = {}
-    for name, entry in data["vendors"].items():
-        signers = tuple(
-            _signer(document, ("vendors", name, "signers", i), signer, base)
-            for i, signer in enumerate(entry["signers"])
+@dataclass
+class Checked:
+    """The outcome of `check_document`: problems in file order, and the policy if no error."""
+
+    errors: list[PolicyError] = field(default_factory=list)
+    warnings: list[PolicyError] = field(default_factory=list)
+    policy: Policy | None = None
+
+
+def check_document(document: YamlDocument, path: Path) -> Checked:
+    """Every problem the schema cannot find, and the `Policy` if there is no error.
+
+    The document has passed `check_top_level`; it may have failed the schema (lint checks
+    everything), so every step skips values of the wrong shape.
+    """
+    return _Checker(document, path).run()
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _sort_key(error: PolicyError) -> tuple[int, int, str]:
+    return (error.line or 0, error.column or 0, error.problem)
+
+
+class _Checker:
+    def __init__(self, document: YamlDocument, path: Path) -> None:
+        self.document = document
+        self.path = path
+        self.base = path.parent
+        self.data: dict[str, Any] = cast(dict[str, Any], document.data)
+        self.errors: list[PolicyError] = []
+        self.warnings: list[PolicyError] = []
+        # Set by _segments: each segment's own requirements, and the effective ones (kind ->
+        # (origin, entry)) of every segment not on or leading into a cycle.
+        self._own: dict[str, dict[str, Any]] = {}
+        self._effective: dict[str, dict[str, tuple[str, Any]]] = {}
+
+    # -- reporting (the CheckContext protocol of _requirements) ----------------------------------
+
+    def error(self, path: JsonPath, problem: str) -> None:
+        self.errors.append(self.document.error(path, problem))
+
+    def warn(self, path: JsonPath, problem: str, *, at_key: bool = False) -> None:
+        self.warnings.append(self.document.error(path, problem, at_key=at_key))
+
+    @property
+    def vendors(self) -> Collection[str] | None:
+        vendors = self.data.get("vendors")
+        return list(vendors) if isinstance(vendors, dict) else None
+
+    @property
+    def groups(self) -> Mapping[str, int] | None:
+        groups = self.data.get("groups", {})
+        if not isinstance(groups, dict):
+            return None
+        return {name: len(_dict(_dict(group).get("members"))) for name, group in groups.items()}
+
+    # -- the steps --------------------------------------------------------------------------------
+
+    def run(self) -> Checked:
+        trust = self._trust()
+        vendors = self._vendors()
+        groups = self._groups()
+        site_vsa_key = self._site()
+        segments = self._segments()
+        self._unused()
+        errors = sorted(self.errors, key=_sort_key)
+        warnings = sorted(self.warnings, key=_sort_key)
+        if errors:
+            return Checked(errors, warnings)
+        positions: dict[JsonPath, Mark] = {
+            at: info.key if info.key is not None else info.value
+            for at, info in self.document.nodes.items()
+        }
+        policy = Policy(
+            path=str(self.path),
+            sigstore_trust=trust,
+            vendors=vendors,
+            groups=groups,
+            segments=segments,
+            site_vsa_key=site_vsa_key,
+            sha256=self.document.sha256,
+            positions=positions,
         )
-        vendors[name] = Vendor(name=name, signers=signers, products=tuple(entry["products"]))
-    return Policy(path=str(path), sigstore_trust=sigstore_trust, vendors=vendors)
+        return Checked(errors, warnings, policy)
 
+    def _trust(self) -> tuple[str, ...]:
+        trust = _dict(self.data.get("trust")).get("sigstore", list(DEFAULT_SIGSTORE_TRUST))
+        if not isinstance(trust, list):
+            return ()
+        roots = [
+            self._trust_root(("trust", "sigstore", i), reference)
+            for i, reference in enumerate(trust)
+            if isinstance(reference, str)
+        ]
+        return tuple(root for root in roots if root is not None)
 
-def _trust_root(document: YamlDocument, at: JsonPath, reference: str, base: Path) -> str:
-    if reference.startswith("embedded:"):
-        return reference  # the schema allows only the embedded roots that exist
-    location = os.path.abspath(base / reference)
-    try:
-        with open(location, "rb"):
-            pass
-    except OSError as exc:
-        raise document.error(
-            at, f"cannot read trust root {location}: {exc.strerror or exc}"
-        ) from exc
-    return location
-
-
-def _signer(document: YamlDocument, at: JsonPath, entry: dict[str, Any], base: Path) -> SignerRule:
-    if "sigstore" in entry:
-        rule = entry["sigstore"]
-        return SigstoreIdentity(
-            identity=_pattern(document, (*at, "sigstore"), rule, "identity"),
-            issuer=_pattern(document, (*at, "sigstore"), rule, "issuer"),
-        )
-    if "key" in entry:
+    def _trust_root(self, at: JsonPath, reference: str) -> str | None:
+        if reference.startswith("embedded:"):
+            return reference  # the schema allows only the embedded roots that exist
+        location = os.path.abspath(self.base / reference)
         try:
-            return load_public_key(base / entry["key"])
+            with open(location, "rb"):
+                pass
+        except OSError as exc:
+            self.error(at, f"cannot read trust root {location}: {exc.strerror or exc}")
+            return None
+        return location
+
+    def _key(self, at: JsonPath, reference: Any) -> PublicKeySigner | None:
+        if not isinstance(reference, str) or not reference:
+            return None
+        try:
+            return load_public_key(self.base / reference)
         except InputError as exc:
-            raise document.error((*at, "key"), str(exc)) from exc
-    # Unreachable while the schema requires exactly one known signer kind.
-    raise document.error(at, f"expected one of: key, sigstore, got {', '.join(entry)}")
+            self.error(at, str(exc))
+            return None
 
+    def _vendors(self) -> dict[str, Vendor]:
+        vendors: dict[str, Vendor] = {}
+        for name, entry in _dict(self.data.get("vendors")).items():
+            signers = _dict(entry).get("signers")
+            products = _dict(entry).get("products")
+            if not isinstance(signers, list):
+                continue
+            rules = [
+                self._signer(("vendors", name, "signers", i), signer)
+                for i, signer in enumerate(signers)
+            ]
+            if isinstance(products, list):
+                vendors[name] = Vendor(
+                    name=name,
+                    signers=tuple(rule for rule in rules if rule is not None),
+                    products=tuple(products),
+                )
+        return vendors
 
-def _pattern(document: YamlDocument, at: JsonPath, rule: dict[str, Any], field: str) -> Pattern:
-    """`identity`/`issuer` is a glob; `identity_regex`/`issuer_regex` a full-match regex."""
-    if field in rule:
-        text: str = rule[field]
-        if set(text) == {"*"}:
-            article = "an" if field[0] in "aeiou" else "a"
-            raise document.error(
-                (*at, field),
-                f"expected {article} {field} pattern with literal text, got {text!r}, which "
-                f"matches any {field}",
+    def _signer(self, at: JsonPath, entry: Any) -> SignerRule | None:
+        entry = _dict(entry)
+        if isinstance(entry.get("sigstore"), dict):
+            rule: dict[str, Any] = entry["sigstore"]
+            identity = self._pattern((*at, "sigstore"), rule, "identity")
+            issuer = self._pattern((*at, "sigstore"), rule, "issuer")
+            if identity is None or issuer is None:
+                return None
+            return SigstoreIdentity(identity=identity, issuer=issuer)
+        if "key" in entry:
+            return self._key((*at, "key"), entry["key"])
+        return None  # the schema requires exactly one known signer kind
+
+    def _pattern(self, at: JsonPath, rule: dict[str, Any], kind: str) -> Pattern | None:
+        """`identity`/`issuer` is a glob; `identity_regex`/`issuer_regex` a full-match regex."""
+        article = "an" if kind[0] in "aeiou" else "a"
+        text = rule.get(kind)
+        if isinstance(text, str) and text:
+            if set(text) == {"*"}:
+                self.error(
+                    (*at, kind),
+                    f"expected {article} {kind} pattern with literal text, got {text!r}, which "
+                    f"matches any {kind}",
+                )
+                return None
+            return Pattern.glob(text)
+        text = rule.get(f"{kind}_regex")
+        if not isinstance(text, str) or not text:
+            return None
+        try:
+            pattern = Pattern.regex(text)
+        except re.error as exc:
+            where = f" at position {exc.pos}" if exc.pos is not None else ""
+            self.error(
+                (*at, f"{kind}_regex"),
+                f"expected a regular expression, got {text!r}, which does not compile: "
+                f"{exc.msg}{where}",
             )
-        return Pattern.glob(text)
-    text = rule[f"{field}_regex"]
-    try:
-        return Pattern.regex(text)
-    except re.error as exc:
-        where = f" at position {exc.pos}" if exc.pos is not None else ""
-        raise document.error(
-            (*at, f"{field}_regex"),
-            f"expected a regular expression, got {text!r}, which does not compile: "
-            f"{exc.msg}{where}",
-        ) from exc
+            return None
+        for problem in _regex_warnings(text, kind):
+            self.warn((*at, f"{kind}_regex"), problem)
+        return pattern
+
+    def _groups(self) -> dict[str, Group]:
+        groups: dict[str, Group] = {}
+        for name, entry in _dict(self.data.get("groups")).items():
+            members: dict[str, PublicKeySigner] = {}
+            first_with_key: dict[str, str] = {}
+            for member, reference in _dict(_dict(entry).get("members")).items():
+                at: JsonPath = ("groups", name, "members", member)
+                key = self._key(at, reference)
+                if key is None:
+                    continue
+                if key.key_id in first_with_key:
+                    other = first_with_key[key.key_id]
+                    self.error(
+                        at,
+                        f"expected a key of its own, got the key of {other} ({key.key_id}); "
+                        "two approvals must be two people",
+                    )
+                    continue
+                first_with_key[key.key_id] = member
+                members[member] = key
+            groups[name] = Group(name=name, members=members)
+        return groups
+
+    def _site(self) -> PublicKeySigner | None:
+        site = _dict(self.data.get("site"))
+        return self._key(("site", "vsa_key"), site["vsa_key"]) if "vsa_key" in site else None
+
+    # -- segments ---------------------------------------------------------------------------------
+
+    def _segments(self) -> dict[str, Segment]:
+        entries = {name: _dict(entry) for name, entry in _dict(self.data.get("segments")).items()}
+        parents: dict[str, str | None] = {}
+        for name, entry in entries.items():
+            parent = entry.get("extends")
+            parents[name] = parent if isinstance(parent, str) else None
+            if isinstance(parent, str) and parent not in entries:
+                known = ", ".join(sorted(entries))
+                self.error(
+                    ("segments", name, "extends"),
+                    f"unknown segment {parent!r} (expected one of: {known})",
+                )
+        cyclic = self._cycles(parents)
+        own = {name: _dict(entry.get("require")) for name, entry in entries.items()}
+        for name, require in own.items():
+            for kind, spec in require.items():
+                if kind in KINDS:
+                    KINDS[kind].check(self, ("segments", name, "require", kind), spec)
+        resolved = {name: p for name, p in parents.items() if p is None or p in entries}
+        for name, parent in resolved.items():
+            if parent is not None and name not in cyclic:
+                self._weakening(name, parent, own, resolved)
+        self._own = own
+        self._effective = {
+            name: _effective(name, own, resolved) for name in entries if name not in cyclic
+        }
+        return {
+            name: Segment(name=name, extends=parents[name], require=own[name]) for name in entries
+        }
+
+    def _cycles(self, parents: Mapping[str, str | None]) -> set[str]:
+        """Report each cycle once, at the `extends` that closes it; return the segments on or
+        leading into a cycle.
+
+        Walk from each segment in file order along `extends`; a walk that reaches a segment
+        already on it has found a cycle, closed by the last segment walked.
+        """
+        done: set[str] = set()
+        cyclic: set[str] = set()
+        for start in parents:
+            walk: list[str] = []
+            current: str | None = start
+            while current is not None and current in parents and current not in done:
+                if current in walk:
+                    cycle = [*walk[walk.index(current) :], current]
+                    self.error(
+                        ("segments", walk[-1], "extends"),
+                        "expected a chain of extends that ends, got a cycle: " + " -> ".join(cycle),
+                    )
+                    cyclic.update(walk)
+                    break
+                walk.append(current)
+                current = parents[current]
+            else:
+                if current in cyclic:
+                    cyclic.update(walk)
+            done.update(walk)
+        return cyclic
+
+    def _weakening(
+        self,
+        name: str,
+        parent: str,
+        own: Mapping[str, dict[str, Any]],
+        parents: Mapping[str, str | None],
+    ) -> None:
+        inherited = _effective(parent, own, parents)
+        for kind, spec in own[name].items():
+            if kind not in KINDS or kind not in inherited:
+                continue
+            origin, before = inherited[kind]
+            for below, problem in KINDS[kind].weakening(before, spec):
+                self.warn(
+                    ("segments", name, "require", kind, *below),
+                    f"weaker than the {kind} inherited from {origin}: {problem}",
+                )
+
+    def _unused(self) -> None:
+        """Vendors and groups that no segment requires: declared, but deciding nothing."""
+        effective = self._effective
+        if not effective:
+            return  # no segments: a policy for `verify` only
+        named = {v for reqs in effective.values() for v in _effective_vendors(reqs)}
+        every_segment_names_vendors = all("signed_by" in reqs for reqs in effective.values())
+        if every_segment_names_vendors:
+            for vendor in _dict(self.data.get("vendors")):
+                if vendor not in named:
+                    self.warn(
+                        ("vendors", vendor),
+                        "declared but never required: no segment's signed_by names it, so a "
+                        "signature by this vendor admits nothing",
+                        at_key=True,
+                    )
+        groups_named = {
+            approval_group(spec)
+            for require in self._own.values()
+            for kind, spec in require.items()
+            if kind == "approvals"
+        }
+        for group in _dict(self.data.get("groups")):
+            if group not in groups_named:
+                self.warn(
+                    ("groups", group),
+                    "declared but never required: no segment's approvals names it",
+                    at_key=True,
+                )
+
+
+def _effective(
+    name: str, own: Mapping[str, dict[str, Any]], parents: Mapping[str, str | None]
+) -> dict[str, tuple[str, Any]]:
+    """kind -> (origin segment, entry), for a segment whose chain has no cycle."""
+    chain = [name]
+    while (parent := parents.get(chain[-1])) is not None and parent not in chain:
+        chain.append(parent)
+    merged: dict[str, tuple[str, Any]] = {}
+    for segment in reversed(chain):
+        for kind, spec in own.get(segment, {}).items():
+            merged[kind] = (segment, spec)
+    return merged
+
+
+def _effective_vendors(requirements: Mapping[str, tuple[str, Any]]) -> list[str]:
+    entry = requirements.get("signed_by")
+    return signed_by_vendors(entry[1]) if entry is not None else []
+
+
+# --- patterns that match more than their author meant -----------------------------------------
+
+# Values no identity or issuer pattern should match all of.
+_ANYTHING = (
+    "x",
+    "attacker@evil.example",
+    "https://evil.example/attacker/repo/.github/workflows/release.yml@refs/heads/main",
+    "https://issuer.evil.example",
+)
+
+
+def _regex_warnings(text: str, kind: str) -> list[str]:
+    """Why a regular expression that compiles is still not anchored-safe, if it is not."""
+    compiled = re.compile(text)
+    problems: list[str] = []
+    if all(compiled.fullmatch(value) for value in _ANYTHING):
+        problems.append(
+            f"expected a regular expression naming a specific {kind}, got {text!r}, which "
+            f"matches any {kind}"
+        )
+    elif compiled.fullmatch("") is not None:
+        problems.append(
+            f"expected a regular expression that needs some text, got {text!r}, which matches "
+            "the empty string"
+        )
+    dotted = _unescaped_dots(text)
+    if dotted:
+        examples = ", ".join(repr(word) for word in dotted)
+        problems.append(
+            f"unescaped '.' in {examples} matches any character (so "
+            f"{dotted[0].replace('.', 'X', 1)!r} matches too); write '\\.' for a literal dot"
+        )
+    if text.startswith("^") or _ends_with_anchor(text):
+        problems.append(
+            "'^' and '$' are redundant: a regular expression always matches the whole value"
+        )
+    return problems
+
+
+def _unescaped_dots(text: str) -> list[str]:
+    """The words joined by a bare `.` (outside a character class): `github.com`."""
+    found: list[str] = []
+    escaped = in_class = False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif (
+            char == "."
+            and 0 < index < len(text) - 1
+            and _is_word(text[index - 1])
+            and _is_word(text[index + 1])
+        ):
+            start, end = index - 1, index + 1
+            while start > 0 and _is_word(text[start - 1]):
+                start -= 1
+            while end < len(text) - 1 and _is_word(text[end + 1]):
+                end += 1
+            found.append(text[start : end + 1])
+    return found
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _ends_with_anchor(text: str) -> bool:
+    if not text.endswith("$"):
+        return False
+    backslashes = len(text[:-1]) - len(text[:-1].rstrip("\\"))
+    return backslashes % 2 == 0

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from provenance.errors import PolicyError
-from provenance.verification.signers import SignerRule
+from provenance.policy._yaml import JsonPath, Mark
+from provenance.verification.signers import PublicKeySigner, SignerRule
 
-__all__ = ["Policy", "Vendor"]
+__all__ = ["Group", "Policy", "Segment", "Vendor"]
+
+
+def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
 
 
 @dataclass(frozen=True)
@@ -22,19 +29,61 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Site staff who sign approvals: member name -> the key that verifies their approvals.
+
+    No two members share a key, so N approvals are N people.
+    """
+
+    name: str
+    members: Mapping[str, PublicKeySigner]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", _read_only(self.members))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A network segment as written: the segment it extends, and its own requirements.
+
+    `require` maps each requirement kind ("signed_by", "approvals", ...) to the segment's own
+    entry, as validated JSON data (lists, mappings, strings, integers); it is empty when the
+    segment only extends another. Treat it as read-only: `Policy.effective_requirements` hands
+    out copies.
+    """
+
+    name: str
+    extends: str | None
+    require: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "require", _read_only(self.require))
+
+
+@dataclass(frozen=True)
 class Policy:
     """A loaded policy file.
 
     `sigstore_trust` holds "embedded:production", "embedded:staging" or the absolute path of a
-    `trusted_root.json`, in file order. `vendors` is read-only and keeps the file's order.
+    `trusted_root.json`, in file order. `vendors`, `groups` and `segments` are read-only and
+    keep the file's order. `sha256` is the digest of the file's bytes as parsed (for audit
+    records: which policy decided). `positions` maps a path in the file, such as
+    `("segments", "level1", "require", "approvals")`, to where it is written (the position of
+    its key, or of the value for list items); see `position` and `requirement_position`.
     """
 
     path: str
     sigstore_trust: tuple[str, ...]
     vendors: Mapping[str, Vendor]
+    groups: Mapping[str, Group] = field(default_factory=dict)
+    segments: Mapping[str, Segment] = field(default_factory=dict)
+    site_vsa_key: PublicKeySigner | None = None
+    sha256: str = ""
+    positions: Mapping[JsonPath, Mark] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "vendors", MappingProxyType(dict(self.vendors)))
+        for name in ("vendors", "groups", "segments", "positions"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def signer_rules(self, vendor: str | None = None) -> list[tuple[str, SignerRule]]:
         """(vendor name, rule) for every signer, or for one vendor's signers, in file order.
@@ -46,8 +95,76 @@ class Policy:
         elif vendor in self.vendors:
             chosen = [self.vendors[vendor]]
         else:
-            known = ", ".join(sorted(self.vendors))
-            raise PolicyError(
-                self.path, None, None, f"unknown vendor {vendor!r} (expected one of: {known})"
-            )
+            raise self._usage_error(f"unknown vendor {vendor!r}", self.vendors, "vendors")
         return [(v.name, rule) for v in chosen for rule in v.signers]
+
+    def extends_chain(self, segment: str) -> list[str]:
+        """`segment`, the segment it extends, and so on up to one that extends none.
+
+        Raises `PolicyError` (a usage error) if `segment` is not in the policy.
+        """
+        self._segment(segment)
+        chain = [segment]
+        parent = self.segments[segment].extends
+        while parent is not None:
+            if parent in chain or parent not in self.segments:
+                # A loaded policy has neither; a hand-built one might.
+                shown = " -> ".join([*chain, parent])
+                raise PolicyError(self.path, None, None, f"invalid extends chain: {shown}")
+            chain.append(parent)
+            parent = self.segments[parent].extends
+        return chain
+
+    def effective_requirements(self, segment: str) -> Mapping[str, Any]:
+        """The requirements an artifact must meet to enter `segment`, inheritance applied.
+
+        Algorithm: walk the `extends` chain from the root down to `segment`; each segment's
+        entry for a kind replaces the entry inherited for that kind (whole entries, never a
+        merge inside one). The result is read-only, keeps inherited kinds first, and its
+        values are copies of the validated JSON data, so a caller cannot alter the policy.
+        Raises `PolicyError` (a usage error) if `segment` is not in the policy.
+        """
+        merged: dict[str, Any] = {}
+        for name in reversed(self.extends_chain(segment)):
+            for kind, entry in self.segments[name].require.items():
+                merged[kind] = copy.deepcopy(entry)
+        return MappingProxyType(merged)
+
+    def requirement_origin(self, segment: str, kind: str) -> str:
+        """The segment whose own entry is `segment`'s effective requirement `kind`.
+
+        Raises `PolicyError` (a usage error) if `segment` is unknown or does not require `kind`.
+        """
+        chain = self.extends_chain(segment)
+        for name in chain:
+            if kind in self.segments[name].require:
+                return name
+        effective = sorted(self.effective_requirements(segment))
+        raise PolicyError(
+            self.path,
+            None,
+            None,
+            f"segment {segment!r} has no requirement {kind!r} "
+            f"(its requirements: {', '.join(effective)})",
+        )
+
+    def position(self, *path: str | int) -> Mark | None:
+        """Where `path` is written in the file, or None if it is not."""
+        return self.positions.get(tuple(path))
+
+    def requirement_position(self, segment: str, kind: str) -> Mark | None:
+        """Where `segment`'s effective requirement `kind` is written (maybe in a parent)."""
+        origin = self.requirement_origin(segment, kind)
+        return self.position("segments", origin, "require", kind)
+
+    def _segment(self, segment: str) -> Segment:
+        if segment not in self.segments:
+            raise self._usage_error(f"unknown segment {segment!r}", self.segments, "segments")
+        return self.segments[segment]
+
+    def _usage_error(self, problem: str, known: Mapping[str, Any], what: str) -> PolicyError:
+        if known:
+            expected = f"expected one of: {', '.join(sorted(known))}"
+        else:
+            expected = f"the policy defines no {what}"
+        return PolicyError(self.path, None, None, f"{problem} ({expected})")

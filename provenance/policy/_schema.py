@@ -9,6 +9,14 @@ form "expected X, got Y", at the position of the value (or of the key) at fault.
 Why jsonschema and not jsonschema-rs: policies are small (at most `MAX_POLICY_BYTES`) and
 validated once per run, so speed does not matter here, while jsonschema exposes each error's
 keyword, instance path and subschema, which the explanations below need.
+
+Two refinements of draft 2020-12, both stricter:
+- `pattern`'s `$` means end of input, as in ECMA-262 (see `_ecma_end_anchors`).
+- "integer" is an `int` only: JSON Schema counts 2.0 as an integer, a policy does not.
+
+A schema may say, in the annotation keyword `x-empty`, why an empty mapping or list is refused
+where a person might write one; the explanation is added to the `minProperties`/`minItems`
+message.
 """
 
 from __future__ import annotations
@@ -90,8 +98,14 @@ def _pattern_keyword(
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _is_integer(checker: object, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 _PolicyValidator = extend(  # type: ignore[no-untyped-call]  # untyped in types-jsonschema
-    Draft202012Validator, validators={"pattern": _pattern_keyword}
+    Draft202012Validator,
+    validators={"pattern": _pattern_keyword},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 
 
@@ -188,6 +202,11 @@ def _kinds(f: _Failure) -> str | None:
     return None
 
 
+def _why_not_empty(f: _Failure) -> str:
+    hint = f.schema.get("x-empty")
+    return f" ({hint})" if isinstance(hint, str) and not f.instance else ""
+
+
 def _max_properties(f: _Failure) -> list[_Problem]:
     present = list(f.instance) if isinstance(f.instance, dict) else []
     expected = _kinds(f) or f"at most {_plural(f.value, 'key', 'keys')}"
@@ -197,12 +216,14 @@ def _max_properties(f: _Failure) -> list[_Problem]:
 
 def _min_properties(f: _Failure) -> list[_Problem]:
     expected = _kinds(f) or f"at least {_plural(f.value, 'key', 'keys')}"
-    return [_Problem(f.path, f.path, True, f"expected {expected}, got {f.got}")]
+    message = f"expected {expected}, got {f.got}{_why_not_empty(f)}"
+    return [_Problem(f.path, f.path, True, message)]
 
 
 def _min_items(f: _Failure) -> list[_Problem]:
     expected = f"at least {_plural(f.value, 'entry', 'entries')}"
-    return [_Problem(f.path, f.path, True, f"expected {expected}, got {f.got}")]
+    message = f"expected {expected}, got {f.got}{_why_not_empty(f)}"
+    return [_Problem(f.path, f.path, True, message)]
 
 
 def _unique_items(f: _Failure) -> list[_Problem]:
@@ -283,6 +304,8 @@ _EXPECTED: dict[str, Callable[[Any, Mapping[str, Any]], str]] = {
         "expected a non-empty string" if value == 1 else f"expected at least {value} characters"
     ),
     "maxLength": lambda value, _: f"expected at most {value} characters",
+    "minimum": lambda value, _: f"expected at least {value}",
+    "maximum": lambda value, _: f"expected at most {value}",
     "type": lambda value, _: f"expected {_type_names(value)}",
 }
 

@@ -25,6 +25,7 @@ ways that are easy to misread. Refusing them also rules out alias-expansion blow
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import stat
@@ -118,12 +119,20 @@ def describe_value(value: JsonValue) -> str:
 
 
 class YamlDocument:
-    """A parsed file: plain data, and the position of every value in it."""
+    """A parsed file: plain data, the position of every value in it, and the SHA-256 of the
+    exact bytes that were parsed (for audit records: which policy decided)."""
 
-    def __init__(self, source: str, data: JsonValue, nodes: Mapping[JsonPath, NodeInfo]) -> None:
+    def __init__(
+        self,
+        source: str,
+        data: JsonValue,
+        nodes: Mapping[JsonPath, NodeInfo],
+        sha256: str = "",
+    ) -> None:
         self.source = source
         self.data = data
         self.nodes = nodes
+        self.sha256 = sha256
 
     def info(self, path: Sequence[str | int]) -> NodeInfo:
         return self.nodes[tuple(path)]
@@ -298,7 +307,7 @@ class _Converter:
         return out
 
 
-def _read_text(path: Path, source: str, max_bytes: int) -> str:
+def _read_bytes(path: Path, source: str, max_bytes: int) -> bytes:
     try:
         mode = path.stat().st_mode
         if not stat.S_ISREG(mode):
@@ -312,6 +321,10 @@ def _read_text(path: Path, source: str, max_bytes: int) -> str:
         raise PolicyError(
             source, None, None, f"expected at most {max_bytes} bytes, got a larger file"
         )
+    return data
+
+
+def _decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -329,7 +342,8 @@ def load_yaml_file(path: Path, *, max_bytes: int) -> YamlDocument:
     An empty document (no content, or only comments) is an error: there is nothing to check.
     """
     source = str(path)
-    text = _read_text(path, source, max_bytes)
+    raw = _read_bytes(path, source, max_bytes)
+    text = _decode(raw, source)
     try:
         loader = _PositionLoader(text)
     except ReaderError as exc:
@@ -362,4 +376,5 @@ def load_yaml_file(path: Path, *, max_bytes: int) -> YamlDocument:
         raise PolicyError(source, at.line, at.column, f"invalid YAML: {problem}") from None
     finally:
         loader.dispose()
-    return YamlDocument(source, data, MappingProxyType(converter.nodes))
+    sha256 = hashlib.sha256(raw).hexdigest()
+    return YamlDocument(source, data, MappingProxyType(converter.nodes), sha256)
