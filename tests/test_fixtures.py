@@ -25,11 +25,17 @@ IDENTITY = (
 def test_regenerating_gives_the_committed_fixtures(tmp_path: Path) -> None:
     script = REPO / "fixtures/generate.py"
     subprocess.run([sys.executable, script, "--out", tmp_path], check=True)
+    fixtures = REPO / "fixtures"
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    committed = sorted(p.relative_to(DELIVERY) for p in DELIVERY.rglob("*") if p.is_file())
+    committed = sorted(
+        p.relative_to(fixtures)
+        for folder in ("acme-delivery", "policy-tests")
+        for p in (fixtures / folder).rglob("*")
+        if p.is_file()
+    )
     assert generated == committed
     for relative in generated:
-        assert (tmp_path / relative).read_bytes() == (DELIVERY / relative).read_bytes(), relative
+        assert (tmp_path / relative).read_bytes() == (fixtures / relative).read_bytes(), relative
     check = subprocess.run(
         [sys.executable, script, "--check"], capture_output=True, text=True, check=False
     )
@@ -92,4 +98,14 @@ def test_an_invalid_policy_is_a_usage_error_naming_file_line_and_problem(
     assert result.stderr == (
         f"error: {broken}:8:5: vendors.acme-automation: unknown key 'signer' "
         "(expected one of: products, signers)\n"
+    )
+
+
+def test_the_recorded_policy_cases_pass(cli: CliRunner) -> None:
+    result = cli("policy", "test", POLICY, REPO / "fixtures/policy-tests")
+    assert result.code == 0, result.stdout
+    assert "PASS: l1-denies-one-approval: deny" in result.stdout
+    assert (
+        result.stderr
+        == "OK: " + str(REPO / "fixtures/policy-tests") + ": 6 of 6 cases as expected\n"
     )

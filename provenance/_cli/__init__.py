@@ -50,6 +50,6 @@ def main(args: Sequence[str] | None = None) -> NoReturn:
 
 
 # Registered last: each module adds its commands to `cli`.
-from provenance._cli import signing, verify  # noqa: E402
+from provenance._cli import policy, signing, verify  # noqa: E402
 
-__all__ += ["signing", "verify"]
+__all__ += ["policy", "signing", "verify"]

@@ -31,10 +31,11 @@ def parse_version(text: str) -> Version | None:
 @dataclass(frozen=True)
 class VersionRequirement:
     specifier: SpecifierSet
+    text: str  # as the policy writes it (SpecifierSet reorders its parts)
     name: str = "version"
 
     def evaluate(self, context: DecisionContext) -> Finding:
-        wanted = str(self.specifier)
+        wanted = self.text
         if context.identification_problem:
             return Finding(self.name, False, context.identification_problem)
         if context.version is None:
@@ -66,8 +67,8 @@ class VersionRequirement:
         )
 
     def describe(self) -> str:
-        return f"a version matching {self.specifier}"
+        return f"a version matching {self.text}"
 
 
 def compile_rule(spec: Any) -> VersionRequirement:
-    return VersionRequirement(specifier=SpecifierSet(str(spec)))
+    return VersionRequirement(specifier=SpecifierSet(str(spec)), text=str(spec))

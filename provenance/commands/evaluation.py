@@ -1,0 +1,104 @@
+"""The gate's core, shared by `admit` and `policy test`: evidence -> facts (`examine`), then
+facts -> decision (`judge`).
+
+Nothing here writes: admission (store, ledger, audit log, VSA) happens around it, and a
+policy test runs it against recorded cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from provenance.decision.context import AdmissionHistory, DecisionContext
+from provenance.decision.product import Identification, identify
+from provenance.decision.rules import AllOf
+from provenance.decision.segment import Decision
+from provenance.inputs.artifact import Artifact
+from provenance.policy import Policy
+from provenance.verification.evidence_set import Assessment, assess
+from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
+from provenance.verification.sigstore.verifier import NamedSigner
+
+__all__ = ["Examination", "GateInputs", "examine", "judge"]
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """What the policy brings to every evaluation: loaded once per command."""
+
+    policy: Policy
+    trust_roots: tuple[SigstoreTrustRoot, ...]
+    signers: tuple[NamedSigner, ...]
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> GateInputs:
+        return cls(
+            policy=policy,
+            trust_roots=tuple(load_trust_root(ref) for ref in policy.sigstore_trust),
+            signers=tuple(NamedSigner(rule, vendor) for vendor, rule in policy.signer_rules()),
+        )
+
+
+@dataclass(frozen=True)
+class Examination:
+    """The verified facts about one artifact, before any decision."""
+
+    artifact: Artifact
+    assessment: Assessment
+    identification: Identification
+
+
+def examine(
+    inputs: GateInputs,
+    artifact: Artifact,
+    evidence: Sequence[Path],
+    *,
+    now: datetime,
+    operator_product: str | None = None,
+    operator_version: str | None = None,
+) -> Examination:
+    """Verify every piece of evidence (the slow, cryptographic part; no lock is held)."""
+    policy = inputs.policy
+    assessment = assess(
+        artifact,
+        evidence,
+        signers=inputs.signers,
+        trust_roots=inputs.trust_roots,
+        group_members={name: group.members for name, group in policy.groups.items()},
+        now=now,
+    )
+    identification = identify(
+        assessment.signatures,
+        policy.vendors,
+        operator_product=operator_product,
+        operator_version=operator_version,
+    )
+    return Examination(artifact, assessment, identification)
+
+
+def judge(
+    rules: AllOf,
+    examination: Examination,
+    *,
+    segment: str,
+    now: datetime,
+    history: AdmissionHistory,
+) -> Decision:
+    """Apply the segment's rules (quick; runs inside the admitting transaction for rollback)."""
+    facts, identification = examination.assessment, examination.identification
+    context = DecisionContext(
+        artifact_sha256=examination.artifact.sha256.hex(),
+        artifact_name=examination.artifact.name,
+        segment=segment,
+        signatures=facts.signatures,
+        approvals=facts.approvals,
+        product=identification.product,
+        version=identification.version,
+        identification_problem=identification.problem,
+        now=now,
+        history=history,
+    )
+    return Decision(segment, rules.evaluate(context))
