@@ -1,0 +1,592 @@
+"""The approval ledger and the audit log, in one SQLite database.
+
+One database, so that an admission and its audit record are written in ONE transaction: after a
+crash (kill -9, power loss) at any point there is either the admission with its "admit" audit
+record, or neither. Settings:
+
+- WAL journal, `synchronous=FULL`: a COMMIT that returned is on disk; readers (`check`) never
+  block the writer and never see half a transaction.
+- Writes run in `BEGIN IMMEDIATE` transactions: the write lock is taken up front, so two
+  `admit` processes run one after the other, and the rollback rule reads the newest admitted
+  version under the same lock that records the next one. A lock held longer than the busy
+  timeout is a `LedgerError` ("locked by another process").
+- The schema is versioned (`migrations.py`); a newer ledger is refused; a corrupted one is
+  reported and left exactly as it is, never recreated.
+
+Re-admission: every admission is kept (the table is append-only; history matters to an
+auditor). Admitting a digest to a segment again (say, under a new policy) adds a row;
+`find_admission` returns the newest one.
+
+Opened with `create=False`, the ledger is read-only (`mode=ro`, `query_only`): no migration, no
+write, nothing created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from provenance.record._fs import PRIVATE_FILE_MODE
+from provenance.record._sqlite import connect, is_busy, sqlite_errors
+from provenance.record._time import format_time, parse_time
+from provenance.record.audit import (
+    GENESIS_HASH,
+    AuditRecord,
+    AuditSigner,
+    record_hash,
+    signed_message,
+)
+from provenance.record.audit_event import AuditEvent, canonical_json, require_sha256_hex
+from provenance.record.errors import LedgerError
+from provenance.record.migrations import APPLICATION_ID, LATEST_VERSION, apply_migrations
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "Admission",
+    "AdmissionEntry",
+    "Ledger",
+    "LedgerTransaction",
+]
+
+# How long a command waits for another one's write transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 10.0
+# Pause between attempts to switch a new ledger to WAL while another process holds it.
+WAL_SWITCH_RETRY_SECONDS = 0.02
+_FETCH_BATCH = 256
+
+_ADMISSION_COLUMNS = (
+    "id, audit_seq, artifact_sha256, artifact_name, segment, product, version, policy_path, "
+    "policy_sha256, decided_at, store_path, vsa_path, vsa, evidence"
+)
+_AUDIT_COLUMNS = "seq, at, event, prev_hash, hash, signature, key_id"
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An artifact admitted to a segment. Paths are relative to the state directory."""
+
+    artifact_sha256: str  # hex
+    artifact_name: str
+    segment: str
+    product: str | None
+    version: str | None
+    policy_path: str
+    policy_sha256: str
+    decided_at: datetime
+    store_path: str
+    vsa_path: str | None
+    vsa: str | None  # the DSSE envelope, JSON
+    evidence: Mapping[str, Any] = field(default_factory=dict)  # JSON-able summary
+
+    def __post_init__(self) -> None:
+        require_sha256_hex(self.artifact_sha256, "admission artifact_sha256")
+        require_sha256_hex(self.policy_sha256, "admission policy_sha256")
+        format_time(self.decided_at)  # refuses naive datetimes
+
+
+@dataclass(frozen=True)
+class AdmissionEntry:
+    """An admission as stored: its row id and the seq of its "admit" audit record."""
+
+    id: int
+    audit_seq: int
+    admission: Admission
+
+
+class Ledger:
+    """An open ledger. Use `Ledger.open`; close it (or use it as a context manager)."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, *, writable: bool, busy_timeout: float
+    ) -> None:
+        self._connection = connection
+        self.path = path
+        self.writable = writable
+        self.busy_timeout = busy_timeout
+        self._in_transaction = False
+
+    @classmethod
+    def open(
+        cls, path: Path, *, create: bool, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+    ) -> Ledger:
+        """Open (and with `create=True`, create or upgrade) the ledger at `path`.
+
+        1. `create=False`: the file must exist; open it read-only. `create=True`: create an
+           empty file (mode 0600) if none is there, open it read-write.
+        2. Identify it from the header (this is where a non-database file fails, before
+           anything is written): schema version, application id, whether it holds tables.
+           Refuse a newer schema, another application's database, an unversioned one that
+           holds tables.
+        3. Writable: WAL journal, `synchronous=FULL`, then the missing migrations in one
+           `BEGIN IMMEDIATE` transaction. Read-only: the schema must be current.
+        """
+        if create:
+            _create_empty(path)
+        elif not path.is_file():
+            raise LedgerError(
+                f"ledger {path}: does not exist; expected the ledger of a state directory "
+                "where something was admitted (nothing has been admitted here)"
+            )
+        connection = connect(path, read_only=not create, busy_timeout=busy_timeout)
+        ledger = cls(connection, path, writable=create, busy_timeout=busy_timeout)
+        try:
+            ledger._prepare()
+        except BaseException:
+            connection.close()
+            raise
+        return ledger
+
+    def _prepare(self) -> None:
+        with self._errors("reading the ledger header"):
+            self._connection.execute("PRAGMA trusted_schema = OFF")
+            self._connection.execute("PRAGMA foreign_keys = ON")
+            if not self.writable:
+                self._connection.execute("PRAGMA query_only = ON")
+            # One read transaction: another process may be creating the schema right now.
+            self._connection.execute("BEGIN DEFERRED")
+            try:
+                version = self._schema_version()
+                application_id = self._scalar("PRAGMA application_id")
+                tables = self._scalar("SELECT count(*) FROM sqlite_master")
+            finally:
+                self._rollback()
+        self._check_identity(version, application_id, tables)
+        if not self.writable:
+            self._check_readable_version(version)
+            return
+        with self._errors("switching the ledger to WAL mode"):
+            mode = self._switch_to_wal()
+            self._connection.execute("PRAGMA synchronous = FULL")
+        if str(mode).lower() != "wal":
+            raise LedgerError(f"ledger {self.path}: expected WAL journal mode, got {mode!r}")
+        if version < LATEST_VERSION:
+            self._migrate()
+
+    def _switch_to_wal(self) -> Any:
+        """`PRAGMA journal_mode = WAL`, retried while another process holds the file.
+
+        When two processes open a new ledger at once, one of them may still see the old
+        rollback journal and ask to switch while the other already writes in WAL mode. SQLite
+        then answers SQLITE_BUSY at once, without waiting through the busy timeout (waiting
+        could deadlock), so this waits here, up to the same timeout.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return self._scalar("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(WAL_SWITCH_RETRY_SECONDS)
+
+    def _check_identity(self, version: int, application_id: int, tables: int) -> None:
+        if version > LATEST_VERSION:
+            raise LedgerError(
+                f"ledger {self.path}: created by a newer provenance: schema {version}, this "
+                f"release reads up to {LATEST_VERSION}; upgrade provenance to use it (the "
+                "ledger was not changed)"
+            )
+        if version > 0 and application_id != APPLICATION_ID:
+            raise LedgerError(
+                f"ledger {self.path}: not a provenance ledger: application id "
+                f"{application_id:#x}, expected {APPLICATION_ID:#x} (the file was not changed)"
+            )
+        if version == 0 and tables > 0:
+            raise LedgerError(
+                f"ledger {self.path}: holds {tables} schema object(s) but no provenance schema "
+                "version; expected an empty file or a provenance ledger (the file was not "
+                "changed)"
+            )
+
+    def _check_readable_version(self, version: int) -> None:
+        if version == 0:
+            raise LedgerError(
+                f"ledger {self.path}: empty (no schema); expected a ledger where something was "
+                "admitted (nothing has been admitted here)"
+            )
+        if version < LATEST_VERSION:
+            raise LedgerError(
+                f"ledger {self.path}: schema {version}, this release reads schema "
+                f"{LATEST_VERSION}; run a command that writes to it (such as `provenance "
+                "admit`) once to upgrade it"
+            )
+
+    def _migrate(self) -> None:
+        with self._errors("upgrading the ledger schema"):
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while this one waited for the lock.
+                current = self._schema_version()
+                self._check_identity(current, self._scalar("PRAGMA application_id"), 0)
+                apply_migrations(self._connection, current)
+            except BaseException:
+                self._rollback()
+                raise
+            self._commit()
+
+    # -- transactions ------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[LedgerTransaction]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`; `ROLLBACK` if the block raises (anything)."""
+        if not self.writable:
+            raise LedgerError(
+                f"ledger {self.path}: opened read-only; expected it opened with create=True "
+                "to write"
+            )
+        if self._in_transaction:
+            raise RuntimeError("ledger transactions do not nest")
+        with self._errors("starting a write transaction"):
+            self._connection.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        transaction = LedgerTransaction(self)
+        try:
+            yield transaction
+        except BaseException:
+            transaction.closed = True
+            self._in_transaction = False
+            self._rollback()
+            raise
+        transaction.closed = True
+        self._in_transaction = False
+        with self._errors("committing"):
+            self._commit()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside the block see one consistent state, even while others write."""
+        if self._in_transaction:
+            yield
+            return
+        with self._errors("starting a read transaction"):
+            self._connection.execute("BEGIN DEFERRED")
+            self._scalar("SELECT count(*) FROM sqlite_master")  # takes the snapshot now
+        self._in_transaction = True
+        try:
+            yield
+        finally:
+            self._in_transaction = False
+            self._rollback()
+
+    def _commit(self) -> None:
+        try:
+            self._connection.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._connection.in_transaction:
+            # The block's own exception is what matters; a failed ROLLBACK is undone by
+            # SQLite when the connection closes, and must not mask it.
+            with suppress(sqlite3.Error):
+                self._connection.execute("ROLLBACK")
+
+    # -- reads -------------------------------------------------------------------------
+
+    def find_admission(self, sha256_hex: str, segment: str) -> Admission | None:
+        """The newest admission of this digest to this segment, if any."""
+        return _find_admission(self, sha256_hex, segment)
+
+    def admissions(
+        self, *, sha256_hex: str | None = None, segment: str | None = None
+    ) -> Iterator[Admission]:
+        """Admissions in the order they were made, optionally of one digest or segment."""
+        for entry in self.admission_entries(sha256_hex=sha256_hex, segment=segment):
+            yield entry.admission
+
+    def admission_entries(
+        self, *, sha256_hex: str | None = None, segment: str | None = None
+    ) -> Iterator[AdmissionEntry]:
+        conditions, parameters = [], []
+        if sha256_hex is not None:
+            conditions.append("artifact_sha256 = ?")
+            parameters.append(sha256_hex)
+        if segment is not None:
+            conditions.append("segment = ?")
+            parameters.append(segment)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT {_ADMISSION_COLUMNS} FROM admissions{where} ORDER BY id"  # noqa: S608
+        for row in self._rows(query, tuple(parameters), "reading admissions"):
+            yield _admission_entry(self.path, row)
+
+    def audit_records(self, since: datetime | None = None) -> Iterator[AuditRecord]:
+        """Audit records in seq order; with `since`, those at or after that time."""
+        if since is None:
+            rows = self._rows(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit ORDER BY seq",  # noqa: S608
+                (),
+                "reading the audit log",
+            )
+        else:
+            rows = self._rows(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE at >= ? ORDER BY seq",  # noqa: S608
+                (format_time(since),),
+                "reading the audit log",
+            )
+        for row in rows:
+            yield _audit_record(self.path, row)
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own check of the file (`PRAGMA integrity_check`); empty if sound."""
+        rows = list(self._rows("PRAGMA integrity_check", (), "checking the ledger's integrity"))
+        messages = [str(row[0]) for row in rows]
+        return [] if messages == ["ok"] else [f"ledger {self.path}: {m}" for m in messages]
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _errors(self, doing: str) -> Any:
+        return sqlite_errors(self.path, doing, self.busy_timeout)
+
+    def _scalar(self, query: str, parameters: tuple[Any, ...] = ()) -> Any:
+        row = self._connection.execute(query, parameters).fetchone()
+        return None if row is None else row[0]
+
+    def _schema_version(self) -> int:
+        version = self._scalar("PRAGMA user_version")
+        return int(version)
+
+    def _rows(
+        self, query: str, parameters: tuple[Any, ...], doing: str
+    ) -> Iterator[tuple[Any, ...]]:
+        with self._errors(doing):
+            cursor = self._connection.execute(query, parameters)
+            try:
+                while batch := cursor.fetchmany(_FETCH_BATCH):
+                    yield from batch
+            finally:
+                # A caller may abandon the iterator and close the ledger before it is
+                # collected; closing the cursor of a closed connection is then moot.
+                with suppress(sqlite3.ProgrammingError):
+                    cursor.close()
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class LedgerTransaction:
+    """Reads and writes inside one `BEGIN IMMEDIATE` transaction (see `Ledger.transaction`)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._appended: dict[int, AuditEvent] = {}
+        self.closed = False
+
+    def newest_version(self, product: str, segment: str, key: Callable[[str], Any]) -> str | None:
+        """The newest version of `product` admitted to `segment` (ordered by `key`), if any.
+
+        Read under the write lock, so no other process can admit a newer one before this
+        transaction commits (the rollback rule relies on that).
+        """
+        self._require_open()
+        rows = self._ledger._rows(
+            "SELECT DISTINCT version FROM admissions "
+            "WHERE product = ? AND segment = ? AND version IS NOT NULL",
+            (product, segment),
+            "reading admitted versions",
+        )
+        versions = [str(row[0]) for row in rows]
+        return max(versions, key=key) if versions else None
+
+    def find_admission(self, sha256_hex: str, segment: str) -> Admission | None:
+        self._require_open()
+        return _find_admission(self._ledger, sha256_hex, segment)
+
+    def append_audit(self, event: AuditEvent, *, signer: AuditSigner | None = None) -> AuditRecord:
+        """Append `event` to the audit log, chained to the last record; sign it with `signer`."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("appending to the audit log"):
+            last = ledger._connection.execute(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, bytes(last[1]))
+        event_json = event.to_json()
+        hash_ = record_hash(seq, prev_hash, event_json)
+        signature = None if signer is None else signer.sign(signed_message(hash_))
+        record = AuditRecord(
+            seq=seq,
+            at=format_time(event.at),
+            event_json=event_json,
+            prev_hash=prev_hash,
+            hash=hash_,
+            signature=signature,
+            key_id=None if signer is None else signer.key_id,
+        )
+        with ledger._errors("appending to the audit log"):
+            ledger._connection.execute(
+                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (
+                    record.seq,
+                    record.at,
+                    record.event_json,
+                    record.prev_hash,
+                    record.hash,
+                    record.signature,
+                    record.key_id,
+                ),
+            )
+        self._appended[seq] = event
+        return record
+
+    def record_admission(self, admission: Admission, audit: AuditRecord) -> int:
+        """Record `admission`, tied to its "admit" audit record appended in this transaction.
+
+        Requiring the record makes an admission without its audit record impossible to write.
+        Returns the admission's id.
+        """
+        self._require_open()
+        event = self._appended.get(audit.seq)
+        if event is None:
+            raise ValueError(
+                f"audit record {audit.seq}: expected a record appended in this transaction"
+            )
+        expected = ("admit", admission.artifact_sha256, admission.segment)
+        got = (event.kind, event.artifact_sha256, event.segment)
+        if got != expected:
+            raise ValueError(f"admission's audit record: expected {expected}, got {got}")
+        with self._ledger._errors("recording the admission"):
+            cursor = self._ledger._connection.execute(
+                "INSERT INTO admissions (artifact_sha256, artifact_name, segment, product, "
+                "version, policy_path, policy_sha256, decided_at, store_path, vsa_path, vsa, "
+                "evidence, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    admission.artifact_sha256,
+                    admission.artifact_name,
+                    admission.segment,
+                    admission.product,
+                    admission.version,
+                    admission.policy_path,
+                    admission.policy_sha256,
+                    format_time(admission.decided_at),
+                    admission.store_path,
+                    admission.vsa_path,
+                    admission.vsa,
+                    canonical_json(dict(admission.evidence)),
+                    audit.seq,
+                ),
+            )
+        row_id = cursor.lastrowid
+        if row_id is None:
+            raise RuntimeError("SQLite returned no row id for an INSERT")
+        return row_id
+
+    def _require_open(self) -> None:
+        if self.closed:
+            raise RuntimeError("ledger transaction used after it ended")
+
+
+def _create_empty(path: Path) -> None:
+    """Create an empty ledger file, owner-only, unless one exists (SQLite would use 0644)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise LedgerError(
+            f"ledger {path}: cannot create it: {exc.strerror or exc}; expected a writable "
+            "state directory"
+        ) from exc
+    os.close(descriptor)
+
+
+def _find_admission(ledger: Ledger, sha256_hex: str, segment: str) -> Admission | None:
+    rows = ledger._rows(
+        f"SELECT {_ADMISSION_COLUMNS} FROM admissions "  # noqa: S608
+        "WHERE artifact_sha256 = ? AND segment = ? ORDER BY id DESC LIMIT 1",
+        (sha256_hex, segment),
+        "looking up an admission",
+    )
+    found = list(rows)
+    return _admission_entry(ledger.path, found[0]).admission if found else None
+
+
+def _admission_entry(path: Path, row: tuple[Any, ...]) -> AdmissionEntry:
+    (row_id, audit_seq, digest, name, segment, product, version, policy_path, policy_sha256,
+     decided_at, store_path, vsa_path, vsa, evidence) = row  # fmt: skip
+    try:
+        parsed_evidence = _json_object(_text(evidence))
+        admission = Admission(
+            artifact_sha256=_text(digest),
+            artifact_name=_text(name),
+            segment=_text(segment),
+            product=_optional_text(product),
+            version=_optional_text(version),
+            policy_path=_text(policy_path),
+            policy_sha256=_text(policy_sha256),
+            decided_at=parse_time(_text(decided_at)),
+            store_path=_text(store_path),
+            vsa_path=_optional_text(vsa_path),
+            vsa=_optional_text(vsa),
+            evidence=parsed_evidence,
+        )
+        return AdmissionEntry(id=int(row_id), audit_seq=int(audit_seq), admission=admission)
+    except (ValueError, TypeError) as exc:
+        raise LedgerError(
+            f"ledger {path}: admission {row_id}: malformed row ({exc}); expected what this "
+            "release writes (was the database edited?)"
+        ) from exc
+
+
+def _audit_record(path: Path, row: tuple[Any, ...]) -> AuditRecord:
+    seq, at, event, prev_hash, hash_, signature, key_id = row
+    if not (
+        isinstance(seq, int)
+        and isinstance(at, str)
+        and isinstance(event, str)
+        and isinstance(prev_hash, bytes)
+        and isinstance(hash_, bytes)
+        and (signature is None or isinstance(signature, bytes))
+        and (key_id is None or isinstance(key_id, str))
+    ):
+        raise LedgerError(
+            f"ledger {path}: audit record {seq}: malformed row (column types "
+            f"{[type(value).__name__ for value in row]}); expected integer, text, text, blob, "
+            "blob, blob or null, text or null (was the database edited?)"
+        )
+    return AuditRecord(
+        seq=seq,
+        at=at,
+        event_json=event,
+        prev_hash=prev_hash,
+        hash=hash_,
+        signature=signature,
+        key_id=key_id,
+    )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise TypeError(f"evidence: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
