@@ -126,11 +126,11 @@ def test_freshness() -> None:
 
 def test_version() -> None:
     assert evaluate("version", ">=4.0,<5", context()).reason == (
-        "4.2.1 matches <5,>=4.0 (signed-identity)"
+        "4.2.1 matches >=4.0,<5 (signed-identity)"
     )
     old = context(version=ProductVersion("3.9", "operator"))
     assert evaluate("version", ">=4.0,<5", old).reason == (
-        "expected a version matching <5,>=4.0, got 3.9 (operator)"
+        "expected a version matching >=4.0,<5, got 3.9 (operator)"
     )
     assert not evaluate("version", ">=4", context(version=None)).passed
     assert evaluate(

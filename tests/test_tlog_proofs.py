@@ -6,7 +6,9 @@ import hashlib
 
 import pytest
 
-from provenance.errors import VerificationFailure
+from provenance.errors import EvidenceError, VerificationFailure
+from provenance.evidence.dsse_envelope import parse_envelope
+from provenance.evidence.in_toto import parse_statement
 from provenance.verification.sigstore.tlog import (
     leaf_hash,
     parse_checkpoint,
@@ -99,6 +101,9 @@ def test_checkpoint_with_extension_lines_and_cosignatures() -> None:
     [
         (SIGNED.replace("\n12\n", "\n012\n"), "tree size '012' is not a number"),
         (SIGNED.replace("\n12\n", "\n-1\n"), "is not a number"),
+        (SIGNED.replace("\n12\n", "\n\u00b2\n"), "is not a number"),
+        (SIGNED.replace("\n12\n", "\n\u0667\n"), "is not a number"),
+        (SIGNED.replace("\n12\n", "\n" + "9" * 5000 + "\n"), "is not a number"),
         (SIGNED.replace("\n\n", "\n"), "not a signed note"),
         (SIGNED[:-1], "not a signed note"),
         (SIGNED.replace("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "AAAA"), "not 32 bytes"),
@@ -112,3 +117,11 @@ def test_checkpoint_with_extension_lines_and_cosignatures() -> None:
 def test_malformed_checkpoints(text: str, message: str) -> None:
     with pytest.raises(VerificationFailure, match=message):
         parse_checkpoint(text)
+
+
+def test_deeply_nested_json_is_malformed_evidence_not_a_crash() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(EvidenceError, match="nested too deeply"):
+        parse_statement(deep)
+    with pytest.raises(EvidenceError, match="nested too deeply"):
+        parse_envelope(deep, "deep.json")

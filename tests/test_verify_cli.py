@@ -397,6 +397,8 @@ def test_tampered_signature(cli: CliRunner, release: Release) -> None:
         ("canonicalizedBody", flip_base64, "inclusion proof does not lead to its root hash"),
         ("logIndex", lambda v: str(int(v) + 1), "inclusion promise (SET) does not verify"),
         ("integratedTime", lambda v: str(int(v) - 60), "inclusion promise (SET) does not verify"),
+        ("logIndex", lambda v: "9007199254740993", "logIndex 9007199254740993 is beyond any"),
+        ("integratedTime", lambda v: str(2**63), "integratedTime 9223372036854775808 is beyond"),
     ],
 )
 def test_tampered_log_entry(

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 
 from provenance.errors import EvidenceError
+from provenance.evidence.json_input import MalformedJson, load_json
 
 __all__ = ["Envelope", "EnvelopeSignature", "parse_envelope"]
 
@@ -45,8 +45,8 @@ def _b64(text: object, what: str, source: str) -> bytes:
 
 def parse_envelope(data: bytes, source: str) -> Envelope:
     try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        document = load_json(data)
+    except MalformedJson as exc:
         raise EvidenceError(f"{source}: not JSON ({exc})", check="envelope") from exc
     if not isinstance(document, dict) or set(document) - {"payloadType", "payload", "signatures"}:
         raise EvidenceError(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from provenance.errors import EvidenceError
+from provenance.evidence.json_input import MalformedJson, load_json
 
 __all__ = ["IN_TOTO_PAYLOAD_TYPE", "STATEMENT_TYPES", "Statement", "Subject", "parse_statement"]
 
@@ -44,8 +44,8 @@ def _fail(problem: str) -> EvidenceError:
 
 def parse_statement(payload: bytes) -> Statement:
     try:
-        document = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
+        document = load_json(payload)
+    except MalformedJson as exc:
         raise _fail(f"not JSON ({exc})") from exc
     if not isinstance(document, dict):
         raise _fail("expected a JSON object")

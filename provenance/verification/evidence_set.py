@@ -8,13 +8,13 @@ never becomes a fact. Which evidence a file is: Sigstore bundles by name (`.sigs
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from provenance.errors import EvidenceError, InputError, VerificationFailure
+from provenance.errors import EvidenceError, VerificationFailure
+from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTES, parse_bundle
 from provenance.facts import ApprovalFact, SignatureFact
 from provenance.inputs.artifact import Artifact
@@ -60,17 +60,15 @@ def _kind(path: Path, data: bytes) -> str:
     if path.name.endswith(BUNDLE_SUFFIXES):
         return "bundle"
     try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        document = load_json(data)
+    except MalformedJson:
         document = None
     if isinstance(document, dict):
         if str(document.get("mediaType", "")).startswith("application/vnd.dev.sigstore.bundle"):
             return "bundle"
         if "payloadType" in document:
             return "envelope"
-    raise InputError(
-        f"{path}: not recognised as evidence (expected a Sigstore bundle or a DSSE approval)"
-    )
+    return "unknown"
 
 
 def assess(
@@ -93,6 +91,16 @@ def assess(
             continue
         inputs.append((str(path), hashlib.sha256(data).hexdigest()))
         kind = _kind(path, data)
+        if kind == "unknown":
+            # Delivery content is the attacker's: an unrecognised file is failed evidence,
+            # listed in the report, not a reason to stop the run.
+            problems.append(
+                EvidenceProblem(
+                    str(path),
+                    "not recognised as evidence (expected a Sigstore bundle or a DSSE approval)",
+                )
+            )
+            continue
         try:
             if kind == "bundle":
                 bundle_fact = _verify_bundle(

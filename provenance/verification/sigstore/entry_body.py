@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sigstore_models.rekor.v2.entry import Spec
 
 from provenance.errors import EvidenceError, VerificationFailure
+from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.verification.dsse import pae
 
@@ -40,8 +41,8 @@ def check_entry_body(
 ) -> None:
     """Compare the logged body with the bundle; `artifact_sha256` is used for message bundles."""
     try:
-        body = json.loads(bundle.entry.canonicalized_body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = load_json(bundle.entry.canonicalized_body)
+    except MalformedJson as exc:
         raise EvidenceError(f"log entry body is not JSON: {exc}", check=_CHECK) from exc
     if not isinstance(body, dict):
         raise EvidenceError("log entry body is not a JSON object", check=_CHECK)

@@ -29,6 +29,10 @@ _CHECK = "tlog"
 # A checkpoint is three lines plus a few extension lines and signatures; cap the work.
 MAX_CHECKPOINT_BYTES = 64 * 1024
 _SIGNATURE_LINE = re.compile(r"\u2014 (\S+) (\S+)")
+_TREE_SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
+# RFC 8785 canonical JSON carries integers only up to 2**53 (I-JSON); a real log index or
+# Unix time is far below it, so a larger one cannot have been signed by a log.
+MAX_CANONICAL_INTEGER = 2**53
 
 
 def _node_hash(left: bytes, right: bytes) -> bytes:
@@ -111,7 +115,8 @@ def parse_checkpoint(text: str) -> Checkpoint:
             "checkpoint text must start with origin, tree size and root hash lines", check=_CHECK
         )
     origin, size_text, hash_text = lines[0], lines[1], lines[2]
-    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+    # ASCII digits, no leading zero, at most a uint64 (str.isdigit() admits other scripts).
+    if not _TREE_SIZE.fullmatch(size_text) or int(size_text) >= 2**64:
         raise EvidenceError(f"checkpoint tree size {size_text!r} is not a number", check=_CHECK)
     root_hash = _b64(hash_text, "checkpoint root hash")
     if len(root_hash) != 32:
@@ -176,6 +181,9 @@ def verify_inclusion_promise(entry: TransparencyLogEntry, log: LogKey) -> None:
     assert entry.inclusion_promise is not None
     if entry.integrated_time is None:
         raise EvidenceError("inclusion promise without an integrated time", check=_CHECK)
+    for field, value in (("integratedTime", entry.integrated_time), ("logIndex", entry.log_index)):
+        if value >= MAX_CANONICAL_INTEGER:
+            raise EvidenceError(f"{field} {value} is beyond any log's range", check=_CHECK)
     # The log signs RFC 8785 canonical JSON with the log ID in hex (base64 in the bundle).
     signed = rfc8785.dumps(
         {

@@ -13,7 +13,6 @@ Every validity window is a closed interval (protobuf-specs `TimeRange`): both en
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,6 +25,7 @@ from sigstore_models.trustroot.v1 import ClientTrustConfig, TrustedRoot
 
 from provenance.errors import InputError, TrustRootError
 from provenance.evidence.certificates import MalformedCertificate, load_der_certificate
+from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.inputs.files import read_bounded
 from provenance.verification.sigstore.keys import LogKey, key_from_details
 from provenance.verification.validity import Validity
@@ -115,8 +115,8 @@ def _authority(model: CertificateAuthorityModel, what: str) -> CertificateAuthor
 def parse_trust_root(data: bytes, name: str) -> SigstoreTrustRoot:
     """Parse a `trusted_root.json` or a client trust config holding one."""
     try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        document = load_json(data)
+    except MalformedJson as exc:
         raise TrustRootError(f"{name}: not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise TrustRootError(f"{name}: expected a JSON object, got {type(document).__name__}")

@@ -181,11 +181,11 @@ class _Run:
             signer = key_signer.key
         check_entry_body(self.bundle, signer=signer, artifact_sha256=self.artifact.sha256)
         self.passed("tlog-consistency", "log entry matches signature, signer and content")
-        predicate_type = self.verify_subject()
+        # Identity before content: an untrusted signer's payload is never parsed.
         if leaf is not None:
             matched, who = self.match_identity(leaf)
-            return self.fact(log, times, matched, predicate_type, who=who)
-        return self.fact(log, times, key_signer, predicate_type, key_id=key_signer.key_id)
+            return self.fact(log, times, matched, self.verify_subject(), who=who)
+        return self.fact(log, times, key_signer, self.verify_subject(), key_id=key_signer.key_id)
 
     # 2. Log
     def verify_log(self) -> LogKey:
