@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,3 +85,43 @@ def test_usage_errors_raise(release: Release) -> None:
         provenance.verify(str(release.artifact), signers=[], bundle=release.bundle)
     with pytest.raises(provenance.UsageError, match="a digest has no bundle beside it"):
         provenance.verify("sha256:" + "0" * 64, signers=[KEYLESS])
+
+
+def test_a_trust_root_vouches_only_for_identities_bound_to_it(
+    release: Release, other_instance: PrivateSigstoreInstance, tmp_path: Path
+) -> None:
+    """Another instance's CA can certify any identity; it must not pass as this vendor's."""
+    site_root = provenance.load_trust_root(str(release.trusted_root))
+    other_root = provenance.load_trust_root(
+        str(other_instance.write_trusted_root(tmp_path / "other.json"))
+    )
+    forged = tmp_path / "forged.sigstore.json"
+    forged.write_text(
+        json.dumps(
+            other_instance.sign_artifact(
+                release.artifact.read_bytes(), identity=IDENTITY, issuer=ISSUER, signed_at=SIGNED_AT
+            )
+        )
+    )
+    bound = provenance.NamedSigner(
+        provenance.SigstoreIdentity(
+            identity=provenance.Pattern.exact(IDENTITY),
+            issuer=provenance.Pattern.exact(ISSUER),
+            trust_root=site_root.name,
+        ),
+        vendor="acme-automation",
+    )
+    result = provenance.verify(
+        str(release.artifact), signers=[bound], bundle=forged, trust_roots=[site_root, other_root]
+    )
+    assert result.decision == "failed"
+    assert f"under {other_root.name}: bundle is signed with a certificate (keyless), but no " in (
+        result.reason
+    )
+    genuine = provenance.verify(
+        str(release.artifact),
+        signers=[bound],
+        bundle=release.bundle,
+        trust_roots=[other_root, site_root],
+    )
+    assert genuine.decision == "verified"

@@ -108,10 +108,12 @@ def test_example_loads_into_the_model(tmp_path: Path, acme_key: ec.EllipticCurve
             "https://github.com/acme/plc-fw/.github/workflows/release.yml@refs/tags/v*"
         ),
         issuer=Pattern.exact("https://token.actions.githubusercontent.com"),
+        trust_root="embedded:production",
     )
     assert second == SigstoreIdentity(
         identity=Pattern.regex(r"https://github\.com/acme/.+"),
         issuer=Pattern.exact("https://accounts.google.com"),
+        trust_root="embedded:production",
     )
     assert isinstance(third, PublicKeySigner)
     assert third.key == acme_key
@@ -209,17 +211,43 @@ def test_trust_paths_are_relative_to_the_policy_file(
     (tmp_path / "policies" / "private" / "trusted_root.json").write_text("{}")
     text = MINIMAL.replace(
         "vendors:", "trust:\n  sigstore: [embedded:staging, private/trusted_root.json]\nvendors:"
-    )
+    ).replace('issuer: "https://issuer.example"}', 'issuer: "https://issuer.example", '
+              "trust_root: private/trusted_root.json}")  # fmt: skip
     _write(tmp_path / "policies", text)
     monkeypatch.chdir(tmp_path)
 
     policy = load_policy(Path("policies/site.yaml"))
 
-    assert policy.sigstore_trust == (
-        "embedded:staging",
-        str(tmp_path / "policies" / "private" / "trusted_root.json"),
-    )
+    private = str(tmp_path / "policies" / "private" / "trusted_root.json")
+    assert policy.sigstore_trust == ("embedded:staging", private)
     assert os.path.isabs(policy.sigstore_trust[1])
+    (rule,) = policy.vendors["acme"].signers
+    assert isinstance(rule, SigstoreIdentity)
+    assert rule.trust_root == private
+
+
+def test_keyless_signers_name_their_trust_root_when_several_are_trusted(tmp_path: Path) -> None:
+    """Otherwise one instance's CA could certify the identities expected from another."""
+    two_roots = MINIMAL.replace(
+        "vendors:", "trust:\n  sigstore: [embedded:staging, embedded:production]\nvendors:"
+    )
+    path = _write(tmp_path, two_roots)
+    with pytest.raises(PolicyError) as missing:
+        load_policy(path)
+    assert str(missing.value) == (
+        f"{path}:7:19: vendors.acme.signers[0].sigstore: expected trust_root naming which of "
+        "trust.sigstore vouches for this identity (the policy trusts several instances), got none"
+    )
+    other = _write(
+        tmp_path,
+        MINIMAL.replace('issuer: "https://issuer.example"}',
+                        'issuer: "https://issuer.example", trust_root: embedded:staging}'),
+    )  # fmt: skip
+    with pytest.raises(PolicyError) as unknown:
+        load_policy(other)
+    assert "sigstore.trust_root: expected one of trust.sigstore (embedded:production), got " in (
+        str(unknown.value)
+    )
 
 
 def test_key_paths_are_relative_to_the_policy_file_not_the_working_directory(
@@ -263,7 +291,7 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         6,
         11,
         "vendors.acme-automation.signers[0].sigstore: unknown key 'identiy' "
-        "(expected one of: identity, identity_regex, issuer, issuer_regex)",
+        "(expected one of: identity, identity_regex, issuer, issuer_regex, trust_root)",
     ),
     (
         "unknown top-level key",

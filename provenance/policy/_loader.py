@@ -153,6 +153,8 @@ class _Checker:
         # (origin, entry)) of every segment not on or leading into a cycle.
         self._own: dict[str, dict[str, Any]] = {}
         self._effective: dict[str, dict[str, tuple[str, Any]]] = {}
+        # Set by _trust, read by _signer_trust_root.
+        self.trust_roots: tuple[str, ...] = ()
 
     # -- reporting (the CheckContext protocol of _requirements) ----------------------------------
 
@@ -178,6 +180,7 @@ class _Checker:
 
     def run(self) -> Checked:
         trust = self._trust()
+        self.trust_roots = trust
         vendors = self._vendors()
         groups = self._groups()
         site_vsa_key = self._site()
@@ -262,10 +265,37 @@ class _Checker:
             issuer = self._pattern((*at, "sigstore"), rule, "issuer")
             if identity is None or issuer is None:
                 return None
-            return SigstoreIdentity(identity=identity, issuer=issuer)
+            root = self._signer_trust_root((*at, "sigstore"), rule.get("trust_root"))
+            if root is None:
+                return None
+            return SigstoreIdentity(identity=identity, issuer=issuer, trust_root=root)
         if "key" in entry:
             return self._key((*at, "key"), entry["key"])
         return None  # the schema requires exactly one known signer kind
+
+    def _signer_trust_root(self, at: JsonPath, named: Any) -> str | None:
+        """The one trust root allowed to vouch for a keyless signer (see the schema)."""
+        trusted = self.trust_roots
+        if named is None:
+            if len(trusted) == 1:
+                return trusted[0]
+            if trusted:
+                self.error(
+                    at,
+                    "expected trust_root naming which of trust.sigstore vouches for this "
+                    "identity (the policy trusts several instances), got none",
+                )
+            return None
+        if not isinstance(named, str):
+            return None
+        resolved = named if named.startswith("embedded:") else os.path.abspath(self.base / named)
+        if resolved not in trusted:
+            self.error(
+                (*at, "trust_root"),
+                f"expected one of trust.sigstore ({', '.join(trusted) or 'none'}), got {named!r}",
+            )
+            return None
+        return resolved
 
     def _pattern(self, at: JsonPath, rule: dict[str, Any], kind: str) -> Pattern | None:
         """`identity`/`issuer` is a glob; `identity_regex`/`issuer_regex` a full-match regex."""

@@ -31,9 +31,15 @@ class SigstoreIdentity:
 
     identity: Pattern
     issuer: Pattern
+    # The trust root allowed to vouch for this identity (its name, as loaded); None: any root
+    # the caller verifies against (a command line names exactly one).
+    trust_root: str | None = None
 
     def describe(self) -> str:
         return f"identity {self.identity} from issuer {self.issuer}"
+
+    def vouched_by(self, trust_root: str) -> bool:
+        return self.trust_root is None or self.trust_root == trust_root
 
 
 @dataclass(frozen=True)

@@ -167,10 +167,10 @@ class _Run:
         leaf = self.bundle.certificate
         signer: x509.Certificate | VerifyingKey
         if leaf is not None:
-            if not any(isinstance(s.rule, SigstoreIdentity) for s in self.signers):
+            if not self.identity_rules():
                 raise VerificationFailure(
                     "bundle is signed with a certificate (keyless), but no certificate identity "
-                    "and issuer were given to verify it against",
+                    f"and issuer were given to verify it against under {self.trust_root.name}",
                     check="identity",
                 )
             self.verify_certificate(leaf, times)
@@ -383,23 +383,27 @@ class _Run:
         return statement.predicate_type
 
     # 8. Identity
+    def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity]]:
+        """Keyless rules this trust root may vouch for: a CA of one instance must not be able
+        to certify the identities a policy expects from another."""
+        return [
+            (named, named.rule)
+            for named in self.signers
+            if isinstance(named.rule, SigstoreIdentity)
+            and named.rule.vouched_by(self.trust_root.name)
+        ]
+
     def match_identity(
         self, leaf: x509.Certificate
     ) -> tuple[NamedSigner, cert_checks.SignerIdentity]:
         who = cert_checks.signer_identity(leaf)
-        for named in self.signers:
-            rule = named.rule
-            if (
-                isinstance(rule, SigstoreIdentity)
-                and rule.identity.matches(who.identity)
-                and rule.issuer.matches(who.issuer)
-            ):
+        rules = self.identity_rules()
+        for named, rule in rules:
+            if rule.identity.matches(who.identity) and rule.issuer.matches(who.issuer):
                 owner = f"vendor {named.vendor}" if named.vendor else "the expected identity"
                 self.passed("identity", f"{who.identity} ({who.issuer}) matches {owner}")
                 return named, who
-        expected = " or ".join(
-            named.describe() for named in self.signers if isinstance(named.rule, SigstoreIdentity)
-        )
+        expected = " or ".join(named.describe() for named, _rule in rules)
         raise VerificationFailure(
             f"signer: expected {expected}, got identity {who.identity!r} "
             f"from issuer {who.issuer!r}",
