@@ -79,8 +79,10 @@ def context(**changes: Any) -> DecisionContext:
     return replace(base, **changes)
 
 
-def evaluate(kind: str, spec: Any, ctx: DecisionContext) -> Finding:
-    return COMPILERS[kind](spec).evaluate(ctx)
+def evaluate(
+    kind: str, spec: Any, ctx: DecisionContext, requirements: dict[str, Any] | None = None
+) -> Finding:
+    return COMPILERS[kind](spec, requirements or {kind: spec}).evaluate(ctx)
 
 
 def test_default_deny_without_a_vendor_signature() -> None:
@@ -122,6 +124,21 @@ def test_freshness() -> None:
     # The newest signature counts: a vendor re-signing an old release makes it fresh again.
     resigned = context(signatures=(signature("acme", days_old=400), signature("acme", days_old=2)))
     assert evaluate("freshness", {"max_age_days": 30}, resigned).passed
+
+
+def test_freshness_counts_only_the_vendors_signed_by_requires() -> None:
+    """A fresh signature by another vendor must not make a stale release look current."""
+    spec = {"max_age_days": 365}
+    stale_acme = context(
+        signatures=(signature("acme", days_old=2900), signature("integrator", days_old=1))
+    )
+    assert evaluate("freshness", spec, stale_acme).passed  # no signed_by: any vendor counts
+    bound = evaluate("freshness", spec, stale_acme, {"freshness": spec, "signed_by": ["acme"]})
+    assert not bound.passed
+    assert bound.reason.startswith("expected a signature at most 365 days old, got one 2900 days")
+    assert COMPILERS["freshness"](spec, {"signed_by": ["acme"]}).describe() == (
+        "the newest signature by acme at most 365 days old"
+    )
 
 
 def test_version() -> None:
@@ -197,7 +214,7 @@ def test_approvals_count_distinct_members_of_the_group_for_this_segment() -> Non
 
 
 def test_composites_keep_every_childs_reason() -> None:
-    rules = [COMPILERS["signed_by"](["siemens"]), COMPILERS["version"](">=5")]
+    rules = [COMPILERS["signed_by"](["siemens"], {}), COMPILERS["version"](">=5", {})]
     any_of = AnyOf("any", rules).evaluate(context())
     assert not any_of.passed
     assert any_of.reason == (

@@ -66,7 +66,7 @@ def test_explain_lists_inherited_requirements(cli: CliRunner) -> None:
         "  - vendor_signature: a verified signature by one of the policy's vendors (always "
         "required)  [built in]",
         f"  - signed_by: signed by acme-automation  [{POLICY}:22:7, from level3-operations]",
-        "  - freshness: the newest vendor signature made on or after 2026-01-01  "
+        "  - freshness: the newest signature by acme-automation made on or after 2026-01-01  "
         f"[{POLICY}:23:7, from level3-operations]",
         f"  - version: a version matching >=4.0,<5  [{POLICY}:24:7, from level3-operations]",
         "  - rollback: no version older than the newest one admitted (rollback denied)  "

@@ -102,15 +102,32 @@ def test_an_approval_counts_only_for_its_group_and_digest(tmp_path: Path, artifa
         comment="looks fine", out=envelope,
     )  # fmt: skip
     data = envelope.read_bytes()
-    with pytest.raises(VerificationFailure, match="a signature by a member of ot-security"):
+    with pytest.raises(VerificationFailure) as outsider:
         verify_approval(
             data,
             "approval.json",
             artifact_sha256=digest(artifact),
             group_members={"ot-security": {"alice": members["alice"]}},
         )
+    assert str(outsider.value) == (
+        "approval.json: expected a signature by a member of a site group (ot-security), got "
+        "none that verifies"
+    )
+    with pytest.raises(VerificationFailure, match="got one by a member of another group"):
+        verify_approval(
+            data,
+            "a",
+            artifact_sha256=digest(artifact),
+            group_members={
+                "ot-security": {"alice": members["alice"]},
+                "it-helpdesk": {"mallory": members["mallory"]},
+            },
+        )
     with pytest.raises(VerificationFailure, match="which the policy does not define"):
-        verify_approval(data, "a", artifact_sha256=digest(artifact), group_members={})
+        verify_approval(
+            data, "a", artifact_sha256=digest(artifact),
+            group_members={"it-helpdesk": {"mallory": members["mallory"]}},
+        )  # fmt: skip
     with pytest.raises(VerificationFailure, match="expected a statement about sha256:00"):
         verify_approval(
             data, "a", artifact_sha256="00" * 32, group_members={"ot-security": members}

@@ -31,6 +31,8 @@ def explain_segment(policy_path: Path, segment: str) -> list[ExplainedRequiremen
         mark = policy.requirement_position(origin, kind)
         where = f"{policy.path}:{mark.line}:{mark.column}" if mark else policy.path
         explained.append(
-            ExplainedRequirement(kind, compile_rule(effective[kind]).describe(), origin, where)
+            ExplainedRequirement(
+                kind, compile_rule(effective[kind], effective).describe(), origin, where
+            )
         )
     return explained

@@ -43,7 +43,7 @@ def compile_segment(policy: Policy, segment: str) -> AllOf:
         )
     rules: list[Rule] = [VendorSignature()]
     rules += [
-        compile_rule(effective[kind])
+        compile_rule(effective[kind], effective)
         for kind, compile_rule in COMPILERS.items()
         if kind in effective
     ]

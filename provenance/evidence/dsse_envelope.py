@@ -34,13 +34,13 @@ class Envelope:
 def _b64(text: object, what: str, source: str) -> bytes:
     if not isinstance(text, str):
         raise EvidenceError(f"{source}: DSSE {what} is not a string", check="envelope")
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        try:  # DSSE allows URL-safe base64 too
-            return base64.urlsafe_b64decode(text)
-        except (binascii.Error, ValueError) as exc:
-            raise EvidenceError(f"{source}: DSSE {what} is not base64", check="envelope") from exc
+    # DSSE allows the standard and the URL-safe alphabet; both strictly (no stray bytes).
+    for alphabet in (None, b"-_"):
+        try:
+            return base64.b64decode(text, altchars=alphabet, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+    raise EvidenceError(f"{source}: DSSE {what} is not base64", check="envelope")
 
 
 def parse_envelope(data: bytes, source: str) -> Envelope:

@@ -70,8 +70,22 @@ def verify_approval(
     artifact_sha256: str,
     group_members: Mapping[str, Mapping[str, PublicKeySigner]],
 ) -> list[ApprovalFact]:
-    """One fact per group member whose key signed the approval; fails if none did."""
+    """One fact per member of the approval's group whose key signed it; fails if none did.
+
+    The signature is checked first, against every member key the policy names, so nothing
+    an outsider wrote is parsed; then the statement, and that the signers belong to the group
+    the signed statement names (an approval for one group never counts for another).
+    """
     envelope = parse_envelope(data, source)
+    every_member = [key for members in group_members.values() for key in members.values()]
+    signed = signers_of(envelope, every_member)
+    if not signed:
+        raise VerificationFailure(
+            f"{source}: expected a signature by a member of a site group "
+            f"({', '.join(sorted(group_members)) or 'the policy defines none'}), got none that "
+            "verifies",
+            check="approval",
+        )
     statement = _statement(envelope, source, APPROVAL_PREDICATE_TYPE, artifact_sha256)
     predicate: Any = statement.predicate
     if not isinstance(predicate, dict) or set(predicate) != _APPROVAL_FIELDS:
@@ -89,11 +103,11 @@ def verify_approval(
             check="approval",
         )
     by_key = {member.key_id: name for name, member in members.items()}
-    signed = signers_of(envelope, list(members.values()))
-    if not signed:
+    in_group = [key for key in signed if key.key_id in by_key]
+    if not in_group:
         raise VerificationFailure(
             f"{source}: expected a signature by a member of {group} "
-            f"({', '.join(sorted(members))}), got none that verifies",
+            f"({', '.join(sorted(members))}), got one by a member of another group",
             check="approval",
         )
     approved_at = _time(predicate["approvedAt"], source, "approvedAt")
@@ -108,7 +122,7 @@ def verify_approval(
             comment=predicate["comment"],
             source=source,
         )
-        for key in signed
+        for key in in_group
     ]
 
 

@@ -1,9 +1,10 @@
-"""Requirement kinds. Adding one = a module here with `compile_rule(spec) -> Rule`, an entry
-in `COMPILERS`, and its JSON Schema under `require` in the policy schema."""
+"""Requirement kinds. Adding one = a module here with `compile_rule(spec, requirements) ->
+Rule` (`requirements`: the segment's other effective entries, for kinds that depend on one
+another), an entry in `COMPILERS`, and its JSON Schema under `require` in the policy schema."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from provenance.decision.requirements import approvals, freshness, rollback, signed_by, version
@@ -13,7 +14,7 @@ from provenance.decision.rules import Rule
 __all__ = ["COMPILERS", "VendorSignature"]
 
 # In report order: who signed, when, what version, history, then people.
-COMPILERS: dict[str, Callable[[Any], Rule]] = {
+COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
     "signed_by": signed_by.compile_rule,
     "freshness": freshness.compile_rule,
     "version": version.compile_rule,

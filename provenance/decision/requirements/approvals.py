@@ -6,6 +6,7 @@ of this exact digest for this segment (`provenance approve`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,5 +47,5 @@ class Approvals:
         return f"approved by {self.count} distinct members of {self.group}"
 
 
-def compile_rule(spec: Any) -> Approvals:
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> Approvals:
     return Approvals(count=int(spec["count"]), group=str(spec["group"]))

@@ -7,11 +7,13 @@ Age is measured from the verified signing time (log or TSA), never from a file d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import signed_by
 from provenance.decision.rules import Finding
 
 __all__ = ["Freshness", "compile_rule"]
@@ -21,12 +23,20 @@ __all__ = ["Freshness", "compile_rule"]
 class Freshness:
     max_age: timedelta | None
     not_before: date | None
+    # The vendors whose signatures count: those `signed_by` requires, so that a fresh
+    # signature by another vendor cannot make a stale release look current. None: any vendor.
+    vendors: tuple[str, ...] | None = None
     name: str = "freshness"
 
     def evaluate(self, context: DecisionContext) -> Finding:
-        times = [fact.signed_at for fact in context.signatures if fact.vendor is not None]
+        times = [
+            fact.signed_at
+            for fact in context.signatures
+            if fact.vendor is not None and (self.vendors is None or fact.vendor in self.vendors)
+        ]
         if not times:
-            return Finding(self.name, False, "expected a verified signing time, got none")
+            by = f" by {', '.join(self.vendors)}" if self.vendors else ""
+            return Finding(self.name, False, f"expected a verified signing time{by}, got none")
         newest = max(times)
         evidence = {"newest_signature": newest.isoformat(), "now": context.now.isoformat()}
         age = context.now - newest
@@ -59,17 +69,20 @@ class Freshness:
             parts.append(f"at most {self.max_age.days} days old")
         if self.not_before is not None:
             parts.append(f"made on or after {self.not_before.isoformat()}")
-        return "the newest vendor signature " + " and ".join(parts)
+        whose = f"signature by {', '.join(self.vendors)}" if self.vendors else "vendor signature"
+        return f"the newest {whose} " + " and ".join(parts)
 
 
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def compile_rule(spec: Any) -> Freshness:
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> Freshness:
     max_age = spec.get("max_age_days")
     not_before = spec.get("not_before")
+    required = requirements.get("signed_by")
     return Freshness(
         max_age=timedelta(days=int(max_age)) if max_age is not None else None,
         not_before=date.fromisoformat(not_before) if not_before is not None else None,
+        vendors=signed_by.compile_rule(required, requirements).vendors if required else None,
     )

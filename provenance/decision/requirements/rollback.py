@@ -3,6 +3,7 @@ already admitted to the segment (a downgrade attack re-installs a known-vulnerab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,7 @@ def _comparable(context: DecisionContext) -> tuple[str, Version] | str:
     return context.product, parsed
 
 
-def compile_rule(spec: Any) -> RollbackDenied:
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> RollbackDenied:
     if spec != "deny":
         raise ValueError(f"rollback: expected 'deny', got {spec!r}")
     return RollbackDenied()

@@ -6,6 +6,7 @@ signed_by: {vendors: [acme-automation, integrator], count: 2}
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ class SignedBy:
         return f"signed by {self._wanted()}"
 
 
-def compile_rule(spec: Any) -> SignedBy:
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> SignedBy:
     if isinstance(spec, list):
         return SignedBy(vendors=tuple(spec), count=1)
     return SignedBy(vendors=tuple(spec["vendors"]), count=int(spec.get("count", 1)))

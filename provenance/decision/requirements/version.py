@@ -9,6 +9,7 @@ Pre-releases match only if the specifier names one (PEP 440 default).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,5 +71,5 @@ class VersionRequirement:
         return f"a version matching {self.text}"
 
 
-def compile_rule(spec: Any) -> VersionRequirement:
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> VersionRequirement:
     return VersionRequirement(specifier=SpecifierSet(str(spec)), text=str(spec))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pydantic import ValidationError
 from sigstore_models.trustroot.v1 import ClientTrustConfig, TrustedRoot
@@ -76,6 +77,11 @@ class SigstoreTrustRoot:
 def _validity(model: TimeRange | None, what: str) -> Validity:
     if model is None:
         raise TrustRootError(f"{what}: missing validFor; an unbounded key is not trusted")
+    for bound in (model.start, model.end):
+        if bound is not None and bound.tzinfo is None:
+            raise TrustRootError(
+                f"{what}: validFor time {bound.isoformat()} has no time zone; expected RFC 3339"
+            )
     return Validity(start=model.start, end=model.end)
 
 
@@ -85,7 +91,7 @@ def _log_key(model: TransparencyLogInstance, what: str) -> LogKey:
         raise TrustRootError(f"{name}: public key has no rawBytes")
     try:
         key = load_der_public_key(model.public_key.raw_bytes)
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise TrustRootError(f"{name}: public key is not DER SubjectPublicKeyInfo") from exc
     return key_from_details(
         key=key,
@@ -143,10 +149,23 @@ def parse_trust_root(data: bytes, name: str) -> SigstoreTrustRoot:
         fulcio=tuple(
             _authority(ca, "certificate authority") for ca in root.certificate_authorities
         ),
-        tlogs={log.log_id: log for log in tlogs},
-        ctlogs={log.log_id: log for log in ctlogs},
+        tlogs=_by_log_id(tlogs, "transparency log", name),
+        ctlogs=_by_log_id(ctlogs, "CT log", name),
         tsas=tuple(_authority(tsa, "timestamp authority") for tsa in root.timestamp_authorities),
     )
+
+
+def _by_log_id(keys: list[LogKey], what: str, name: str) -> dict[bytes, LogKey]:
+    """Keys by log ID; a repeated ID is refused, since which copy won would decide the result."""
+    found: dict[bytes, LogKey] = {}
+    for key in keys:
+        if key.log_id in found:
+            raise TrustRootError(
+                f"{name}: {what} ID {key.log_id.hex()} appears twice ({found[key.log_id].base_url}"
+                f", {key.base_url}); expected each log once"
+            )
+        found[key.log_id] = key
+    return found
 
 
 def load_trust_root(reference: str) -> SigstoreTrustRoot:

@@ -39,7 +39,7 @@ from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, parse_statement
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
-from provenance.verification.dsse import pae
+from provenance.verification.dsse import dsse_hash, pae
 from provenance.verification.signatures import verify_signature
 from provenance.verification.signers import (
     PublicKeySigner,
@@ -326,9 +326,9 @@ class _Run:
     # 5. Signature
     def signature_valid(self, key: object) -> bool:
         content = self.bundle.content
-        algorithm: hashes.HashAlgorithm | Prehashed
+        algorithm: hashes.HashAlgorithm | Prehashed | None
         if isinstance(content, DsseContent):
-            data, algorithm = pae(content.payload_type, content.payload), _dsse_hash(key)
+            data, algorithm = pae(content.payload_type, content.payload), dsse_hash(key)
         else:
             if content.digest is not None and (
                 content.digest_algorithm != "SHA2_256" or content.digest != self.artifact.sha256
@@ -340,13 +340,17 @@ class _Run:
                 )
             data, algorithm = self.artifact.sha256, Prehashed(hashes.SHA256())
         if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+            # Bundles carry ECDSA or RSA signatures (prehashed for message signatures); any
+            # other key, such as an Ed25519 policy key, simply did not make this one.
+            return False
+        return verify_signature(key, self.bundle.signature, data, algorithm=algorithm)
+
+    def verify_signature(self, key: object) -> None:
+        if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise VerificationFailure(
                 f"signature: expected an ECDSA or RSA signing key, got {type(key).__name__}",
                 check="signature",
             )
-        return verify_signature(key, self.bundle.signature, data, algorithm=algorithm)
-
-    def verify_signature(self, key: object) -> None:
         if not self.signature_valid(key):
             what = (
                 "DSSE envelope"
@@ -444,13 +448,3 @@ class _Run:
             content="dsse" if isinstance(self.bundle.content, DsseContent) else "message-signature",
             predicate_type=predicate_type,
         )
-
-
-def _dsse_hash(key: object) -> hashes.HashAlgorithm:
-    """DSSE signs the PAE itself; ECDSA pairs the curve with its matching hash."""
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        if isinstance(key.curve, ec.SECP384R1):
-            return hashes.SHA384()
-        if isinstance(key.curve, ec.SECP521R1):
-            return hashes.SHA512()
-    return hashes.SHA256()
