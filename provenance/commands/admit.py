@@ -1,0 +1,259 @@
+"""`provenance admit`: verify, decide, and, if allowed, admit an artifact into a segment.
+
+The algorithm, in the order that keeps every promise of the gate:
+
+1. Load the policy and compile the segment (a broken policy or unknown segment: exit 2
+   before anything is touched); open the state directory, the ledger and the site key.
+2. Copy the artifact into the state directory's `tmp/`, hashing the bytes as they are copied:
+   every later step uses that digest and that copy, so the file cannot be swapped between
+   verification and admission.
+3. Verify every piece of evidence against the staged digest (no lock held: this is the slow
+   part), and derive product and version.
+4. In ONE ledger transaction: decide (the rollback rule reads earlier admissions under the
+   write lock, so two admits cannot both pass as "newest"); if allowed, move the copy into the
+   content-addressed store, write the signed VSA, append the "admit" audit record and the
+   admission (`record_admit`); if denied, append the "deny" audit record only. COMMIT makes
+   it all visible at once; a crash before leaves at most orphan files.
+5. Discard the staged copy if it was not admitted.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from provenance.clock import Clock, utc_now
+from provenance.commands.evaluation import Examination, GateInputs, examine, judge
+from provenance.decision.segment import Decision, compile_segment
+from provenance.errors import UsageError
+from provenance.inputs.artifact import Artifact
+from provenance.policy import Policy, load_policy
+from provenance.record import (
+    BUSY_TIMEOUT_SECONDS,
+    Admission,
+    ApprovalEvidence,
+    AuditEvent,
+    AuditRecord,
+    ContentStore,
+    FindingSummary,
+    Ledger,
+    PolicyRef,
+    SignerEvidence,
+    StateDir,
+    record_admit,
+    resolve_state_dir,
+)
+from provenance.signing.dsse import sign_statement
+from provenance.signing.keys import SigningKey, load_signing_key
+from provenance.signing.statements import vsa_statement
+from provenance.verification.evidence_set import discover_evidence
+
+__all__ = ["SITE_KEY_ENV", "SITE_KEY_FILE", "AdmitResult", "admit", "site_key_path"]
+
+SITE_KEY_ENV = "PROVENANCE_SITE_KEY"
+SITE_KEY_FILE = "site.key"  # inside the state directory, when no other key is named
+
+
+@dataclass(frozen=True)
+class AdmitResult:
+    artifact_name: str
+    sha256: str
+    segment: str
+    policy: Policy
+    examination: Examination
+    decision: Decision
+    audit: AuditRecord
+    admission: Admission | None  # None when denied
+    state_dir: Path
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+
+def site_key_path(explicit: Path | None, state_dir: Path) -> Path:
+    """`--site-key`, else `$PROVENANCE_SITE_KEY`, else `site.key` in the state directory."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(SITE_KEY_ENV)
+    return Path(from_env) if from_env else state_dir / SITE_KEY_FILE
+
+
+def _load_site_key(path: Path) -> SigningKey:
+    if not path.exists():
+        raise UsageError(
+            f"{path}: no site key: create one with `provenance keys generate {path}` (the VSAs "
+            "and the audit log are signed with it)"
+        )
+    return load_signing_key(path)
+
+
+def admit(
+    artifact: Path,
+    evidence: Sequence[Path] = (),
+    *,
+    policy_path: Path,
+    segment: str,
+    state_dir: Path | None = None,
+    site_key: Path | None = None,
+    product: str | None = None,
+    version: str | None = None,
+    clock: Clock = utc_now,
+    busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+) -> AdmitResult:
+    # 1. Everything that can make the command unable to run, before any state changes.
+    policy = load_policy(policy_path)
+    rules = compile_segment(policy, segment)
+    inputs = GateInputs.from_policy(policy)
+    state = StateDir.open(resolve_state_dir(state_dir), create=True)
+    key = _load_site_key(site_key_path(site_key, state.root))
+    evidence = list(evidence) or discover_evidence(artifact)
+    store = ContentStore(state)
+    with Ledger.open(state.ledger_path, create=True, busy_timeout=busy_timeout) as ledger:
+        # 2. The copy we keep is the copy we verify.
+        staged = store.stage_copy(artifact)
+        try:
+            subject = Artifact(name=str(artifact), sha256=staged.sha256, path=staged.path)
+            # 3. The slow part, outside the lock.
+            examination = examine(
+                inputs,
+                subject,
+                evidence,
+                now=clock(),
+                operator_product=product,
+                operator_version=version,
+            )
+            # 4. Decide and record, atomically.
+            with ledger.transaction() as transaction:
+                now = clock()
+                decision = judge(rules, examination, segment=segment, now=now, history=transaction)
+                event = _audit_event(policy, examination, decision, now)
+                admission = None
+                if decision.allowed:
+                    vsa = _vsa(policy, examination, segment, now, key)
+                    admission, audit = record_admit(
+                        transaction,
+                        state,
+                        staged,
+                        event=event,
+                        vsa=vsa,
+                        evidence=_evidence_summary(examination),
+                        signer=key,
+                    )
+                else:
+                    audit = transaction.append_audit(event, signer=key)
+        finally:
+            # 5. A no-op once the copy is in the store.
+            store.discard(staged)
+    return AdmitResult(
+        artifact_name=str(artifact),
+        sha256=staged.sha256_hex,
+        segment=segment,
+        policy=policy,
+        examination=examination,
+        decision=decision,
+        audit=audit,
+        admission=admission,
+        state_dir=state.root,
+    )
+
+
+def _resource_uri(examination: Examination) -> str:
+    identification = examination.identification
+    if identification.product and identification.version:
+        return f"{identification.product}@{identification.version.value}"
+    return examination.artifact.name
+
+
+def _vsa(
+    policy: Policy, examination: Examination, segment: str, now: datetime, key: SigningKey
+) -> str:
+    statement = vsa_statement(
+        artifact_name=Path(examination.artifact.name).name,
+        artifact_sha256=examination.artifact.sha256.hex(),
+        resource_uri=_resource_uri(examination),
+        segment=segment,
+        policy_uri=Path(policy.path).resolve().as_uri(),
+        policy_sha256=policy.sha256,
+        verified_at=now,
+        inputs=examination.assessment.inputs,
+    )
+    return json.dumps(sign_statement(statement, key), indent=2, sort_keys=True) + "\n"
+
+
+def _operator() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (containers)
+        return None
+
+
+def _audit_event(
+    policy: Policy, examination: Examination, decision: Decision, now: datetime
+) -> AuditEvent:
+    facts = examination.assessment
+    identification = examination.identification
+    return AuditEvent(
+        kind="admit" if decision.allowed else "deny",
+        at=now,
+        artifact_name=examination.artifact.name,
+        artifact_sha256=examination.artifact.sha256.hex(),
+        segment=decision.segment,
+        policy=PolicyRef(path=str(Path(policy.path).resolve()), sha256=policy.sha256),
+        product=identification.product,
+        version=identification.version.value if identification.version else None,
+        signers=tuple(
+            SignerEvidence(
+                method=fact.signer_kind,
+                identity=fact.identity,
+                issuer=fact.issuer,
+                key_id=fact.key_id,
+                vendor=fact.vendor,
+                signed_at=fact.signed_at,
+                log_index=fact.log_index,
+                log_url=fact.log_url,
+                trust_root=fact.trust_root,
+                evidence_file=fact.bundle,
+            )
+            for fact in facts.signatures
+        ),
+        approvals=tuple(
+            ApprovalEvidence(
+                member=fact.member,
+                group=fact.group,
+                key_id=fact.key_id,
+                approved_at=fact.approved_at,
+                comment=fact.comment,
+            )
+            for fact in facts.approvals
+        ),
+        findings=tuple(
+            FindingSummary(rule=child.rule, passed=child.passed, reason=child.reason)
+            for child in decision.finding.children
+        ),
+        reason=None if decision.allowed else decision.reason,
+        operator=_operator(),
+        details=_evidence_summary(examination),
+    )
+
+
+def _evidence_summary(examination: Examination) -> dict[str, Any]:
+    """What was examined, for the record: every file and its digest, and what did not verify."""
+    identification = examination.identification
+    return {
+        "inputs": [
+            {"path": path, "sha256": digest} for path, digest in examination.assessment.inputs
+        ],
+        "problems": [
+            {"source": problem.source, "reason": problem.reason}
+            for problem in examination.assessment.problems
+        ],
+        "version_source": identification.version.source if identification.version else None,
+        "identification_problem": identification.problem,
+    }
