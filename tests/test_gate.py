@@ -281,10 +281,10 @@ def test_unknown_segment_changes_nothing(site: Site) -> None:
 
 
 def test_two_admits_at_once(site: Site) -> None:
-    sign_release(site, "4.2.2")
+    # Different segments, so neither decision depends on which commits first (rollback).
     commands = [
-        [sys.executable, "-m", "provenance", *map(str, site.admit_args(name, L3))]
-        for name in ("plc-firmware-4.2.1.bin", "plc-firmware-4.2.2.bin")
+        [sys.executable, "-m", "provenance", *map(str, site.admit_args(name, segment))]
+        for name, segment in (("plc-firmware-4.2.1.bin", L3), ("plc-firmware-4.2.1.bin", L1))
     ]
     processes = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for c in commands]  # fmt: skip
@@ -323,3 +323,22 @@ def test_check_loads_no_sigstore_in_toto_or_sbom_library(cli: CliRunner, site: S
         assert code == 0, done.stderr
         heavy = [m for m in modules if m.split(".")[0] in HEAVY]
         assert heavy == [], how
+
+
+def test_concurrent_admits_never_roll_back(site: Site) -> None:
+    """The rollback rule reads the ledger under the write lock: whichever admit commits first,
+    the admitted versions never go down."""
+    sign_release(site, "4.3.0")
+    commands = [
+        [sys.executable, "-m", "provenance", *map(str, site.admit_args(name, L3))]
+        for name in ("plc-firmware-4.3.0.bin", "plc-firmware-4.2.1.bin")
+    ]
+    processes = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for c in commands]  # fmt: skip
+    for process in processes:
+        process.communicate(timeout=120)
+    with sqlite3.connect(site.state / "ledger.sqlite3") as database:
+        versions = [
+            row[0] for row in database.execute("SELECT version FROM admissions ORDER BY id")
+        ]
+    assert versions in (["4.3.0"], ["4.2.1", "4.3.0"]), versions
