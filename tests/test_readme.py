@@ -1,0 +1,43 @@
+"""The README's walk-through runs as written and says what the README says it says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).parents[1]
+
+
+def walkthrough() -> str:
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Gate an update into a segment", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_gate_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["bash", "-c", walkthrough()], cwd=REPO, env=env, capture_output=True, text=True,
+        check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    verdicts = [line for line in done.stderr.splitlines() if line.startswith(("OK", "FAIL"))]
+    firmware, old = (
+        "fixtures/acme-delivery/plc-firmware-4.2.1.bin",
+        "fixtures/acme-delivery/plc-firmware-3.9.0.bin",
+    )
+    assert verdicts[0] == f"OK: {firmware}: admitted to level1-controllers"
+    assert verdicts[1] == (
+        f"FAIL: {old}: denied for level3-operations: version: expected a version matching "
+        ">=4.0,<5, got 3.9.0 (signed-identity)"
+    )
+    assert verdicts[2].startswith(f"OK: {firmware}: admitted to level1-controllers on ")
+    assert verdicts[3].startswith(f"FAIL: {old}: not admitted to level3-operations")
+    assert verdicts[4].startswith("OK: audit log intact: 2 records, 2 of 2 signed")
+    readme = (REPO / "README.md").read_text()
+    for line in done.stdout.splitlines():
+        if line.startswith("  ok   ") and "days old" not in line:
+            assert line in readme, line
