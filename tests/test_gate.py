@@ -342,3 +342,40 @@ def test_concurrent_admits_never_roll_back(site: Site) -> None:
             row[0] for row in database.execute("SELECT version FROM admissions ORDER BY id")
         ]
     assert versions in (["4.3.0"], ["4.2.1", "4.3.0"]), versions
+
+
+def _tamper(site: Site, *statements: str) -> None:
+    with sqlite3.connect(site.state / "ledger.sqlite3") as database:
+        for trigger in ("audit_no_update", "audit_no_delete"):
+            database.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        for statement in statements:
+            database.execute(statement)
+
+
+def _three_records(cli: CliRunner, site: Site) -> None:
+    assert cli(*site.admit_args("plc-firmware-3.9.0.bin", L3)).code == 1
+    assert cli(*site.admit_args("plc-firmware-4.2.1.bin", L3)).code == 0
+    assert cli(*site.admit_args("plc-firmware-3.9.0.bin", L3)).code == 1
+
+
+def test_audit_verify_names_a_removed_record(cli: CliRunner, site: Site) -> None:
+    _three_records(cli, site)
+    _tamper(site, "DELETE FROM audit WHERE seq = 2")
+    result = cli("audit", "verify", "--state-dir", site.state)
+    assert result.code == 1
+    assert "problem: record 3: follows record 1; record 2 is missing" in result.stdout
+
+
+def test_audit_verify_names_reordered_records(cli: CliRunner, site: Site) -> None:
+    _three_records(cli, site)
+    _tamper(
+        site,
+        "UPDATE audit SET seq = -1 WHERE seq = 1",
+        "UPDATE audit SET seq = 1 WHERE seq = 3",
+        "UPDATE audit SET seq = 3 WHERE seq = -1",
+    )
+    result = cli("audit", "verify", "--state-dir", site.state)
+    assert result.code == 1
+    problems = [line for line in result.stdout.splitlines() if line.startswith("problem:")]
+    assert any(p.startswith("problem: record 1: ") and "reordered" in p for p in problems), problems
+    assert any(p.startswith("problem: record 3: ") for p in problems), problems
