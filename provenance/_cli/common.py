@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import click
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "library_errors", "one_line", "usage_exit"]
+Command = Callable[..., None]
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "library_errors",
+    "one_line",
+    "report_format_option",
+    "site_public_keys_option",
+    "state_dir_option",
+    "usage_exit",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,3 +48,33 @@ def library_errors() -> Iterator[None]:
         yield
     except UsageError as exc:
         usage_exit(str(exc))
+
+
+def report_format_option() -> Callable[[Command], Command]:
+    """`--format text|json`: the report on stdout; the verdict line is always on stderr."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Report on stdout; the verdict line is always on stderr.",
+    )
+
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="State directory (default: $PROVENANCE_STATE_DIR, else the user data directory).",
+)
+
+
+def site_public_keys_option(help_text: str) -> Callable[[Command], Command]:
+    return click.option(
+        "--site-key",
+        "site_keys",
+        type=click.Path(path_type=Path),
+        multiple=True,
+        metavar="PUB",
+        help=help_text,
+    )

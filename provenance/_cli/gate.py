@@ -9,9 +9,17 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, library_errors, one_line, usage_exit
+from provenance._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    library_errors,
+    one_line,
+    report_format_option,
+    site_public_keys_option,
+    state_dir_option,
+    usage_exit,
+)
 
-_STATE_HELP = "State directory (default: $PROVENANCE_STATE_DIR, else the user data directory)."
 _GATE_CODES = """\b
 Exit codes:
   0  allowed and admitted (check: admitted)
@@ -31,7 +39,7 @@ Exit codes:
     help="The site policy.",
 )
 @click.option("--segment", required=True, help="The segment to admit into.")
-@click.option("--state-dir", type=click.Path(path_type=Path), help=_STATE_HELP)
+@state_dir_option
 @click.option(
     "--site-key",
     type=click.Path(path_type=Path),
@@ -43,14 +51,7 @@ Exit codes:
 @click.option(
     "--version", "version", metavar="V", help="The version, when no signed evidence names one."
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report on stdout; the verdict line is on stderr.",
-)
+@report_format_option()
 def admit(
     *,
     artifact: Path,
@@ -88,21 +89,14 @@ def admit(
 @cli.command(epilog=_GATE_CODES)
 @click.argument("artifact")
 @click.option("--segment", required=True, help="The segment the file is to be installed in.")
-@click.option("--state-dir", type=click.Path(path_type=Path), help=_STATE_HELP)
+@state_dir_option
 @click.option(
     "--vsa",
     type=click.Path(path_type=Path),
     metavar="FILE",
     help="Check against this VSA from the gate instead of the ledger.",
 )
-@click.option(
-    "--site-key",
-    "site_keys",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    metavar="PUB",
-    help="The site's public key, to verify --vsa (repeatable).",
-)
+@site_public_keys_option("The site's public key, to verify --vsa (repeatable).")
 @click.option(
     "--policy",
     type=click.Path(path_type=Path),
@@ -143,15 +137,10 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--state-dir", type=click.Path(path_type=Path), help=_STATE_HELP)
-@click.option(
-    "--site-key",
-    "site_keys",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    metavar="PUB",
-    help="Public key(s) the records are signed with (default: "
-    "site.key.pub in the state directory, when present).",
+@state_dir_option
+@site_public_keys_option(
+    "Public key(s) the records are signed with (default: "
+    "site.key.pub in the state directory, when present)."
 )
 @click.option("--no-hash", is_flag=True, help="Check stored files exist, without re-hashing.")
 def audit_verify(*, state_dir: Path | None, site_keys: tuple[Path, ...], no_hash: bool) -> None:
@@ -178,7 +167,7 @@ def audit_verify(*, state_dir: Path | None, site_keys: tuple[Path, ...], no_hash
 
 
 @audit.command("export")
-@click.option("--state-dir", type=click.Path(path_type=Path), help=_STATE_HELP)
+@state_dir_option
 @click.option(
     "--since", metavar="DATE", help="Only records at or after DATE (YYYY-MM-DD or RFC 3339)."
 )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, usage_exit
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, report_format_option, usage_exit
 
 if TYPE_CHECKING:
     from provenance.verification.sigstore.verifier import NamedSigner
@@ -99,14 +99,7 @@ def _signers_from_flags(
     help="Take signers and trust roots from a policy file's vendors.",
 )
 @click.option("--vendor", metavar="NAME", help="With --policy: accept only this vendor's signers.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report on stdout; the verdict line is always on stderr.",
-)
+@report_format_option()
 def verify(
     *,
     artifact: str,
