@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from provenance.api import verify
+    from provenance.commands.verify import verify
     from provenance.decision.verify_result import VerifyResult
     from provenance.errors import (
         EvidenceError,
@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 _HOME = {
-    "verify": "provenance.api",
+    "verify": "provenance.commands.verify",
     "VerifyResult": "provenance.decision.verify_result",
     "EvidenceError": "provenance.errors",
     "InputError": "provenance.errors",

@@ -1,7 +1,32 @@
-"""The public library entry points, one per command (implemented in `provenance.commands`)."""
+"""The public library entry points, one per command (implemented in `provenance.commands`).
+
+Each runs the pipeline of DESIGN.md for its command and returns a result object; failures of
+verification are results, and only `UsageError` (the command could not run) is raised.
+"""
 
 from __future__ import annotations
 
+from provenance.commands.admit import AdmitResult, admit
+from provenance.commands.approve import Approval, approve
+from provenance.commands.audit import audit_export, audit_verify
+from provenance.commands.check import CheckResult, check
+from provenance.commands.keys import generate as generate_key
+from provenance.commands.policy_explain import explain_segment
+from provenance.commands.policy_test import CaseResult, run_policy_tests
 from provenance.commands.verify import verify
 
-__all__ = ["verify"]
+__all__ = [
+    "AdmitResult",
+    "Approval",
+    "CaseResult",
+    "CheckResult",
+    "admit",
+    "approve",
+    "audit_export",
+    "audit_verify",
+    "check",
+    "explain_segment",
+    "generate_key",
+    "run_policy_tests",
+    "verify",
+]
