@@ -10,6 +10,7 @@ from provenance.commands.admit import AdmitResult, admit
 from provenance.commands.approve import Approval, approve
 from provenance.commands.audit import audit_export, audit_verify
 from provenance.commands.check import CheckResult, check
+from provenance.commands.check_vsa import check_vsa
 from provenance.commands.keys import generate as generate_key
 from provenance.commands.policy_explain import explain_segment
 from provenance.commands.policy_test import CaseResult, run_policy_tests
@@ -25,6 +26,7 @@ __all__ = [
     "audit_export",
     "audit_verify",
     "check",
+    "check_vsa",
     "explain_segment",
     "generate_key",
     "run_policy_tests",

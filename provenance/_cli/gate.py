@@ -113,17 +113,17 @@ def check(
     policy: Path | None,
 ) -> None:
     """Is this exact file (ARTIFACT, or sha256:<hex>) admitted to SEGMENT? Offline."""
-    from provenance.commands.check import check as run_check
-
     with library_errors():
-        result = run_check(
-            artifact,
-            segment=segment,
-            state_dir=state_dir,
-            vsa=vsa,
-            site_keys=site_keys,
-            policy=policy,
-        )
+        if vsa is None:
+            from provenance.commands.check import check as run_check
+
+            result = run_check(artifact, segment=segment, state_dir=state_dir)
+        else:
+            from provenance.commands.check_vsa import check_vsa
+
+            result = check_vsa(
+                artifact, segment=segment, vsa=vsa, site_keys=site_keys, policy=policy
+            )
     if result.admitted:
         click.echo(f"OK: {artifact}: {one_line(result.how)}", err=True)
         sys.exit(EXIT_OK)

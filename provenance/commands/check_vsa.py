@@ -1,0 +1,57 @@
+"""`provenance check --vsa`: answer the pre-install check from a VSA the gate signed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from provenance.commands.check import CheckResult
+from provenance.errors import UsageError, VerificationFailure
+from provenance.inputs.artifact import artifact_from_argument
+from provenance.inputs.files import read_bounded
+from provenance.policy import load_policy
+from provenance.verification.signers import PublicKeySigner, load_public_key
+from provenance.verification.site_statements import verify_vsa
+
+__all__ = ["check_vsa"]
+
+MAX_VSA_BYTES = 1024 * 1024
+
+
+def check_vsa(
+    artifact: str,
+    *,
+    segment: str,
+    vsa: Path,
+    site_keys: Sequence[Path] = (),
+    policy: Path | None = None,
+) -> CheckResult:
+    """Admitted iff VSA is the site's (its key: SITE_KEYS, else POLICY's site.vsa_key) and
+    admits exactly this digest to exactly this segment."""
+    digest = artifact_from_argument(artifact).sha256.hex()
+    keys: list[PublicKeySigner] = [load_public_key(path) for path in site_keys]
+    if policy is not None and not keys:
+        site_key = load_policy(policy).site_vsa_key
+        keys = [site_key] if site_key else []
+    if not keys:
+        raise UsageError(
+            "a VSA is checked with the site's public key: give --site-key PUB, or a --policy "
+            "whose site.vsa_key names it"
+        )
+    data = read_bounded(vsa, MAX_VSA_BYTES, "VSA")
+    if data is None:
+        raise UsageError(f"{vsa}: larger than {MAX_VSA_BYTES} bytes; not a VSA")
+    try:
+        verified = verify_vsa(
+            data, str(vsa), artifact_sha256=digest, segment=segment, site_keys=keys
+        )
+    except VerificationFailure as failure:
+        return CheckResult(artifact, digest, segment, False, str(failure))
+    return CheckResult(
+        artifact,
+        digest,
+        segment,
+        True,
+        f"admitted to {segment} on {verified.verified_at.isoformat()} (VSA {vsa}, signed by "
+        f"{verified.signed_by})",
+    )
