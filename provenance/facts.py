@@ -4,34 +4,64 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["ApprovalFact", "ProductVersion", "SignatureFact"]
+from provenance.evidence.slsa import BuildProvenance, VerificationSummary
+
+__all__ = ["ApprovalFact", "AttestationFact", "ProductVersion", "SignatureFact"]
 
 
 @dataclass(frozen=True)
 class SignatureFact:
-    """This digest was signed by this signer, at this verified time, in this log entry."""
+    """This digest was signed by this signer (directly, or as the subject of a signed in-toto
+    statement), at this verified time if one was established.
+
+    Sigstore signatures carry their log entry; signatures made with a plain key over a DSSE
+    envelope have no log and no trusted time (`signed_at` is None: the signer's own clock is
+    not evidence).
+    """
 
     artifact_sha256: str  # hex
     signer_kind: Literal["sigstore-identity", "key"]
     identity: str | None  # certificate SAN (keyless)
     issuer: str | None  # OIDC issuer (keyless)
-    key_id: str | None  # "sha256:<hex of SPKI>" (managed key)
+    key_id: str | None  # "sha256:<hex of SPKI>" (managed keys; several joined by ",")
     matched_rule: str  # which signer rule admitted it, in words
     vendor: str | None  # the policy vendor owning that rule, if a policy was used
-    signed_at: datetime  # earliest verified time
+    signed_at: datetime | None  # earliest verified time; None: no trusted time
     integrated_time: datetime | None  # log's integrated time, if its promise verified
     rfc3161_times: tuple[datetime, ...]
-    log_index: int
-    log_id: str  # hex
-    log_url: str
-    trust_root: str
-    bundle: str
-    bundle_media_type: str
-    log_entry_kind: str
+    log_index: int | None
+    log_id: str | None  # hex
+    log_url: str | None
+    trust_root: str | None
+    bundle: str  # the evidence file
+    bundle_media_type: str | None  # Sigstore bundles only
+    log_entry_kind: str | None
     content: Literal["message-signature", "dsse"]
     predicate_type: str | None  # DSSE in-toto statements only
+
+    def time_text(self) -> str:
+        """When it was signed, as far as verified evidence says."""
+        if self.signed_at is None:
+            return "no trusted signing time (no transparency log or timestamp)"
+        where = f" (log index {self.log_index})" if self.log_index is not None else ""
+        return self.signed_at.isoformat() + where
+
+
+@dataclass(frozen=True)
+class AttestationFact:
+    """A verified in-toto statement about this digest: who signed it and what it claims.
+
+    `predicate` is the statement's predicate as JSON, trusted only as far as `signature` is:
+    policy decides which signers' claims count.
+    """
+
+    signature: SignatureFact
+    statement_type: str
+    predicate_type: str
+    predicate: Any
+    claims: BuildProvenance | VerificationSummary | None  # parsed, for known predicate types
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ class Statement:
         wanted = digest.hex()
         return any(subject.digest.get("sha256") == wanted for subject in self.subjects)
 
+    def names_digest(self, algorithm: str, hex_digest: str) -> bool:
+        return any(subject.digest.get(algorithm) == hex_digest for subject in self.subjects)
+
+    def algorithms(self) -> set[str]:
+        return {algorithm for subject in self.subjects for algorithm in subject.digest}
+
 
 def _fail(problem: str) -> EvidenceError:
     return EvidenceError(f"in-toto statement: {problem}", check="subject")
@@ -81,7 +87,12 @@ def _subject(raw: object, index: int) -> Subject:
         if not isinstance(value, str):
             raise _fail(f"subject[{index}] digest {algorithm!r} is not a string")
         length = _HEX_LENGTHS.get(algorithm)
-        if length is not None and not re.fullmatch(f"[0-9a-fA-F]{{{length}}}", value):
-            raise _fail(f"subject[{index}] digest {algorithm!r}: expected {length} hex digits")
-        cleaned[algorithm] = value.lower()
+        # The in-toto spec writes digests in lowercase hex; anything else is refused rather
+        # than normalised, so two spellings of one digest never meet in a policy.
+        if length is not None and not re.fullmatch(f"[0-9a-f]{{{length}}}", value):
+            raise _fail(
+                f"subject[{index}] digest {algorithm!r}: expected {length} lowercase hex "
+                f"digits, got {value[:80]!r}"
+            )
+        cleaned[algorithm] = value
     return Subject(name=name, digest=cleaned)

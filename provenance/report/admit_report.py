@@ -48,7 +48,7 @@ def render_text(result: AdmitResult) -> str:
     for fact in examination.assessment.signatures:
         who = fact.identity or fact.key_id
         what = "attestation" if fact.content == "dsse" else "signature"
-        lines.append(f"{what:<9} {fact.vendor or 'no vendor'}: {who}, {fact.signed_at.isoformat()}")
+        lines.append(f"{what:<9} {fact.vendor or 'no vendor'}: {who}, {fact.time_text()}")
     for approval in examination.assessment.approvals:
         lines.append(f"approval  {approval.member} ({approval.group}) for {approval.segment}")
     for problem in examination.assessment.problems:

@@ -28,7 +28,7 @@ def render_text(result: VerifyResult) -> str:
     if fact is not None:
         who = fact.identity or fact.key_id
         lines.append(f"signer    {who}" + (f" ({fact.issuer})" if fact.issuer else ""))
-        lines.append(f"signed    {fact.signed_at.isoformat()} (log index {fact.log_index})")
+        lines.append(f"signed    {fact.time_text()}")
     for outcome in result.outcomes:
         if len(result.outcomes) > 1 or outcome.trust_root:
             lines.append(f"trust root {outcome.trust_root}:")

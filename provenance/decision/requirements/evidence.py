@@ -14,7 +14,7 @@ def signature_evidence(fact: SignatureFact) -> dict[str, Any]:
         "vendor": fact.vendor,
         "signer": fact.identity or fact.key_id,
         "issuer": fact.issuer,
-        "signed_at": fact.signed_at.isoformat(),
+        "signed_at": fact.signed_at.isoformat() if fact.signed_at else None,
         "log_index": fact.log_index,
         "log": fact.log_url,
         "bundle": fact.bundle,

@@ -32,7 +32,9 @@ class Freshness:
         times = [
             fact.signed_at
             for fact in context.signatures
-            if fact.vendor is not None and (self.vendors is None or fact.vendor in self.vendors)
+            if fact.vendor is not None
+            and (self.vendors is None or fact.vendor in self.vendors)
+            and fact.signed_at is not None  # a key signature without a log has no time
         ]
         if not times:
             by = f" by {', '.join(self.vendors)}" if self.vendors else ""

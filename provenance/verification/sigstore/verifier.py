@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from provenance.errors import VerificationFailure
-from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, parse_statement
+from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, Statement, parse_statement
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
@@ -61,6 +61,7 @@ from provenance.verification.sigstore.tlog import (
     verify_inclusion_proof,
 )
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
+from provenance.verification.subjects import require_subject
 
 __all__ = ["BundleOutcome", "Check", "NamedSigner", "verify_bundle"]
 
@@ -102,6 +103,7 @@ class BundleOutcome:
     trust_root: str
     checks: tuple[Check, ...]
     fact: SignatureFact | None
+    statement: Statement | None = None  # the verified in-toto statement, for DSSE bundles
 
     @classmethod
     def rejected(cls, bundle: str, problem: str) -> BundleOutcome:
@@ -131,12 +133,16 @@ def verify_bundle(
     """Run every step; a failure stops the run and is recorded as the last, failed check."""
     run = _Run(bundle, artifact, trust_root, signers, now)
     try:
-        fact = run.verify()
+        fact, statement = run.verify()
     except VerificationFailure as failure:
         run.checks.append(Check(failure.check or "verification", False, str(failure)))
-        fact = None
+        fact, statement = None, None
     return BundleOutcome(
-        bundle=bundle.source, trust_root=trust_root.name, checks=tuple(run.checks), fact=fact
+        bundle=bundle.source,
+        trust_root=trust_root.name,
+        checks=tuple(run.checks),
+        fact=fact,
+        statement=statement,
     )
 
 
@@ -161,7 +167,7 @@ class _Run:
     def passed(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, True, detail))
 
-    def verify(self) -> SignatureFact:
+    def verify(self) -> tuple[SignatureFact, Statement | None]:
         log = self.verify_log()
         times = self.establish_time(log)
         leaf = self.bundle.certificate
@@ -184,8 +190,10 @@ class _Run:
         # Identity before content: an untrusted signer's payload is never parsed.
         if leaf is not None:
             matched, who = self.match_identity(leaf)
-            return self.fact(log, times, matched, self.verify_subject(), who=who)
-        return self.fact(log, times, key_signer, self.verify_subject(), key_id=key_signer.key_id)
+            statement = self.verify_subject()
+            return self.fact(log, times, matched, statement, who=who), statement
+        statement = self.verify_subject()
+        return self.fact(log, times, key_signer, statement, key_id=key_signer.key_id), statement
 
     # 2. Log
     def verify_log(self) -> LogKey:
@@ -364,7 +372,7 @@ class _Run:
         self.passed("signature", "valid under the signing certificate's key")
 
     # 7. Subject
-    def verify_subject(self) -> str | None:
+    def verify_subject(self) -> Statement | None:
         content = self.bundle.content
         if not isinstance(content, DsseContent):
             return None
@@ -374,17 +382,12 @@ class _Run:
                 check="subject",
             )
         statement = parse_statement(content.payload)
-        if not statement.names_sha256(self.artifact.sha256):
-            names = ", ".join(
-                f"{s.name or '?'} sha256:{s.digest.get('sha256', '-')}"
-                for s in statement.subjects[:5]
-            )
-            raise VerificationFailure(
-                f"attestation subject: expected {self.artifact.digest_text}, got {names}",
-                check="subject",
-            )
-        self.passed("subject", f"in-toto statement ({statement.predicate_type}) names the artifact")
-        return statement.predicate_type
+        algorithm = require_subject(statement, self.artifact)
+        self.passed(
+            "subject",
+            f"in-toto statement ({statement.predicate_type}) names the artifact ({algorithm})",
+        )
+        return statement
 
     # 8. Identity
     def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity]]:
@@ -419,7 +422,7 @@ class _Run:
         log: LogKey,
         times: list[VerifiedTime],
         matched: NamedSigner | _KeyMatch,
-        predicate_type: str | None,
+        statement: Statement | None,
         *,
         who: cert_checks.SignerIdentity | None = None,
         key_id: str | None = None,
@@ -446,5 +449,5 @@ class _Run:
             bundle_media_type=self.bundle.media_type,
             log_entry_kind=entry_kind(self.bundle),
             content="dsse" if isinstance(self.bundle.content, DsseContent) else "message-signature",
-            predicate_type=predicate_type,
+            predicate_type=statement.predicate_type if statement else None,
         )
