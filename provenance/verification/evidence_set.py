@@ -2,23 +2,29 @@
 
 Evidence that does not verify is kept as a problem with its reason (a report lists it); it
 never becomes a fact. Which evidence a file is: Sigstore bundles by name (`.sigstore.json`,
-`.sigstore`) or media type, DSSE approval envelopes by content.
+`.sigstore`) or media type; DSSE envelopes by content: signed by a site group member, an
+approval; by a vendor key, an attestation; `.jsonl` files line by line (one bundle or
+envelope per line, as GitHub and slsa-github-generator publish attestations).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from provenance.errors import EvidenceError, VerificationFailure
+from provenance.evidence.dsse_envelope import parse_envelope
+from provenance.evidence.in_toto import Statement
 from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTES, parse_bundle
-from provenance.facts import ApprovalFact, SignatureFact
+from provenance.facts import ApprovalFact, AttestationFact, SignatureFact
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
+from provenance.verification.attestations import attestation_fact, verify_key_envelope
+from provenance.verification.dsse_keys import signers_of
 from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner, verify_bundle
@@ -27,6 +33,10 @@ from provenance.verification.site_statements import verify_approval
 __all__ = ["Assessment", "EvidenceProblem", "assess", "discover_evidence"]
 
 APPROVAL_GLOB = "{name}.approval*.json"
+ATTESTATION_SUFFIXES = (".intoto.jsonl", ".intoto.json", ".dsse.json")
+# A `.jsonl` of attestations may hold many; each line is still one bounded document.
+MAX_JSONL_BYTES = 64 * 1024 * 1024
+MAX_JSONL_LINES = 1000
 
 
 @dataclass(frozen=True)
@@ -41,13 +51,16 @@ class Assessment:
     approvals: tuple[ApprovalFact, ...]
     problems: tuple[EvidenceProblem, ...]
     inputs: tuple[tuple[str, str], ...]  # (path, sha256 hex) of every file examined
+    attestations: tuple[AttestationFact, ...] = ()
 
 
 def discover_evidence(artifact: Path) -> list[Path]:
-    """Evidence beside ARTIFACT by convention: its bundles and approval files."""
+    """Evidence beside ARTIFACT by convention: its bundles, attestations and approvals."""
     folder, name = artifact.parent, artifact.name
-    found = [folder / (name + suffix) for suffix in BUNDLE_SUFFIXES]
+    found = [folder / (name + suffix) for suffix in (*BUNDLE_SUFFIXES, *ATTESTATION_SUFFIXES)]
     found += sorted(folder.glob(f"{_escape(name)}.*.sigstore.json"))
+    for suffix in ATTESTATION_SUFFIXES:
+        found += sorted(folder.glob(f"{_escape(name)}.*{suffix}"))
     found += sorted(folder.glob(APPROVAL_GLOB.format(name=_escape(name))))
     return [path for path in dict.fromkeys(found) if path.is_file()]
 
@@ -59,16 +72,78 @@ def _escape(name: str) -> str:
 def _kind(path: Path, data: bytes) -> str:
     if path.name.endswith(BUNDLE_SUFFIXES):
         return "bundle"
+    if path.name.endswith(".jsonl"):
+        return "jsonl"
+    return _document_kind(data)
+
+
+def _document_kind(data: bytes) -> str:
     try:
         document = load_json(data)
     except MalformedJson:
-        document = None
+        return "unknown"
     if isinstance(document, dict):
         if str(document.get("mediaType", "")).startswith("application/vnd.dev.sigstore.bundle"):
             return "bundle"
         if "payloadType" in document:
             return "envelope"
     return "unknown"
+
+
+@dataclass
+class _Collected:
+    signatures: list[SignatureFact] = field(default_factory=list)
+    attestations: list[AttestationFact] = field(default_factory=list)
+    approvals: list[ApprovalFact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Verifier:
+    artifact: Artifact
+    signers: Sequence[NamedSigner]
+    trust_roots: Sequence[SigstoreTrustRoot]
+    group_members: Mapping[str, Mapping[str, PublicKeySigner]]
+    now: datetime
+
+    def document(self, kind: str, data: bytes, source: str, into: _Collected) -> None:
+        """Verify one bundle or envelope; raises `VerificationFailure` if it does not hold."""
+        if kind == "bundle":
+            fact, statement = self.bundle(data, source)
+            if statement is not None:
+                into.attestations.append(attestation_fact(fact, statement, source))
+            into.signatures.append(fact)
+            return
+        envelope = parse_envelope(data, source)
+        members = [key for group in self.group_members.values() for key in group.values()]
+        if signers_of(envelope, members):
+            into.approvals.extend(
+                verify_approval(
+                    data,
+                    source,
+                    artifact_sha256=self.artifact.sha256.hex(),
+                    group_members=self.group_members,
+                )
+            )
+            return
+        attestations = verify_key_envelope(envelope, source, self.artifact, signers=self.signers)
+        into.attestations.extend(attestations)
+        into.signatures.extend(fact.signature for fact in attestations)
+
+    def bundle(self, data: bytes, source: str) -> tuple[SignatureFact, Statement | None]:
+        bundle = parse_bundle(data, source)
+        reasons = []
+        for root in self.trust_roots:
+            outcome = verify_bundle(
+                bundle, self.artifact, trust_root=root, signers=self.signers, now=self.now
+            )
+            if outcome.fact is not None:
+                return outcome.fact, outcome.statement
+            reasons.append(
+                outcome.reason
+                if len(self.trust_roots) == 1
+                else f"under {root.name}: {outcome.reason}"
+            )
+        raise EvidenceError("; ".join(reasons) or "no trust root", check="bundle")
 
 
 def assess(
@@ -80,63 +155,82 @@ def assess(
     group_members: Mapping[str, Mapping[str, PublicKeySigner]],
     now: datetime,
 ) -> Assessment:
-    signatures: list[SignatureFact] = []
-    approvals: list[ApprovalFact] = []
+    verifier = _Verifier(artifact, signers, trust_roots, group_members, now)
+    collected = _Collected()
     problems: list[EvidenceProblem] = []
     inputs: list[tuple[str, str]] = []
     for path in evidence:
-        data = read_bounded(path, MAX_BUNDLE_BYTES, "evidence file")
+        jsonl = path.name.endswith(".jsonl")
+        limit = MAX_JSONL_BYTES if jsonl else MAX_BUNDLE_BYTES
+        data = read_bounded(path, limit, "evidence file")
         if data is None:
-            problems.append(EvidenceProblem(str(path), "larger than the evidence size limit"))
+            problems.append(
+                EvidenceProblem(str(path), f"larger than the evidence size limit ({_mib(limit)})")
+            )
             continue
         inputs.append((str(path), hashlib.sha256(data).hexdigest()))
         kind = _kind(path, data)
+        if kind == "jsonl":
+            problems += _jsonl(verifier, data, str(path), collected)
+            continue
         if kind == "unknown":
             # Delivery content is the attacker's: an unrecognised file is failed evidence,
             # listed in the report, not a reason to stop the run.
+            problems.append(EvidenceProblem(str(path), _UNRECOGNISED))
+            continue
+        try:
+            verifier.document(kind, data, str(path), collected)
+        except VerificationFailure as failure:
+            problems.append(EvidenceProblem(str(path), str(failure)))
+    return Assessment(
+        signatures=tuple(collected.signatures),
+        approvals=tuple(collected.approvals),
+        problems=tuple(problems),
+        inputs=tuple(inputs),
+        attestations=tuple(collected.attestations),
+    )
+
+
+_UNRECOGNISED = (
+    "not recognised as evidence (expected a Sigstore bundle, a DSSE envelope or a .jsonl of them)"
+)
+
+
+def _jsonl(
+    verifier: _Verifier, data: bytes, source: str, into: _Collected
+) -> list[EvidenceProblem]:
+    """Each non-empty line on its own: one bad line is one problem, not a lost file."""
+    lines = data.splitlines()
+    if len(lines) > MAX_JSONL_LINES:
+        return [
+            EvidenceProblem(source, f"expected at most {MAX_JSONL_LINES} lines, got {len(lines)}")
+        ]
+    problems = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        if len(line) > MAX_BUNDLE_BYTES:
             problems.append(
                 EvidenceProblem(
-                    str(path),
-                    "not recognised as evidence (expected a Sigstore bundle or a DSSE approval)",
+                    where, f"line longer than the evidence size limit ({_mib(MAX_BUNDLE_BYTES)})"
                 )
             )
             continue
+        kind = _document_kind(line)
+        if kind == "unknown":
+            problems.append(
+                EvidenceProblem(where, "not a Sigstore bundle or a DSSE envelope (one per line)")
+            )
+            continue
         try:
-            if kind == "bundle":
-                bundle_fact = _verify_bundle(
-                    data, str(path), artifact, signers=signers, trust_roots=trust_roots, now=now
-                )
-                signatures.append(bundle_fact)
-            else:
-                approvals.extend(
-                    verify_approval(
-                        data,
-                        str(path),
-                        artifact_sha256=artifact.sha256.hex(),
-                        group_members=group_members,
-                    )
-                )
+            verifier.document(kind, line, where, into)
         except VerificationFailure as failure:
-            problems.append(EvidenceProblem(str(path), str(failure)))
-    return Assessment(tuple(signatures), tuple(approvals), tuple(problems), tuple(inputs))
+            problems.append(EvidenceProblem(where, str(failure)))
+    if not any(line.strip() for line in lines):
+        problems.append(EvidenceProblem(source, "an empty .jsonl: no attestation in it"))
+    return problems
 
 
-def _verify_bundle(
-    data: bytes,
-    source: str,
-    artifact: Artifact,
-    *,
-    signers: Sequence[NamedSigner],
-    trust_roots: Sequence[SigstoreTrustRoot],
-    now: datetime,
-) -> SignatureFact:
-    bundle = parse_bundle(data, source)
-    reasons = []
-    for root in trust_roots:
-        outcome = verify_bundle(bundle, artifact, trust_root=root, signers=signers, now=now)
-        if outcome.fact is not None:
-            return outcome.fact
-        reasons.append(
-            outcome.reason if len(trust_roots) == 1 else f"under {root.name}: {outcome.reason}"
-        )
-    raise EvidenceError("; ".join(reasons) or "no trust root", check="bundle")
+def _mib(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB"

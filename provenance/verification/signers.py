@@ -17,7 +17,13 @@ from provenance.errors import InputError
 from provenance.inputs.files import read_bounded
 from provenance.verification.matching import Pattern
 
-__all__ = ["PublicKeySigner", "SignerRule", "SigstoreIdentity", "load_public_key"]
+__all__ = [
+    "KeyThreshold",
+    "PublicKeySigner",
+    "SignerRule",
+    "SigstoreIdentity",
+    "load_public_key",
+]
 
 # A PEM public key is well under this; anything larger is not a key.
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -54,7 +60,23 @@ class PublicKeySigner:
         return f"key {self.source} ({self.key_id})"
 
 
-SignerRule = SigstoreIdentity | PublicKeySigner
+@dataclass(frozen=True)
+class KeyThreshold:
+    """Several keys, of which `threshold` distinct ones must have signed (DSSE envelopes).
+
+    A key counts once however many signatures it made: a threshold is about people or
+    machines, not about signature entries.
+    """
+
+    keys: tuple[PublicKeySigner, ...]
+    threshold: int
+
+    def describe(self) -> str:
+        sources = ", ".join(key.source for key in self.keys)
+        return f"{self.threshold} of {len(self.keys)} keys ({sources})"
+
+
+SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold
 
 
 def key_id_of(key: VerifyingKey) -> str:
