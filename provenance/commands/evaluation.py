@@ -95,6 +95,7 @@ def judge(
         segment=segment,
         signatures=facts.signatures,
         approvals=facts.approvals,
+        attestations=facts.attestations,
         product=identification.product,
         version=identification.version,
         identification_problem=identification.problem,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from provenance.facts import ApprovalFact, ProductVersion, SignatureFact
+from provenance.facts import ApprovalFact, AttestationFact, ProductVersion, SignatureFact
 
 __all__ = ["AdmissionHistory", "DecisionContext", "NoHistory"]
 
@@ -39,3 +39,4 @@ class DecisionContext:
     identification_problem: str | None  # product/version claims that conflict or do not fit
     now: datetime
     history: AdmissionHistory
+    attestations: tuple[AttestationFact, ...] = ()  # verified in-toto statements about it

@@ -48,6 +48,7 @@ from provenance.policy._yaml import (
 )
 from provenance.verification.matching import Pattern
 from provenance.verification.signers import (
+    KeyThreshold,
     PublicKeySigner,
     SignerRule,
     SigstoreIdentity,
@@ -271,7 +272,29 @@ class _Checker:
             return SigstoreIdentity(identity=identity, issuer=issuer, trust_root=root)
         if "key" in entry:
             return self._key((*at, "key"), entry["key"])
+        if isinstance(entry.get("keys"), dict):
+            return self._key_threshold((*at, "keys"), entry["keys"])
         return None  # the schema requires exactly one known signer kind
+
+    def _key_threshold(self, at: JsonPath, rule: dict[str, Any]) -> KeyThreshold | None:
+        files, threshold = rule.get("files"), rule.get("threshold")
+        if not isinstance(files, list) or not isinstance(threshold, int):
+            return None
+        keys = [self._key((*at, "files", i), name) for i, name in enumerate(files)]
+        loaded = [key for key in keys if key is not None]
+        if len(loaded) != len(files):
+            return None
+        if len({key.key_id for key in loaded}) != len(loaded):
+            self.error((*at, "files"), "expected distinct keys, got the same key twice")
+            return None
+        if threshold > len(loaded):
+            self.error(
+                (*at, "threshold"),
+                f"expected at most {len(loaded)} (the keys listed), got {threshold}, so no "
+                "envelope could ever meet it",
+            )
+            return None
+        return KeyThreshold(keys=tuple(loaded), threshold=threshold)
 
     def _signer_trust_root(self, at: JsonPath, named: Any) -> str | None:
         """The one trust root allowed to vouch for a keyless signer (see the schema)."""

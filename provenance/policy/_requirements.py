@@ -246,6 +246,66 @@ def _approvals_weakening(inherited: Any, own: Any) -> Weakening:
     return [(("count",), f"expected at least {before} approvals, got {after}")]
 
 
+# --- provenance, attestations -----------------------------------------------------------------
+
+
+def _check_vendor_list(context: CheckContext, at: JsonPath, names: Any) -> None:
+    known = context.vendors
+    if known is None or not isinstance(names, list):
+        return
+    for index, name in enumerate(names):
+        if isinstance(name, str) and name not in known:
+            context.error((*at, index), f"unknown vendor {name!r} ({_one_of(known)})")
+
+
+def _check_regex(context: CheckContext, at: JsonPath, text: Any) -> None:
+    if not isinstance(text, str):
+        return
+    try:
+        re.compile(text)
+    except re.error as exc:
+        context.error(
+            at, f"expected a regular expression, got {text!r}, which does not compile: {exc}"
+        )
+
+
+def _check_provenance(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        return
+    _check_vendor_list(context, (*at, "from"), entry.get("from"))
+    for claim in ("builder_id", "source", "ref"):
+        _check_regex(context, (*at, f"{claim}_regex"), entry.get(f"{claim}_regex"))
+    if isinstance(entry.get("tag_version"), str):
+        _check_version(context, (*at, "tag_version"), entry["tag_version"])
+    if entry.get("slsa_build_level") == 3 and "isolated_builders" not in entry:
+        context.error(
+            (*at, "slsa_build_level"),
+            "expected isolated_builders with slsa_build_level 3 (which builders the site trusts "
+            "as isolated), got none, so no provenance could ever reach level 3",
+        )
+    vsa = entry.get("vsa")
+    if isinstance(vsa, dict):
+        _check_vendor_list(context, (*at, "vsa", "from"), vsa.get("from"))
+
+
+def _provenance_weakening(inherited: Any, own: Any) -> Weakening:
+    if not isinstance(inherited, dict) or not isinstance(own, dict):
+        return []
+    before, after = _int(inherited.get("slsa_build_level")), _int(own.get("slsa_build_level"))
+    if before is None:
+        return []
+    if after is None:
+        return [((), f"expected slsa_build_level at least {before}, got none")]
+    if after < before:
+        return [(("slsa_build_level",), f"expected at least {before}, got {after}")]
+    return []
+
+
+def _check_attestations(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    if isinstance(entry, dict):
+        _check_vendor_list(context, (*at, "from"), entry.get("from"))
+
+
 # -----------------------------------------------------------------------------------------------
 
 
@@ -261,4 +321,6 @@ KINDS: Mapping[str, RequirementKind] = {
     "freshness": RequirementKind(_check_freshness, _freshness_weakening),
     "version": RequirementKind(_check_version, _nothing_weaker),
     "approvals": RequirementKind(_check_approvals, _approvals_weakening),
+    "provenance": RequirementKind(_check_provenance, _provenance_weakening),
+    "attestations": RequirementKind(_check_attestations, _nothing_weaker),
 }

@@ -246,7 +246,14 @@ def _type(f: _Failure) -> list[_Problem]:
     return [_Problem(f.path, f.path, False, message)]
 
 
+def _not(f: _Failure) -> list[_Problem]:
+    """`not` forbids combinations; the schema says which, in words, under `x-not`."""
+    hint = f.schema.get("x-not")
+    return [_Problem(f.path, f.path, True, hint if isinstance(hint, str) else "not allowed here")]
+
+
 _HANDLERS: dict[str, Callable[[_Failure], list[_Problem]]] = {
+    "not": _not,
     "additionalProperties": _unknown_keys,
     "required": _required,
     "oneOf": _one_of,

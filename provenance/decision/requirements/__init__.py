@@ -7,16 +7,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provenance.decision.requirements import approvals, freshness, rollback, signed_by, version
+from provenance.decision.requirements import (
+    approvals,
+    attestations,
+    build_provenance,
+    freshness,
+    rollback,
+    signed_by,
+    version,
+)
 from provenance.decision.requirements.baseline import VendorSignature
 from provenance.decision.rules import Rule
 
 __all__ = ["COMPILERS", "VendorSignature"]
 
-# In report order: who signed, when, what version, history, then people.
+# In report order: who signed, when, how it was built, what version, history, then people.
 COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
     "signed_by": signed_by.compile_rule,
     "freshness": freshness.compile_rule,
+    "provenance": build_provenance.compile_rule,
+    "attestations": attestations.compile_rule,
     "version": version.compile_rule,
     "rollback": rollback.compile_rule,
     "approvals": approvals.compile_rule,
