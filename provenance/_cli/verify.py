@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -13,6 +13,9 @@ from provenance._cli import cli
 from provenance._cli.common import EXIT_FAILED, EXIT_OK, report_format_option, usage_exit
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from provenance.verification.evidence_set import EvidenceDocument
     from provenance.verification.sigstore.verifier import NamedSigner
 
 _EMBEDDED = {False: "embedded:production", True: "embedded:staging"}
@@ -99,6 +102,28 @@ def _signers_from_flags(
     help="Take signers and trust roots from a policy file's vendors.",
 )
 @click.option("--vendor", metavar="NAME", help="With --policy: accept only this vendor's signers.")
+@click.option(
+    "--segment",
+    metavar="NAME",
+    help="With --policy: decide as the gate would for this segment (every requirement, all "
+    "evidence beside ARTIFACT or given with --evidence), without admitting.",
+)
+@click.option(
+    "--evidence",
+    "evidence",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="With --segment: an evidence file (repeatable; default: the files beside ARTIFACT).",
+)
+@click.option(
+    "--attestations-from",
+    metavar="github:OWNER/REPO",
+    help="With --segment: ALSO fetch attestations for the digest from GitHub's attestation API "
+    "(online; GITHUB_TOKEN is used if set). They are verified like local files.",
+)
+@click.option("--product", metavar="PURL", help="With --segment: the product, if not signed.")
+@click.option("--version", "product_version", metavar="V", help="With --segment: the version.")
 @report_format_option()
 def verify(
     *,
@@ -113,6 +138,11 @@ def verify(
     staging: bool,
     policy: Path | None,
     vendor: str | None,
+    segment: str | None,
+    evidence: tuple[Path, ...],
+    attestations_from: str | None,
+    product: str | None,
+    product_version: str | None,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
@@ -125,6 +155,24 @@ def verify(
     from provenance.report.verify_json import render_json
     from provenance.report.verify_text import render_text, verdict_line
 
+    if segment is not None:
+        if policy is None or bundle is not None or vendor is not None:
+            usage_exit(
+                "--segment needs --policy (its requirements come from it) and takes evidence "
+                "with --evidence, not --bundle or --vendor"
+            )
+        _verify_segment(
+            artifact,
+            policy=policy,
+            segment=segment,
+            evidence=evidence,
+            attestations_from=attestations_from,
+            product=product,
+            version=product_version,
+            output_format=output_format,
+        )
+    elif evidence or attestations_from or product or product_version:
+        usage_exit("--evidence, --attestations-from, --product and --version need --segment")
     try:
         if trusted_root is not None and staging:
             usage_exit("give --trusted-root or --staging, not both")
@@ -161,6 +209,47 @@ def verify(
         click.echo(render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.decision == "verified" else EXIT_FAILED)
+
+
+def _verify_segment(
+    artifact: str,
+    *,
+    policy: Path,
+    segment: str,
+    evidence: tuple[Path, ...],
+    attestations_from: str | None,
+    product: str | None,
+    version: str | None,
+    output_format: str,
+) -> NoReturn:
+    from provenance.commands.evaluate import evaluate
+    from provenance.errors import UsageError
+    from provenance.report.decision_report import render_json, render_text, verdict_line
+
+    try:
+        fetched = _fetch_attestations(artifact, attestations_from) if attestations_from else ()
+        result = evaluate(
+            artifact,
+            evidence,
+            policy_path=policy,
+            segment=segment,
+            fetched=fetched,
+            product=product,
+            version=version,
+        )
+    except UsageError as exc:
+        usage_exit(str(exc))
+    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    click.echo(verdict_line(result), err=True)
+    sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)
+
+
+def _fetch_attestations(artifact: str, source: str) -> Sequence[EvidenceDocument]:
+    from provenance.inputs.artifact import artifact_from_argument
+    from provenance.inputs.github_attestations import fetch_attestations, parse_source
+
+    repository = parse_source(source)
+    return fetch_attestations(repository, artifact_from_argument(artifact).sha256.hex())
 
 
 def _policy_signers(path: Path, vendor: str | None) -> tuple[list[NamedSigner], list[str]]:

@@ -18,7 +18,7 @@ from provenance.decision.rules import AllOf
 from provenance.decision.segment import Decision
 from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
-from provenance.verification.evidence_set import Assessment, assess
+from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
 
@@ -54,7 +54,7 @@ class Examination:
 def examine(
     inputs: GateInputs,
     artifact: Artifact,
-    evidence: Sequence[Path],
+    evidence: Sequence[Path | EvidenceDocument],
     *,
     now: datetime,
     operator_product: str | None = None,

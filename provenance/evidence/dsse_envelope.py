@@ -66,6 +66,15 @@ def parse_envelope(data: bytes, source: str) -> Envelope:
         )
     signatures = []
     for raw in raw_signatures:
+        if isinstance(raw, dict) and "cert" in raw:
+            # slsa-github-generator before v2 and early cosign: the certificate is inside, but
+            # nothing proves it was logged or valid when used.
+            raise EvidenceError(
+                f"{source}: a DSSE signature with an embedded certificate and no transparency "
+                "log entry cannot be verified offline; ask the vendor for the Sigstore bundle "
+                "(.sigstore.json)",
+                check="envelope",
+            )
         if not isinstance(raw, dict) or set(raw) - {"keyid", "sig"}:
             raise EvidenceError(f"{source}: malformed DSSE signature entry", check="envelope")
         keyid = raw.get("keyid", "")

@@ -13,8 +13,9 @@ __all__ = ["IN_TOTO_PAYLOAD_TYPE", "STATEMENT_TYPES", "Statement", "Subject", "p
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1")
-# An attestation about more subjects than this is not about one delivery.
-MAX_SUBJECTS = 10_000
+# An attestation about more subjects than this is not about one delivery (slsa-github-generator
+# releases name tens); the limit also bounds the work an attacker's statement can cause.
+MAX_SUBJECTS = 1024
 
 # Digest lengths (hex digits) we check; other algorithms are kept as opaque strings.
 _HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}

@@ -30,13 +30,28 @@ from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner, verify_bundle
 from provenance.verification.site_statements import verify_approval
 
-__all__ = ["Assessment", "EvidenceProblem", "assess", "discover_evidence"]
+__all__ = [
+    "Assessment",
+    "EvidenceDocument",
+    "EvidenceProblem",
+    "assess",
+    "discover_evidence",
+]
 
 APPROVAL_GLOB = "{name}.approval*.json"
 ATTESTATION_SUFFIXES = (".intoto.jsonl", ".intoto.json", ".dsse.json")
 # A `.jsonl` of attestations may hold many; each line is still one bounded document.
 MAX_JSONL_BYTES = 64 * 1024 * 1024
 MAX_JSONL_LINES = 1000
+
+
+@dataclass(frozen=True)
+class EvidenceDocument:
+    """Evidence that is not a file here (fetched from an attestation API): its bytes and
+    where they came from. Verified exactly like a file."""
+
+    source: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -148,7 +163,7 @@ class _Verifier:
 
 def assess(
     artifact: Artifact,
-    evidence: Sequence[Path],
+    evidence: Sequence[Path | EvidenceDocument],
     *,
     signers: Sequence[NamedSigner],
     trust_roots: Sequence[SigstoreTrustRoot],
@@ -159,29 +174,32 @@ def assess(
     collected = _Collected()
     problems: list[EvidenceProblem] = []
     inputs: list[tuple[str, str]] = []
-    for path in evidence:
-        jsonl = path.name.endswith(".jsonl")
-        limit = MAX_JSONL_BYTES if jsonl else MAX_BUNDLE_BYTES
-        data = read_bounded(path, limit, "evidence file")
-        if data is None:
-            problems.append(
-                EvidenceProblem(str(path), f"larger than the evidence size limit ({_mib(limit)})")
-            )
-            continue
-        inputs.append((str(path), hashlib.sha256(data).hexdigest()))
-        kind = _kind(path, data)
+    for item in evidence:
+        if isinstance(item, EvidenceDocument):
+            source, data, kind = item.source, item.data, _document_kind(item.data)
+        else:
+            source = str(item)
+            limit = MAX_JSONL_BYTES if item.name.endswith(".jsonl") else MAX_BUNDLE_BYTES
+            read = read_bounded(item, limit, "evidence file")
+            if read is None:
+                problems.append(
+                    EvidenceProblem(source, f"larger than the evidence size limit ({_mib(limit)})")
+                )
+                continue
+            data, kind = read, _kind(item, read)
+        inputs.append((source, hashlib.sha256(data).hexdigest()))
         if kind == "jsonl":
-            problems += _jsonl(verifier, data, str(path), collected)
+            problems += _jsonl(verifier, data, source, collected)
             continue
         if kind == "unknown":
             # Delivery content is the attacker's: an unrecognised file is failed evidence,
             # listed in the report, not a reason to stop the run.
-            problems.append(EvidenceProblem(str(path), _UNRECOGNISED))
+            problems.append(EvidenceProblem(source, _UNRECOGNISED))
             continue
         try:
-            verifier.document(kind, data, str(path), collected)
+            verifier.document(kind, data, source, collected)
         except VerificationFailure as failure:
-            problems.append(EvidenceProblem(str(path), str(failure)))
+            problems.append(EvidenceProblem(source, str(failure)))
     return Assessment(
         signatures=tuple(collected.signatures),
         approvals=tuple(collected.approvals),

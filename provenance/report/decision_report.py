@@ -1,0 +1,188 @@
+"""A gate decision for people and machines: shared by `verify --segment` and `admit`.
+
+The JSON schema of `verify --segment --format json` is published at
+`provenance/report/schemas/decision-result.v1.schema.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from provenance import __version__
+from provenance.decision.rules import Finding
+from provenance.evidence.slsa import BuildProvenance, VerificationSummary
+from provenance.facts import AttestationFact
+
+if TYPE_CHECKING:
+    from provenance.commands.evaluate import Evaluation
+    from provenance.commands.evaluation import Examination
+    from provenance.decision.segment import Decision
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "evaluation_to_dict",
+    "examination_lines",
+    "examination_to_dict",
+    "finding_lines",
+    "finding_to_dict",
+    "one_line",
+    "problems_note",
+    "render_json",
+    "render_text",
+    "verdict_line",
+]
+
+SCHEMA_VERSION = 1
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def verdict_line(result: Evaluation) -> str:
+    if result.allowed:
+        return f"OK: {result.artifact_name}: allowed for {result.segment}"
+    return (
+        f"FAIL: {result.artifact_name}: denied for {result.segment}: "
+        f"{one_line(result.decision.reason)}{problems_note(result.examination)}"
+    )
+
+
+def problems_note(examination: Examination) -> str:
+    """On a denial, why evidence that was handed in counted for nothing (the first reason)."""
+    problems = examination.assessment.problems
+    if not problems:
+        return ""
+    first = problems[0]
+    more = f"; and {len(problems) - 1} more" if len(problems) > 1 else ""
+    reason = one_line(first.reason)
+    if not reason.startswith(first.source):
+        reason = f"{first.source}: {reason}"
+    return f" (evidence that did not verify: {reason}{more})"
+
+
+def _attestation_line(fact: AttestationFact) -> str:
+    claims = fact.claims
+    if isinstance(claims, BuildProvenance):
+        what = (
+            f"SLSA provenance {claims.predicate_version}: builder {claims.builder_id}, "
+            f"source {claims.source_uri or '?'}@{claims.source_ref or '?'}"
+        )
+    elif isinstance(claims, VerificationSummary):
+        what = f"VSA {claims.verification_result} by {claims.verifier_id} ({claims.policy_uri})"
+    else:
+        what = fact.predicate_type
+    return f"attests   {fact.signature.vendor or 'no vendor'}: {what}"
+
+
+def examination_lines(examination: Examination) -> list[str]:
+    identification = examination.identification
+    lines = []
+    if identification.product or identification.version:
+        version = identification.version
+        lines.append(
+            f"product   {identification.product or '?'} "
+            + (f"{version.value} ({version.source})" if version else "(no version)")
+        )
+    for fact in examination.assessment.signatures:
+        who = fact.identity or fact.key_id
+        what = "attestation" if fact.content == "dsse" else "signature"
+        lines.append(f"{what:<9} {fact.vendor or 'no vendor'}: {who}, {fact.time_text()}")
+    lines += [_attestation_line(fact) for fact in examination.assessment.attestations]
+    for approval in examination.assessment.approvals:
+        lines.append(f"approval  {approval.member} ({approval.group}) for {approval.segment}")
+    for problem in examination.assessment.problems:
+        lines.append(f"ignored   {problem.source}: {one_line(problem.reason)}")
+    return lines
+
+
+def finding_lines(decision: Decision) -> list[str]:
+    lines = ["requirements:"]
+    for child in decision.finding.children:
+        mark = "ok  " if child.passed else "FAIL"
+        lines.append(f"  {mark} {child.rule:<16} {one_line(child.reason)}")
+    return lines
+
+
+def render_text(result: Evaluation) -> str:
+    lines = [
+        f"artifact  {result.artifact_name}",
+        f"sha256    {result.sha256}",
+        f"segment   {result.segment}",
+        f"policy    {result.policy.path} (sha256 {result.policy.sha256[:16]}...)",
+        *examination_lines(result.examination),
+        *finding_lines(result.decision),
+        "recorded  nothing (verify does not admit; rollback is checked by admit)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "passed": finding.passed,
+        "reason": finding.reason,
+        "evidence": dict(finding.evidence),
+    }
+
+
+def _attestation_to_dict(fact: AttestationFact) -> dict[str, Any]:
+    claims = fact.claims
+    summary: dict[str, Any] | None = None
+    if isinstance(claims, BuildProvenance):
+        summary = {
+            "builder_id": claims.builder_id,
+            "build_type": claims.build_type,
+            "source": claims.source_uri,
+            "ref": claims.source_ref,
+        }
+    elif isinstance(claims, VerificationSummary):
+        summary = {
+            "verifier_id": claims.verifier_id,
+            "resource_uri": claims.resource_uri,
+            "policy_uri": claims.policy_uri,
+            "result": claims.verification_result,
+            "verified_levels": list(claims.verified_levels),
+        }
+    return {
+        "source": fact.signature.bundle,
+        "vendor": fact.signature.vendor,
+        "signer": fact.signature.identity or fact.signature.key_id,
+        "predicate_type": fact.predicate_type,
+        "claims": summary,
+    }
+
+
+def examination_to_dict(examination: Examination) -> dict[str, Any]:
+    assessment = examination.assessment
+    return {
+        "inputs": [{"path": path, "sha256": digest} for path, digest in assessment.inputs],
+        "problems": [{"source": p.source, "reason": p.reason} for p in assessment.problems],
+        "attestations": [_attestation_to_dict(fact) for fact in assessment.attestations],
+    }
+
+
+def evaluation_to_dict(result: Evaluation) -> dict[str, Any]:
+    identification = result.examination.identification
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "provenance", "version": __version__},
+        "decision": "allow" if result.allowed else "deny",
+        "reason": result.decision.reason or None,
+        "artifact": {"name": result.artifact_name, "sha256": result.sha256},
+        "segment": result.segment,
+        "policy": {"path": result.policy.path, "sha256": result.policy.sha256},
+        "product": identification.product,
+        "version": (
+            {"value": identification.version.value, "source": identification.version.source}
+            if identification.version
+            else None
+        ),
+        "findings": [finding_to_dict(child) for child in result.decision.finding.children],
+        "evidence": examination_to_dict(result.examination),
+    }
+
+
+def render_json(result: Evaluation) -> str:
+    return json.dumps(evaluation_to_dict(result), indent=2) + "\n"
