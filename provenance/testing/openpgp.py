@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 __all__ = [
-    "TestOpenPgpKey",
+    "OpenPgpTestKey",
     "armor",
     "derive_openpgp_key",
     "detached_signature",
@@ -181,7 +181,7 @@ def _signature(
 
 
 @dataclass(frozen=True)
-class TestOpenPgpKey:
+class OpenPgpTestKey:
     """A test vendor's OpenPGP key: the certificate (public) and what signs documents."""
 
     primary: _KeyMaterial
@@ -218,7 +218,7 @@ def derive_openpgp_key(
     expires_after: timedelta | None = None,
     signing_subkey: bool = False,
     primary_signs: bool = True,
-) -> TestOpenPgpKey:
+) -> OpenPgpTestKey:
     """A deterministic certificate: a primary key, a user ID and optionally a signing subkey.
 
     `expires_after` sets a key expiration time on the primary (and the subkey). With
@@ -259,10 +259,10 @@ def derive_openpgp_key(
             extra_hashed=_subpacket(27, bytes([FLAG_SIGN])) + expiry + _subpacket(32, back),
         )
         packets += _packet(14, subkey.body) + binding
-    return TestOpenPgpKey(primary=primary, subkey=subkey, certificate=packets)
+    return OpenPgpTestKey(primary=primary, subkey=subkey, certificate=packets)
 
 
-def revocation_signature(key: TestOpenPgpKey, *, revoked_at: datetime, reason: int = 2) -> bytes:
+def revocation_signature(key: OpenPgpTestKey, *, revoked_at: datetime, reason: int = 2) -> bytes:
     """A key revocation (0x20) by the primary key; reason 2 is "key material compromised"."""
     return _signature(
         key.primary,
@@ -273,11 +273,11 @@ def revocation_signature(key: TestOpenPgpKey, *, revoked_at: datetime, reason: i
     )
 
 
-def revoked(key: TestOpenPgpKey, *, revoked_at: datetime, reason: int = 2) -> TestOpenPgpKey:
+def revoked(key: OpenPgpTestKey, *, revoked_at: datetime, reason: int = 2) -> OpenPgpTestKey:
     """The same key with a revocation signature placed right after the primary key packet."""
     head = _packet(6, key.primary.body)
     revocation = revocation_signature(key, revoked_at=revoked_at, reason=reason)
-    return TestOpenPgpKey(
+    return OpenPgpTestKey(
         primary=key.primary,
         subkey=key.subkey,
         certificate=head + revocation + key.certificate[len(head) :],
@@ -285,7 +285,7 @@ def revoked(key: TestOpenPgpKey, *, revoked_at: datetime, reason: int = 2) -> Te
 
 
 def detached_signature(
-    key: TestOpenPgpKey, data: bytes, *, signed_at: datetime, hash_name: str = "SHA256"
+    key: OpenPgpTestKey, data: bytes, *, signed_at: datetime, hash_name: str = "SHA256"
 ) -> bytes:
     """A binary detached signature over `data` (what `gpg --detach-sign` writes as `.sig`)."""
     return key.sign(data, signed_at=signed_at, hash_name=hash_name)
