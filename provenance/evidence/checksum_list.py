@@ -262,7 +262,7 @@ def parse_checksum_list(data: bytes, source: str) -> ChecksumList:
     """Parse a checksum list; raises `EvidenceError` saying what is wrong and where.
 
     1. At most MAX_CHECKSUM_LIST_BYTES, strict UTF-8 (a leading BOM is skipped).
-    2. JSON if it starts with `{`, else lines (GNU or BSD tag, not mixed).
+    2. JSON if it starts with `{` or `[`, else lines (GNU or BSD tag, not mixed).
     3. One algorithm, agreeing with the list's name if the name says one.
     4. Digests lowercase; duplicate names must agree on the digest.
     """
@@ -276,7 +276,7 @@ def parse_checksum_list(data: bytes, source: str) -> ChecksumList:
     except UnicodeDecodeError as exc:
         raise _refuse(source, f"expected UTF-8 text, got invalid bytes at {exc.start}") from exc
     form: Format
-    if text.lstrip().startswith("{"):
+    if text.lstrip()[:1] in ("{", "["):
         form = "json"
         algorithm, entries = _parse_json(text, source)
     else:
