@@ -10,7 +10,12 @@ import pytest
 
 from provenance.errors import EvidenceError, InputError, VerificationFailure
 from provenance.inputs.artifact import Artifact, artifact_from_argument
-from provenance.testing.openpgp import OpenPgpTestKey, armor, derive_openpgp_key
+from provenance.testing.openpgp import (
+    OpenPgpTestKey,
+    armor,
+    derive_openpgp_key,
+    signed_sha256sums,
+)
 from provenance.verification.checksum_list import (
     SignatureCheck,
     SignedBy,
@@ -91,6 +96,21 @@ def test_signed_sha256sums(
         key_id=vendor.fingerprint,
         signed_at=SIGNED_AT,
         evidence="SHA256SUMS.asc",
+    )
+
+
+def test_fixture_helper_makes_a_list_that_verifies(
+    vendor: OpenPgpTestKey, pinned: OpenPgpSigner, firmware: Artifact
+) -> None:
+    files = {"plc-firmware-4.2.1.bin": FIRMWARE, "hmi-setup-2.0.exe": INSTALLER}
+    listing, signature = signed_sha256sums(vendor, files, signed_at=SIGNED_AT)
+    assert listing == SHA256SUMS
+    assert (listing, signature) == signed_sha256sums(vendor, files, signed_at=SIGNED_AT)
+    check = openpgp_signature_check(
+        signature, pinned, now=NOW, signature_name="SHA256SUMS.asc", data_name="SHA256SUMS"
+    )
+    assert verify_checksum_list(listing, "SHA256SUMS", firmware, check).listed_digest == sha256(
+        FIRMWARE
     )
 
 

@@ -344,8 +344,15 @@ def test_key_signature_is_not_a_document_signature(
 ) -> None:
     packets = list(pysequoia.packet.PacketPile.from_bytes(key.certificate))
     assert failure(EvidenceError, bytes(packets[-1]), signer) == (
-        "plc.bin.asc: expected a signature over a document (binary or text), got "
-        "PositiveCertification"
+        "plc.bin.asc: expected a binary document signature (type 0x00), got PositiveCertification"
+    )
+
+
+def test_text_mode_signature_is_refused(key: OpenPgpTestKey, signer: OpenPgpSigner) -> None:
+    # A text signature would also cover FIRMWARE with its LF bytes turned into CR LF.
+    signature = _signature(key.primary, 0x01, FIRMWARE, created=SIGNED_AT)
+    assert failure(EvidenceError, signature, signer) == (
+        "plc.bin.asc: expected a binary document signature (type 0x00), got Text"
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,8 @@ __all__ = [
     "detached_signature",
     "revocation_signature",
     "revoked",
+    "sha256sums",
+    "signed_sha256sums",
 ]
 
 # RFC 4880 section 9: algorithm identifiers.
@@ -310,3 +313,18 @@ def armor(data: bytes, kind: str = "SIGNATURE") -> bytes:
     checksum = base64.b64encode(_crc24(data).to_bytes(3, "big")).decode()
     text = "\n".join([f"-----BEGIN PGP {kind}-----", "", *lines, f"={checksum}"])
     return (text + f"\n-----END PGP {kind}-----\n").encode()
+
+
+def sha256sums(files: Mapping[str, bytes]) -> bytes:
+    """A GNU coreutils SHA256SUMS over `files` (name -> content), sorted by name."""
+    return "".join(
+        f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)
+    ).encode()
+
+
+def signed_sha256sums(
+    key: OpenPgpTestKey, files: Mapping[str, bytes], *, signed_at: datetime
+) -> tuple[bytes, bytes]:
+    """A vendor's SHA256SUMS and its armored detached signature `SHA256SUMS.asc`."""
+    listing = sha256sums(files)
+    return listing, armor(key.sign(listing, signed_at=signed_at))
