@@ -58,6 +58,11 @@ def test_gnu_escaped_names() -> None:
     assert names(parsed) == {"dir\\new\nline.bin": SHA256, "cr\r.bin": OTHER}
 
 
+def test_bsd_tag_escaped_name() -> None:
+    parsed = parse_checksum_list(f"\\SHA256 (new\\nline) = {SHA256}\n".encode(), "SHA256SUMS")
+    assert names(parsed) == {"new\nline": SHA256}
+
+
 def test_uppercase_digests_are_normalised() -> None:
     parsed = parse_checksum_list(f"{SHA256.upper()}  plc.bin\n".encode(), "SHA256SUMS")
     assert parsed.entries[0].digest == SHA256

@@ -272,6 +272,19 @@ def test_revoked_key(key: OpenPgpTestKey) -> None:
     )
 
 
+def test_retired_key_still_vouches_for_signatures_made_before(key: OpenPgpTestKey) -> None:
+    # Reason 3, "key is retired": signatures from before the revocation stay valid.
+    retired = revoked(key, revoked_at=SIGNED_AT + timedelta(hours=1), reason=3)
+    signer = parse_openpgp_signer(retired.certificate, "keys/vendor.pgp")
+    assert verify(detached_signature(key, FIRMWARE, signed_at=SIGNED_AT), signer).signed_at
+    late = detached_signature(key, FIRMWARE, signed_at=SIGNED_AT + timedelta(hours=2))
+    message = failure(VerificationFailure, late, signer)
+    assert message == (
+        f"plc.bin.asc: key 0x{key.fingerprint} is revoked; expected a key that was valid "
+        "when it signed"
+    )
+
+
 def test_primary_without_signing_flag_cannot_sign() -> None:
     key = vendor_key("certify-only", signing_subkey=True, primary_signs=False)
     signer = parse_openpgp_signer(key.certificate, "keys/vendor.pgp")

@@ -5,7 +5,8 @@ Accepted formats (one per list; a list mixing them is refused):
 - GNU coreutils (`sha256sum`, `sha384sum`, `sha512sum`): `<hex>  name` (text mode) or
   `<hex> *name` (binary mode). A line starting with `\\` has an escaped name: `\\\\` is a
   backslash, `\\n` a newline, `\\r` a carriage return; any other escape is refused.
-- BSD tag (`sha256sum --tag`, BSD `sha256`): `SHA256 (name) = <hex>`, also SHA384, SHA512.
+- BSD tag (`sha256sum --tag`, BSD `sha256`): `SHA256 (name) = <hex>`, also SHA384, SHA512;
+  a leading `\\` escapes the name as in the GNU format.
 - Vendor JSON manifest, one of two shapes, all entries with the same single algorithm key
   (`sha256`, `sha384` or `sha512`), no other keys:
       {"files": [{"name": "fw/plc.bin", "sha256": "<hex>"}, ...]}
@@ -136,9 +137,11 @@ def _algorithm_of_hex(digest: str, source: str, line: int) -> Algorithm:
 
 
 def _parse_line(text: str, source: str, line: int) -> tuple[Format, Algorithm, str, str]:
-    bsd = _BSD_LINE.fullmatch(text)
+    bsd = _BSD_LINE.fullmatch(text.removeprefix("\\"))
     if bsd is not None:
         tag, name, digest = bsd.groups()
+        if text.startswith("\\"):
+            name = _unescape(name, source, line)
         algorithm = _BSD_TAGS.get(tag)
         if algorithm is None:
             weak = " (weak digests are refused)" if tag in _WEAK else ""

@@ -225,8 +225,37 @@ def _key_packets(certificate: bytes, fingerprint: str) -> tuple[Packet, list[Pac
     return key, signatures
 
 
+def _binding_at(signatures: list[Packet], signed_at: datetime) -> Packet | None:
+    """The latest self-signature or binding made by `signed_at`: the one in force then."""
+    bindings = [
+        sig
+        for sig in signatures
+        if sig.signature_type in (*_SELF_SIGNATURES, SignatureType.SubkeyBinding)
+        and sig.signature_created is not None
+        and sig.signature_created <= signed_at
+    ]
+    return max(bindings, key=lambda sig: sig.signature_created or signed_at, default=None)
+
+
+def _expired(certificate: bytes, fingerprint: str, signed_at: datetime) -> str | None:
+    packet, signatures = _key_packets(certificate, fingerprint)
+    binding, created = _binding_at(signatures, signed_at), packet.key_created
+    period = binding.key_validity_period if binding is not None else None
+    if created is None or period is None or period <= timedelta(0):
+        return None
+    expiry = created + period
+    if expiry > signed_at:
+        return None
+    return (
+        f"key 0x{fingerprint} expired at {expiry.isoformat()}; expected it valid when the "
+        f"signature was made at {signed_at.isoformat()}"
+    )
+
+
 def _why_refused(key: _PinnedKey, signed_at: datetime, data_name: str) -> str:
     """Sequoia refused; say why, from the key's (self-)signatures. Wording only, no verdict."""
+    cert = pysequoia.Cert.from_bytes(key.certificate)
+    primary = cert.fingerprint.upper()
     packet, signatures = _key_packets(key.certificate, key.fingerprint)
     what = f"key 0x{key.fingerprint}"
     created = packet.key_created
@@ -234,33 +263,19 @@ def _why_refused(key: _PinnedKey, signed_at: datetime, data_name: str) -> str:
         return f"signature made at {signed_at.isoformat()}, before {what} was created at " + (
             created.isoformat()
         )
+    if cert.is_revoked:
+        return f"key 0x{primary} is revoked; expected a key that was valid when it signed"
     revocations = (SignatureType.KeyRevocation, SignatureType.SubkeyRevocation)
-    revoked = [sig for sig in signatures if sig.signature_type in revocations]
-    if revoked or pysequoia.Cert.from_bytes(key.certificate).is_revoked:
+    if any(sig.signature_type in revocations for sig in signatures):
         return f"{what} is revoked; expected a key that was valid when it signed"
-    bindings = sorted(
-        (
-            sig
-            for sig in signatures
-            if sig.signature_type in (*_SELF_SIGNATURES, SignatureType.SubkeyBinding)
-            and sig.signature_created is not None
-            and sig.signature_created <= signed_at
-        ),
-        key=lambda sig: sig.signature_created or signed_at,
-    )
-    if bindings:
-        latest = bindings[-1]
-        period = latest.key_validity_period
-        if created is not None and period is not None and period > timedelta(0):
-            expiry = created + period
-            if expiry <= signed_at:
-                return (
-                    f"{what} expired at {expiry.isoformat()}; expected it valid when the "
-                    f"signature was made at {signed_at.isoformat()}"
-                )
-        flags = latest.key_flags
-        if flags is not None and not flags.signing:
-            return f"{what} is not certified for signing (key flags: {flags!r})"
+    for fingerprint in dict.fromkeys((key.fingerprint, primary)):
+        expired = _expired(key.certificate, fingerprint, signed_at)
+        if expired is not None:
+            return expired
+    binding = _binding_at(signatures, signed_at)
+    flags = binding.key_flags if binding is not None else None
+    if flags is not None and not flags.signing:
+        return f"{what} is not certified for signing (key flags: {flags!r})"
     return (
         f"signature by {what} does not match {data_name}: it was made over other data, "
         "or the data changed after signing"
