@@ -25,6 +25,42 @@ def _refuse(*_args: Any, **_kwargs: Any) -> Any:
     raise NetworkAccessInTest("tests must not open network connections")
 
 
+_REAL = {
+    "connect": socket.socket.connect,
+    "connect_ex": socket.socket.connect_ex,
+    "create_connection": socket.create_connection,
+    "getaddrinfo": socket.getaddrinfo,
+}
+_LOOPBACK = ("127.0.0.1", "localhost")
+
+
+@pytest.fixture
+def loopback_network(monkeypatch: pytest.MonkeyPatch, _no_network: None) -> None:
+    """Connections to 127.0.0.1 only (a local test server); anything else is still refused."""
+
+    def host_of(address: Any) -> Any:
+        return address[0] if isinstance(address, tuple) else address
+
+    def connect(sock: socket.socket, address: Any) -> Any:
+        if host_of(address) not in _LOOPBACK:
+            _refuse()
+        return _REAL["connect"](sock, address)
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
+        if host_of(address) not in _LOOPBACK:
+            _refuse()
+        return _REAL["create_connection"](address, *args, **kwargs)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in _LOOPBACK:
+            _refuse()
+        return _REAL["getaddrinfo"](host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     # AF_UNIX socketpairs (used by asyncio and subprocess plumbing) stay allowed; any

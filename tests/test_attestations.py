@@ -219,11 +219,10 @@ def test_threshold_counts_each_key_once(cli: CliRunner, tmp_path: Path) -> None:
     delivery.write("fw.bin.intoto.json", envelope(statement, a, a))
     result = delivery.verify(cli)
     assert result.code == 1
+    keys = ", ".join(str(delivery.folder / "keys" / f"{n}.pub") for n in "abc")
     assert problems(report_of(result)) == [
         f"{delivery.folder / 'fw.bin.intoto.json'}: expected a signature by a vendor key of the "
-        "policy, got vendor acme: 2 of 3 keys (keys/a.pub, keys/b.pub, keys/c.pub): only 1 signed".replace(
-            "keys/", str(delivery.folder / "keys") + "/"
-        )
+        f"policy, got vendor acme: 2 of 3 keys ({keys}): only 1 signed"
     ]
     delivery.write("fw.bin.intoto.json", envelope(statement, a, c))
     assert delivery.verify(cli).code == 0
