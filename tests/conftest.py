@@ -25,12 +25,9 @@ def _refuse(*_args: Any, **_kwargs: Any) -> Any:
     raise NetworkAccessInTest("tests must not open network connections")
 
 
-_REAL = {
-    "connect": socket.socket.connect,
-    "connect_ex": socket.socket.connect_ex,
-    "create_connection": socket.create_connection,
-    "getaddrinfo": socket.getaddrinfo,
-}
+_REAL_CONNECT = socket.socket.connect
+_REAL_CREATE_CONNECTION = socket.create_connection
+_REAL_GETADDRINFO = socket.getaddrinfo
 _LOOPBACK = ("127.0.0.1", "localhost")
 
 
@@ -44,17 +41,17 @@ def loopback_network(monkeypatch: pytest.MonkeyPatch, _no_network: None) -> None
     def connect(sock: socket.socket, address: Any) -> Any:
         if host_of(address) not in _LOOPBACK:
             _refuse()
-        return _REAL["connect"](sock, address)
+        return _REAL_CONNECT(sock, address)
 
     def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
         if host_of(address) not in _LOOPBACK:
             _refuse()
-        return _REAL["create_connection"](address, *args, **kwargs)
+        return _REAL_CREATE_CONNECTION(address, *args, **kwargs)
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         if host not in _LOOPBACK:
             _refuse()
-        return _REAL["getaddrinfo"](host, *args, **kwargs)
+        return _REAL_GETADDRINFO(host, *args, **kwargs)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "create_connection", create_connection)
