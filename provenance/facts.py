@@ -8,7 +8,13 @@ from typing import Any, Literal
 
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 
-__all__ = ["ApprovalFact", "AttestationFact", "ProductVersion", "SignatureFact"]
+__all__ = [
+    "ApprovalFact",
+    "AttestationFact",
+    "ProductVersion",
+    "PublishedHashFact",
+    "SignatureFact",
+]
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,7 @@ class SignatureFact:
     """
 
     artifact_sha256: str  # hex
-    signer_kind: Literal["sigstore-identity", "key"]
+    signer_kind: Literal["sigstore-identity", "key", "x509", "openpgp"]
     identity: str | None  # certificate SAN (keyless)
     issuer: str | None  # OIDC issuer (keyless)
     key_id: str | None  # "sha256:<hex of SPKI>" (managed keys; several joined by ",")
@@ -38,8 +44,11 @@ class SignatureFact:
     bundle: str  # the evidence file
     bundle_media_type: str | None  # Sigstore bundles only
     log_entry_kind: str | None
-    content: Literal["message-signature", "dsse"]
+    # What was signed: the artifact (message-signature, cms, authenticode, openpgp), an in-toto
+    # statement about it (dsse), or a checksum list that lists it (checksum-list).
+    content: Literal["message-signature", "dsse", "cms", "authenticode", "openpgp", "checksum-list"]
     predicate_type: str | None  # DSSE in-toto statements only
+    checksum_list: str | None = None  # the list file, for content "checksum-list"
 
     def time_text(self) -> str:
         """When it was signed, as far as verified evidence says."""
@@ -62,6 +71,17 @@ class AttestationFact:
     predicate_type: str
     predicate: Any
     claims: BuildProvenance | VerificationSummary | None  # parsed, for known predicate types
+
+
+@dataclass(frozen=True)
+class PublishedHashFact:
+    """The artifact's SHA-256 equals the one the operator copied from the vendor's portal.
+
+    The weakest evidence: it shows the file is the one the portal described, not who made it.
+    """
+
+    artifact_sha256: str  # hex
+    source: Literal["operator"] = "operator"
 
 
 @dataclass(frozen=True)

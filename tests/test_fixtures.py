@@ -107,5 +107,5 @@ def test_the_recorded_policy_cases_pass(cli: CliRunner) -> None:
     assert "PASS: l1-denies-one-approval: deny" in result.stdout
     assert (
         result.stderr
-        == "OK: " + str(REPO / "fixtures/policy-tests") + ": 6 of 6 cases as expected\n"
+        == "OK: " + str(REPO / "fixtures/policy-tests") + ": 7 of 7 cases as expected\n"
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from fixtures.generate import ISSUER, SEED, SIGNED_AT, VENDOR_WORKFLOW
+from fixtures.generate import ISSUER, SEED, SIGNED_AT, VENDOR_WORKFLOW, slsa_statement
 from provenance.commands.admit import admit
 from provenance.errors import UsageError
 from provenance.record import ContentStore, LedgerError
@@ -67,8 +67,10 @@ def test_admit_allowed_writes_store_vsa_ledger_and_audit(cli: CliRunner, site: S
     jsonschema.validate(report, SCHEMA)
     assert report["decision"] == "allow"
     assert [f["rule"] for f in report["findings"]] == [
-        "vendor_signature", "signed_by", "freshness", "version", "rollback", "approvals",
+        "vendor_signature", "signed_by", "freshness", "provenance", "version", "rollback",
+        "approvals",
     ]  # fmt: skip
+    assert report["evidence_strength"] == "attested-build"
     assert report["version"] == {"value": "4.2.1", "source": "signed-identity"}
     stored = Path(report["admission"]["store_path"])
     original = (site.delivery / "plc-firmware-4.2.1.bin").read_bytes()
@@ -142,6 +144,15 @@ def sign_release(site: Site, version: str) -> Path:
         signed_at=SIGNED_AT,
     )
     artifact.with_name(artifact.name + ".sigstore.json").write_text(bundle_json(bundle))
+    provenance = instance.sign_dsse(
+        slsa_statement(artifact.name, artifact.read_bytes(), f"v{version}"),
+        identity=f"{VENDOR_WORKFLOW}@refs/tags/v{version}",
+        issuer=ISSUER,
+        signed_at=SIGNED_AT,
+    )
+    artifact.with_name(artifact.name + ".provenance.sigstore.json").write_text(
+        bundle_json(provenance)
+    )
     return artifact
 
 

@@ -24,6 +24,12 @@ from provenance.verification.matching import Pattern
 from provenance.verification.signers import PublicKeySigner, SigstoreIdentity, key_id_of
 from provenance.verification.sigstore.trust_root import EMBEDDED_ROOTS
 
+_SCHEMA = json.loads(
+    (Path(__file__).parents[1] / "provenance/policy/schema/policy-v1.schema.json").read_text()
+)
+# Every signer kind, as the schema's messages list them.
+SIGNER_KINDS = ", ".join(sorted(_SCHEMA["$defs"]["signer"]["properties"]))
+
 EXAMPLE = """\
 version: 1
 trust:
@@ -312,14 +318,14 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         MINIMAL.replace("- sigstore:", "- fulcio:"),
         5,
         9,
-        "vendors.acme.signers[0]: unknown key 'fulcio' (expected one of: key, sigstore)",
+        f"vendors.acme.signers[0]: unknown key 'fulcio' (expected one of: {SIGNER_KINDS})",
     ),
     (
         "two signer kinds in one entry",
         MINIMAL.replace("- sigstore:", "- key: k.pub\n        sigstore:"),
         5,
         9,
-        "vendors.acme.signers[0]: expected exactly one of: key, sigstore, got 2: key, sigstore",
+        f"vendors.acme.signers[0]: expected exactly one of: {SIGNER_KINDS}, got 2: key, sigstore",
     ),
     (
         "empty signer entry",
@@ -328,7 +334,7 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         ),
         5,
         9,
-        "vendors.acme.signers[0]: expected exactly one of: key, sigstore, got an empty mapping",
+        f"vendors.acme.signers[0]: expected exactly one of: {SIGNER_KINDS}, got an empty mapping",
     ),
     (
         "identity and identity_regex together",

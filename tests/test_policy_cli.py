@@ -45,7 +45,7 @@ def test_lint_reports_every_problem_with_its_position(cli: CliRunner, tmp_path: 
     ), lines
     assert any(
         line.startswith(
-            f"{broken}:27:14: error: segments.level1-controllers.extends: unknown segment 'level3'"
+            f"{broken}:32:14: error: segments.level1-controllers.extends: unknown segment 'level3'"
         )
         for line in lines
     ), lines
@@ -68,11 +68,15 @@ def test_explain_lists_inherited_requirements(cli: CliRunner) -> None:
         f"  - signed_by: signed by acme-automation  [{POLICY}:22:7, from level3-operations]",
         "  - freshness: the newest signature by acme-automation made on or after 2026-01-01  "
         f"[{POLICY}:23:7, from level3-operations]",
+        "  - provenance: verified SLSA provenance by acme-automation: builder_id glob "
+        "'https://github.com/acme-automation/plc-firmware/.github/workflows/release.yml"
+        "@refs/tags/v*', source 'https://github.com/acme-automation/plc-firmware', ref glob "
+        f"'refs/tags/v*', SLSA build level 2 or higher  [{POLICY}:26:7, from level3-operations]",
         f"  - version: a version matching >=4.0,<5  [{POLICY}:24:7, from level3-operations]",
         "  - rollback: no version older than the newest one admitted (rollback denied)  "
         f"[{POLICY}:25:7, from level3-operations]",
         "  - approvals: approved by 2 distinct members of ot-security  "
-        f"[{POLICY}:29:7, from level1-controllers]",
+        f"[{POLICY}:34:7, from level1-controllers]",
     ]
     unknown = cli("policy", "explain", POLICY, "--segment", "level0")
     assert unknown.code == 2

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from provenance.decision.requirements import COMPILERS
 from provenance.errors import PolicyError, UsageError
 from provenance.policy import Group, Mark, Policy, Segment, load_policy
 from provenance.verification.signers import PublicKeySigner, key_id_of
@@ -52,6 +53,9 @@ segments:
 """
 
 KEY_NAMES = ("alice", "bob", "carol", "site")
+
+# Every requirement kind, as an unknown-key message lists them.
+KINDS = ", ".join(sorted(COMPILERS))
 
 
 @pytest.fixture
@@ -296,11 +300,12 @@ CASES: list[tuple[str, str, int, int, str]] = [
     # -- schema ---------------------------------------------------------------------------------
     (
         "unknown requirement kind",
-        _replace("      rollback: deny\n", "      rollback: deny\n      sbom: {bound: true}\n"),
+        _replace(
+            "      rollback: deny\n", "      rollback: deny\n      virus_scan: {engine: clamav}\n"
+        ),
         29,
         7,
-        "segments.level2.require: unknown key 'sbom' "
-        "(expected one of: approvals, freshness, rollback, signed_by, version)",
+        f"segments.level2.require: unknown key 'virus_scan' (expected one of: {KINDS})",
     ),
     (
         "unknown segment key",

@@ -10,10 +10,32 @@ from pathlib import Path
 REPO = Path(__file__).parents[1]
 
 
-def walkthrough() -> str:
+def walkthrough(heading: str = "## Gate an update into a segment") -> str:
     text = (REPO / "README.md").read_text()
-    section = text.split("## Gate an update into a segment", 1)[1]
+    section = text.split(heading, 1)[1]
     return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def commands(script: str) -> list[str]:
+    """The script's commands, continuation lines joined, comments dropped."""
+    joined = script.replace("\\\n", " ")
+    return [line.split("#", 1)[0].strip() for line in joined.splitlines() if line.strip()]
+
+
+def test_the_provenance_examples_pass_and_fail_as_the_readme_says() -> None:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    passing, failing = commands(walkthrough("## Build provenance"))
+    ok = subprocess.run(
+        ["bash", "-c", passing], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
+    denied = subprocess.run(
+        ["bash", "-c", failing], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert denied.returncode == 1
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"`{denied.stderr.strip()}`" in readme, denied.stderr
 
 
 def test_the_gate_walkthrough_runs_as_written(tmp_path: Path) -> None:
@@ -38,6 +60,8 @@ def test_the_gate_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert verdicts[3].startswith(f"FAIL: {old}: not admitted to level3-operations")
     assert verdicts[4].startswith("OK: audit log intact: 2 records, 2 of 2 signed")
     readme = (REPO / "README.md").read_text()
-    for line in done.stdout.splitlines():
+    # The README quotes the first admit's requirements (the 4.2.1 firmware's report).
+    first_admit = done.stdout.split(f"artifact  {old}")[0]
+    for line in first_admit.splitlines():
         if line.startswith("  ok   ") and "days old" not in line:
             assert line in readme, line

@@ -78,3 +78,11 @@ def site_public_keys_option(help_text: str) -> Callable[[Command], Command]:
         metavar="PUB",
         help=help_text,
     )
+
+
+expected_sha256_option = click.option(
+    "--expected-sha256",
+    metavar="HEX",
+    help="The SHA-256 the vendor publishes for this file (copied from its portal): the "
+    "weakest evidence, recorded as published-hash.",
+)

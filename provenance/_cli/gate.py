@@ -12,6 +12,7 @@ from provenance._cli import cli
 from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    expected_sha256_option,
     library_errors,
     one_line,
     report_format_option,
@@ -51,6 +52,7 @@ Exit codes:
 @click.option(
     "--version", "version", metavar="V", help="The version, when no signed evidence names one."
 )
+@expected_sha256_option
 @report_format_option()
 def admit(
     *,
@@ -62,6 +64,7 @@ def admit(
     site_key: Path | None,
     product: str | None,
     version: str | None,
+    expected_sha256: str | None,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT and its EVIDENCE (default: the bundles and approvals beside it) and, if
@@ -80,6 +83,7 @@ def admit(
             site_key=site_key,
             product=product,
             version=version,
+            expected_sha256=expected_sha256,
         )
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)

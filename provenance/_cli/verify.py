@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, report_format_option, usage_exit
+from provenance._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    expected_sha256_option,
+    report_format_option,
+    usage_exit,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -124,6 +130,7 @@ def _signers_from_flags(
 )
 @click.option("--product", metavar="PURL", help="With --segment: the product, if not signed.")
 @click.option("--version", "product_version", metavar="V", help="With --segment: the version.")
+@expected_sha256_option
 @report_format_option()
 def verify(
     *,
@@ -143,6 +150,7 @@ def verify(
     attestations_from: str | None,
     product: str | None,
     product_version: str | None,
+    expected_sha256: str | None,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
@@ -169,10 +177,14 @@ def verify(
             attestations_from=attestations_from,
             product=product,
             version=product_version,
+            expected_sha256=expected_sha256,
             output_format=output_format,
         )
-    elif evidence or attestations_from or product or product_version:
-        usage_exit("--evidence, --attestations-from, --product and --version need --segment")
+    elif evidence or attestations_from or product or product_version or expected_sha256:
+        usage_exit(
+            "--evidence, --attestations-from, --product, --version and --expected-sha256 need "
+            "--segment"
+        )
     try:
         if trusted_root is not None and staging:
             usage_exit("give --trusted-root or --staging, not both")
@@ -220,6 +232,7 @@ def _verify_segment(
     attestations_from: str | None,
     product: str | None,
     version: str | None,
+    expected_sha256: str | None,
     output_format: str,
 ) -> NoReturn:
     from provenance.commands.evaluate import evaluate
@@ -236,6 +249,7 @@ def _verify_segment(
             fetched=fetched,
             product=product,
             version=version,
+            expected_sha256=expected_sha256,
         )
     except UsageError as exc:
         usage_exit(str(exc))

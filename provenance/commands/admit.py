@@ -104,6 +104,7 @@ def admit(
     site_key: Path | None = None,
     product: str | None = None,
     version: str | None = None,
+    expected_sha256: str | None = None,
     clock: Clock = utc_now,
     busy_timeout: float = BUSY_TIMEOUT_SECONDS,
 ) -> AdmitResult:
@@ -128,6 +129,7 @@ def admit(
                 now=clock(),
                 operator_product=product,
                 operator_version=version,
+                expected_sha256=expected_sha256,
             )
             # 4. Decide and record, atomically.
             with ledger.transaction() as transaction:
@@ -255,5 +257,6 @@ def _evidence_summary(examination: Examination) -> dict[str, Any]:
             for problem in examination.assessment.problems
         ],
         "version_source": identification.version.source if identification.version else None,
+        "evidence_strength": examination.evidence_strength,
         "identification_problem": identification.problem,
     }

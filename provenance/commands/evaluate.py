@@ -46,13 +46,15 @@ def evaluate(
     fetched: Sequence[EvidenceDocument] = (),
     product: str | None = None,
     version: str | None = None,
+    expected_sha256: str | None = None,
     clock: Clock = utc_now,
 ) -> Evaluation:
     """Decide about `artifact` (a path, or `sha256:<hex>`) for `segment`.
 
     `evidence`: files to examine (default: those beside the artifact by convention).
-    `fetched`: evidence already in memory (attestations from an API). Raises `UsageError` if
-    the command cannot run; a denial is a result.
+    `fetched`: evidence already in memory (attestations from an API). `expected_sha256`: a
+    digest the operator copied from the vendor's portal (the weakest evidence).
+    Raises `UsageError` if the command cannot run; a denial is a result.
     """
     policy = load_policy(policy_path)
     rules = compile_segment(policy, segment)
@@ -61,7 +63,7 @@ def evaluate(
     files = list(evidence)
     if not files and subject.path is not None:
         files = discover_evidence(subject.path)
-    if not files and not fetched and subject.path is None:
+    if not files and not fetched and subject.path is None and expected_sha256 is None:
         raise UsageError(f"{artifact}: a digest has no evidence beside it; give --evidence")
     examination = examine(
         inputs,
@@ -70,6 +72,7 @@ def evaluate(
         now=clock(),
         operator_product=product,
         operator_version=version,
+        expected_sha256=expected_sha256,
     )
     decision = judge(rules, examination, segment=segment, now=clock(), history=NoHistory())
     return Evaluation(

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from provenance.decision.context import AdmissionHistory, DecisionContext
+from provenance.decision.evidence_strength import Strength, evidence_strength
 from provenance.decision.product import Identification, identify
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import Decision
@@ -50,6 +51,11 @@ class Examination:
     assessment: Assessment
     identification: Identification
 
+    @property
+    def evidence_strength(self) -> Strength:
+        facts = self.assessment
+        return evidence_strength(facts.signatures, facts.attestations, facts.published_hash)
+
 
 def examine(
     inputs: GateInputs,
@@ -59,6 +65,7 @@ def examine(
     now: datetime,
     operator_product: str | None = None,
     operator_version: str | None = None,
+    expected_sha256: str | None = None,
 ) -> Examination:
     """Verify every piece of evidence (the slow, cryptographic part; no lock is held)."""
     policy = inputs.policy
@@ -69,6 +76,7 @@ def examine(
         trust_roots=inputs.trust_roots,
         group_members={name: group.members for name, group in policy.groups.items()},
         now=now,
+        expected_sha256=expected_sha256,
     )
     identification = identify(
         assessment.signatures,
@@ -96,6 +104,7 @@ def judge(
         signatures=facts.signatures,
         approvals=facts.approvals,
         attestations=facts.attestations,
+        published_hash=facts.published_hash,
         product=identification.product,
         version=identification.version,
         identification_problem=identification.problem,

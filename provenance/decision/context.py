@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from provenance.facts import ApprovalFact, AttestationFact, ProductVersion, SignatureFact
+from provenance.decision.evidence_strength import Strength, evidence_strength
+from provenance.facts import (
+    ApprovalFact,
+    AttestationFact,
+    ProductVersion,
+    PublishedHashFact,
+    SignatureFact,
+)
 
 __all__ = ["AdmissionHistory", "DecisionContext", "NoHistory"]
 
@@ -40,3 +47,8 @@ class DecisionContext:
     now: datetime
     history: AdmissionHistory
     attestations: tuple[AttestationFact, ...] = ()  # verified in-toto statements about it
+    published_hash: PublishedHashFact | None = None  # the operator's --expected-sha256 matched
+
+    @property
+    def evidence_strength(self) -> Strength:
+        return evidence_strength(self.signatures, self.attestations, self.published_hash)

@@ -41,7 +41,8 @@ def compile_segment(policy: Policy, segment: str) -> AllOf:
         raise PolicyError(
             policy.path, None, None, f"requirement kinds not supported: {', '.join(unsupported)}"
         )
-    rules: list[Rule] = [VendorSignature()]
+    minimum = effective.get("evidence", {}).get("minimum")
+    rules: list[Rule] = [VendorSignature(accept_published_hash=minimum == "published-hash")]
     rules += [
         compile_rule(effective[kind], effective)
         for kind, compile_rule in COMPILERS.items()

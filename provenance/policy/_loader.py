@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -47,6 +47,7 @@ from provenance.policy._yaml import (
     load_yaml_file,
 )
 from provenance.verification.matching import Pattern
+from provenance.verification.openpgp import OpenPgpSigner, load_openpgp_signer
 from provenance.verification.signers import (
     KeyThreshold,
     PublicKeySigner,
@@ -259,24 +260,42 @@ class _Checker:
         return vendors
 
     def _signer(self, at: JsonPath, entry: Any) -> SignerRule | None:
+        readers: dict[str, Callable[[JsonPath, Any], SignerRule | None]] = {
+            "sigstore": self._sigstore_signer,
+            "key": self._key,
+            "keys": self._key_threshold,
+            "openpgp": self._openpgp_signer,
+        }
         entry = _dict(entry)
-        if isinstance(entry.get("sigstore"), dict):
-            rule: dict[str, Any] = entry["sigstore"]
-            identity = self._pattern((*at, "sigstore"), rule, "identity")
-            issuer = self._pattern((*at, "sigstore"), rule, "issuer")
-            if identity is None or issuer is None:
-                return None
-            root = self._signer_trust_root((*at, "sigstore"), rule.get("trust_root"))
-            if root is None:
-                return None
-            return SigstoreIdentity(identity=identity, issuer=issuer, trust_root=root)
-        if "key" in entry:
-            return self._key((*at, "key"), entry["key"])
-        if isinstance(entry.get("keys"), dict):
-            return self._key_threshold((*at, "keys"), entry["keys"])
-        return None  # the schema requires exactly one known signer kind
+        for kind, read in readers.items():
+            if kind in entry:  # the schema allows exactly one kind per entry
+                return read((*at, kind), entry[kind])
+        return None
 
-    def _key_threshold(self, at: JsonPath, rule: dict[str, Any]) -> KeyThreshold | None:
+    def _sigstore_signer(self, at: JsonPath, rule: Any) -> SigstoreIdentity | None:
+        if not isinstance(rule, dict):
+            return None
+        identity = self._pattern(at, rule, "identity")
+        issuer = self._pattern(at, rule, "issuer")
+        if identity is None or issuer is None:
+            return None
+        root = self._signer_trust_root(at, rule.get("trust_root"))
+        if root is None:
+            return None
+        return SigstoreIdentity(identity=identity, issuer=issuer, trust_root=root)
+
+    def _openpgp_signer(self, at: JsonPath, reference: Any) -> OpenPgpSigner | None:
+        if not isinstance(reference, str) or not reference:
+            return None
+        try:
+            return load_openpgp_signer(self.base / reference)
+        except InputError as exc:
+            self.error(at, str(exc))
+            return None
+
+    def _key_threshold(self, at: JsonPath, rule: Any) -> KeyThreshold | None:
+        if not isinstance(rule, dict):
+            return None
         files, threshold = rule.get("files"), rule.get("threshold")
         if not isinstance(files, list) or not isinstance(threshold, int):
             return None

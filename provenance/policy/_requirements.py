@@ -72,6 +72,10 @@ def _nothing_weaker(inherited: Any, own: Any) -> Weakening:
     return []
 
 
+def _nothing_to_check(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    """The schema says all there is to say about this kind."""
+
+
 def _int(value: Any) -> int | None:
     """A count or a number of days: a positive integer, as the schema demands; else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
@@ -301,6 +305,19 @@ def _provenance_weakening(inherited: Any, own: Any) -> Weakening:
     return []
 
 
+_STRENGTH_ORDER = ("published-hash", "signed-checksum-list", "signed-identity", "attested-build")
+
+
+def _evidence_weakening(inherited: Any, own: Any) -> Weakening:
+    before = inherited.get("minimum") if isinstance(inherited, dict) else None
+    after = own.get("minimum") if isinstance(own, dict) else None
+    if before not in _STRENGTH_ORDER or after not in _STRENGTH_ORDER:
+        return []
+    if _STRENGTH_ORDER.index(after) < _STRENGTH_ORDER.index(before):
+        return [(("minimum",), f"expected {before} or stronger, got {after}")]
+    return []
+
+
 def _check_attestations(context: CheckContext, at: JsonPath, entry: Any) -> None:
     if isinstance(entry, dict):
         _check_vendor_list(context, (*at, "from"), entry.get("from"))
@@ -323,4 +340,5 @@ KINDS: Mapping[str, RequirementKind] = {
     "approvals": RequirementKind(_check_approvals, _approvals_weakening),
     "provenance": RequirementKind(_check_provenance, _provenance_weakening),
     "attestations": RequirementKind(_check_attestations, _nothing_weaker),
+    "evidence": RequirementKind(_nothing_to_check, _evidence_weakening),
 }

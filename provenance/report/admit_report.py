@@ -67,6 +67,7 @@ def admit_to_dict(result: AdmitResult) -> dict[str, Any]:
             if identification.version
             else None
         ),
+        "evidence_strength": examination.evidence_strength,
         "findings": [finding_to_dict(child) for child in result.decision.finding.children],
         "evidence": {
             "inputs": [

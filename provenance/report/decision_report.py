@@ -78,7 +78,7 @@ def _attestation_line(fact: AttestationFact) -> str:
 
 def examination_lines(examination: Examination) -> list[str]:
     identification = examination.identification
-    lines = []
+    lines = [f"evidence  {examination.evidence_strength} (the strongest that verified)"]
     if identification.product or identification.version:
         version = identification.version
         lines.append(
@@ -87,7 +87,7 @@ def examination_lines(examination: Examination) -> list[str]:
         )
     for fact in examination.assessment.signatures:
         who = fact.identity or fact.key_id
-        what = "attestation" if fact.content == "dsse" else "signature"
+        what = "statement" if fact.content == "dsse" else "signature"
         lines.append(f"{what:<9} {fact.vendor or 'no vendor'}: {who}, {fact.time_text()}")
     lines += [_attestation_line(fact) for fact in examination.assessment.attestations]
     for approval in examination.assessment.approvals:
@@ -179,6 +179,7 @@ def evaluation_to_dict(result: Evaluation) -> dict[str, Any]:
             if identification.version
             else None
         ),
+        "evidence_strength": result.examination.evidence_strength,
         "findings": [finding_to_dict(child) for child in result.decision.finding.children],
         "evidence": examination_to_dict(result.examination),
     }

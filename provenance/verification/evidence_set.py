@@ -20,15 +20,22 @@ from provenance.evidence.dsse_envelope import parse_envelope
 from provenance.evidence.in_toto import Statement
 from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTES, parse_bundle
-from provenance.facts import ApprovalFact, AttestationFact, SignatureFact
+from provenance.facts import ApprovalFact, AttestationFact, PublishedHashFact, SignatureFact
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
 from provenance.verification.attestations import attestation_fact, verify_key_envelope
+from provenance.verification.checksum_list import published_hash_fact
 from provenance.verification.dsse_keys import signers_of
 from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner, verify_bundle
 from provenance.verification.site_statements import verify_approval
+from provenance.verification.vendor_signatures import (
+    CHECKSUM_LIST_NAMES,
+    DETACHED_SUFFIXES,
+    verify_detached,
+    verify_list_bundle,
+)
 
 __all__ = [
     "Assessment",
@@ -67,6 +74,7 @@ class Assessment:
     problems: tuple[EvidenceProblem, ...]
     inputs: tuple[tuple[str, str], ...]  # (path, sha256 hex) of every file examined
     attestations: tuple[AttestationFact, ...] = ()
+    published_hash: PublishedHashFact | None = None
 
 
 def discover_evidence(artifact: Path) -> list[Path]:
@@ -76,6 +84,13 @@ def discover_evidence(artifact: Path) -> list[Path]:
     found += sorted(folder.glob(f"{_escape(name)}.*.sigstore.json"))
     for suffix in ATTESTATION_SUFFIXES:
         found += sorted(folder.glob(f"{_escape(name)}.*{suffix}"))
+    found += [folder / (name + suffix) for suffix in DETACHED_SUFFIXES]
+    # Signed checksum lists beside it: the signature files (a list alone proves nothing).
+    found += [
+        folder / (listed + suffix)
+        for listed in CHECKSUM_LIST_NAMES
+        for suffix in (*DETACHED_SUFFIXES, *BUNDLE_SUFFIXES)
+    ]
     found += sorted(folder.glob(APPROVAL_GLOB.format(name=_escape(name))))
     return [path for path in dict.fromkeys(found) if path.is_file()]
 
@@ -86,10 +101,17 @@ def _escape(name: str) -> str:
 
 def _kind(path: Path, data: bytes) -> str:
     if path.name.endswith(BUNDLE_SUFFIXES):
-        return "bundle"
+        return "list-bundle" if _signs_a_list(path, BUNDLE_SUFFIXES) else "bundle"
+    if path.name.endswith(DETACHED_SUFFIXES):
+        return "detached"
     if path.name.endswith(".jsonl"):
         return "jsonl"
     return _document_kind(data)
+
+
+def _signs_a_list(path: Path, suffixes: tuple[str, ...]) -> bool:
+    name = next(path.name[: -len(s)] for s in suffixes if path.name.endswith(s))
+    return name in CHECKSUM_LIST_NAMES
 
 
 def _document_kind(data: bytes) -> str:
@@ -144,12 +166,28 @@ class _Verifier:
         into.attestations.extend(attestations)
         into.signatures.extend(fact.signature for fact in attestations)
 
-    def bundle(self, data: bytes, source: str) -> tuple[SignatureFact, Statement | None]:
+    def vendor_native(self, kind: str, data: bytes, path: Path) -> SignatureFact:
+        if kind == "detached":
+            return verify_detached(data, path, self.artifact, signers=self.signers, now=self.now)
+        return verify_list_bundle(
+            data,
+            path,
+            self.artifact,
+            bundle_check=lambda listed: self.bundle(data, str(path), subject=listed)[0],
+        )
+
+    def bundle(
+        self, data: bytes, source: str, *, subject: Artifact | None = None
+    ) -> tuple[SignatureFact, Statement | None]:
         bundle = parse_bundle(data, source)
         reasons = []
         for root in self.trust_roots:
             outcome = verify_bundle(
-                bundle, self.artifact, trust_root=root, signers=self.signers, now=self.now
+                bundle,
+                subject or self.artifact,
+                trust_root=root,
+                signers=self.signers,
+                now=self.now,
             )
             if outcome.fact is not None:
                 return outcome.fact, outcome.statement
@@ -169,10 +207,21 @@ def assess(
     trust_roots: Sequence[SigstoreTrustRoot],
     group_members: Mapping[str, Mapping[str, PublicKeySigner]],
     now: datetime,
+    expected_sha256: str | None = None,
 ) -> Assessment:
+    """Verify each piece of evidence on its own; `expected_sha256` is the operator's
+    published hash, if given (`InputError` if it is not a SHA-256)."""
     verifier = _Verifier(artifact, signers, trust_roots, group_members, now)
-    collected = _Collected()
+    published = None
     problems: list[EvidenceProblem] = []
+    if expected_sha256 is not None:
+        try:
+            published_hash_fact(artifact, expected_sha256)
+        except VerificationFailure as failure:
+            problems.append(EvidenceProblem("--expected-sha256", str(failure)))
+        else:
+            published = PublishedHashFact(artifact.sha256.hex())
+    collected = _Collected()
     inputs: list[tuple[str, str]] = []
     for item in evidence:
         if isinstance(item, EvidenceDocument):
@@ -197,7 +246,11 @@ def assess(
             problems.append(EvidenceProblem(source, _UNRECOGNISED))
             continue
         try:
-            verifier.document(kind, data, source, collected)
+            if kind in ("detached", "list-bundle"):
+                assert isinstance(item, Path)
+                collected.signatures.append(verifier.vendor_native(kind, data, item))
+            else:
+                verifier.document(kind, data, source, collected)
         except VerificationFailure as failure:
             problems.append(EvidenceProblem(source, str(failure)))
     return Assessment(
@@ -206,6 +259,7 @@ def assess(
         problems=tuple(problems),
         inputs=tuple(inputs),
         attestations=tuple(collected.attestations),
+        published_hash=published,
     )
 
 

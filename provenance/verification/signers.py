@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from provenance.errors import InputError
 from provenance.inputs.files import read_bounded
 from provenance.verification.matching import Pattern
+from provenance.verification.openpgp import OpenPgpSigner
 
 __all__ = [
     "KeyThreshold",
@@ -76,7 +77,7 @@ class KeyThreshold:
         return f"{self.threshold} of {len(self.keys)} keys ({sources})"
 
 
-SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold
+SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner
 
 
 def key_id_of(key: VerifyingKey) -> str:

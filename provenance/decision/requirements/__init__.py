@@ -14,6 +14,7 @@ from provenance.decision.requirements import (
     freshness,
     rollback,
     signed_by,
+    strength,
     version,
 )
 from provenance.decision.requirements.baseline import VendorSignature
@@ -24,6 +25,7 @@ __all__ = ["COMPILERS", "VendorSignature"]
 # In report order: who signed, when, how it was built, what version, history, then people.
 COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
     "signed_by": signed_by.compile_rule,
+    "evidence": strength.compile_rule,
     "freshness": freshness.compile_rule,
     "provenance": build_provenance.compile_rule,
     "attestations": attestations.compile_rule,

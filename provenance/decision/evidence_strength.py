@@ -1,0 +1,64 @@
+"""How strongly the artifact's integrity and origin were verified, on one ordered scale.
+
+Auditors ask how integrity was verified (NERC CIP-010 R1.6); this answers with the strongest
+piece of verified evidence by a vendor of the policy:
+
+1. `attested-build`: verified SLSA provenance (or a PASSED upstream VSA) about this digest;
+   who built it, from what, is signed.
+2. `signed-identity`: a signature over the artifact itself (Sigstore, key, X.509 CMS or
+   Authenticode, OpenPGP) by a vendor signer.
+3. `signed-checksum-list`: the artifact is listed in a checksum list whose signature verified.
+4. `published-hash`: its SHA-256 equals one the operator copied from the vendor's portal.
+5. `none`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from provenance.evidence.slsa import BuildProvenance, VerificationSummary
+from provenance.facts import AttestationFact, PublishedHashFact, SignatureFact
+
+__all__ = ["STRENGTHS", "Strength", "evidence_strength", "rank"]
+
+Strength = Literal[
+    "attested-build", "signed-identity", "signed-checksum-list", "published-hash", "none"
+]
+# Strongest first.
+STRENGTHS: tuple[Strength, ...] = (
+    "attested-build",
+    "signed-identity",
+    "signed-checksum-list",
+    "published-hash",
+    "none",
+)
+
+
+def rank(strength: Strength) -> int:
+    """Higher is stronger: none is 0, attested-build 4."""
+    return len(STRENGTHS) - 1 - STRENGTHS.index(strength)
+
+
+def _attests_build(fact: AttestationFact) -> bool:
+    claims = fact.claims
+    if isinstance(claims, VerificationSummary):
+        return claims.verification_result == "PASSED"
+    return isinstance(claims, BuildProvenance)
+
+
+def evidence_strength(
+    signatures: Sequence[SignatureFact],
+    attestations: Sequence[AttestationFact],
+    published_hash: PublishedHashFact | None,
+) -> Strength:
+    if any(fact.signature.vendor is not None and _attests_build(fact) for fact in attestations):
+        return "attested-build"
+    by_vendor = [fact for fact in signatures if fact.vendor is not None]
+    if any(fact.content != "checksum-list" for fact in by_vendor):
+        return "signed-identity"
+    if by_vendor:
+        return "signed-checksum-list"
+    if published_hash is not None:
+        return "published-hash"
+    return "none"
