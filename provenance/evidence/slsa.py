@@ -158,9 +158,12 @@ class _Fields:
 
 
 def _malformed(where: str, expected: str, got: Any) -> EvidenceError:
-    shown = repr(got) if isinstance(got, str | int | float | bool) or got is None else type(got)
-    if isinstance(shown, type):
-        shown = {"dict": "an object", "list": "a list"}.get(shown.__name__, shown.__name__)
+    if got is None:
+        shown = "nothing"
+    elif isinstance(got, str | int | float | bool):
+        shown = repr(got)
+    else:
+        shown = {dict: "an object", list: "a list"}.get(type(got), type(got).__name__)
     return EvidenceError(f"predicate {where}: expected {expected}, got {shown}", check="predicate")
 
 
