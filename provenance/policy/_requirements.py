@@ -246,6 +246,45 @@ def _approvals_weakening(inherited: Any, own: Any) -> Weakening:
     return [(("count",), f"expected at least {before} approvals, got {after}")]
 
 
+# --- sbom, components, licenses ------------------------------------------------------------------
+
+
+def _check_sbom(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    if isinstance(entry, dict) and "min_coverage" in entry and "minimum_elements" not in entry:
+        context.error(
+            (*at, "min_coverage"),
+            "expected minimum_elements beside min_coverage (the coverage of which fields?), "
+            "got none",
+        )
+
+
+def _check_components(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    # Imported here: policy loading should not pay for version-range libraries it may not need.
+    from provenance.decision.sbom.components import PatternError, compile_pattern
+
+    for key in ("deny", "allow"):
+        patterns = entry.get(key) if isinstance(entry, dict) else None
+        for index, pattern in enumerate(patterns if isinstance(patterns, list) else ()):
+            if isinstance(pattern, str | dict):
+                try:
+                    compile_pattern(pattern)
+                except PatternError as exc:
+                    context.error((*at, key, index), str(exc))
+
+
+def _check_licenses(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    from provenance.decision.sbom.licenses import PolicyLicenseError, canonical_licence
+
+    for key in ("allow", "deny"):
+        names = entry.get(key) if isinstance(entry, dict) else None
+        for index, name in enumerate(names if isinstance(names, list) else ()):
+            if isinstance(name, str) and name.strip():
+                try:
+                    canonical_licence(name)
+                except PolicyLicenseError as exc:
+                    context.error((*at, key, index), str(exc))
+
+
 # -----------------------------------------------------------------------------------------------
 
 
@@ -261,4 +300,7 @@ KINDS: Mapping[str, RequirementKind] = {
     "freshness": RequirementKind(_check_freshness, _freshness_weakening),
     "version": RequirementKind(_check_version, _nothing_weaker),
     "approvals": RequirementKind(_check_approvals, _approvals_weakening),
+    "sbom": RequirementKind(_check_sbom, _nothing_weaker),
+    "components": RequirementKind(_check_components, _nothing_weaker),
+    "licenses": RequirementKind(_check_licenses, _nothing_weaker),
 }

@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provenance.decision.requirements import approvals, freshness, rollback, signed_by, version
+from provenance.decision.requirements import (
+    approvals,
+    components,
+    freshness,
+    licenses,
+    rollback,
+    sbom,
+    signed_by,
+    version,
+)
 from provenance.decision.requirements.baseline import VendorSignature
 from provenance.decision.rules import Rule
 
@@ -20,4 +29,7 @@ COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
     "version": version.compile_rule,
     "rollback": rollback.compile_rule,
     "approvals": approvals.compile_rule,
+    "sbom": sbom.compile_rule,
+    "components": components.compile_rule,
+    "licenses": licenses.compile_rule,
 }

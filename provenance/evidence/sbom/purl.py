@@ -32,20 +32,31 @@ class Purl:
 
 
 def split_purl(text: str) -> Purl | None:
-    """The purl's parts, normalised; None if `text` is not a purl."""
+    """The purl's parts, normalised; None if `text` is not a purl. (Called once per component:
+    partitions only, and percent-decoding only where there is a '%'.)"""
     if not text.startswith("pkg:"):
         return None
-    rest = text[4:].lstrip("/")
-    rest = rest.partition("#")[0].partition("?")[0]
-    path, at, version = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    rest = text[4:]
+    if "#" in rest:
+        rest = rest.partition("#")[0]
+    if "?" in rest:
+        rest = rest.partition("?")[0]
+    rest = rest.strip("/")
+    path, at, version = rest.rpartition("@")
+    if not at or "/" in version:  # no version; an '@' in a scoped npm namespace is not one
+        path, version = rest, ""
     kind, slash, names = path.partition("/")
-    if not slash or not kind or not names.strip("/"):
+    names = names.strip("/")
+    if not slash or not kind or not names:
         return None
     kind = kind.lower()
-    parts = [unquote(part) for part in names.strip("/").split("/")]
-    namespace, name = "/".join(parts[:-1]), parts[-1]
+    if "%" in names:
+        names = "/".join(unquote(part) for part in names.split("/"))
+    namespace, _, name = names.rpartition("/")
     if kind in _CASE_INSENSITIVE and kind != "golang":
         namespace, name = namespace.lower(), name.lower()
     if kind == "pypi":
         name = name.replace("_", "-")
-    return Purl(kind, namespace, name, unquote(version) if at and version else None)
+    if "%" in version:
+        version = unquote(version)
+    return Purl(kind, namespace, name, version or None)
