@@ -7,7 +7,8 @@ else declared expression):
 2. Evaluate the expression in three-valued logic. A licence (a leaf; `X WITH E` is a leaf
    that is also acceptable where X is) is true if acceptable: listed in `allow` (when the
    policy has an allow list) and not listed in `deny`; false if denied or not allowed; and
-   unknown if it is not an SPDX licence (nor a LicenseRef-) and the policy does not list it.
+   unknown if it is not an SPDX licence (a LicenseRef- included) and the policy does not
+   list it.
    OR is a choice (true if any branch is), AND needs every branch.
 3. true -> "allowed", false -> "denied", unknown -> "unknown"; no licence stated -> "unknown".
 Free-text licence names (CycloneDX license.name) are unknown unless listed verbatim.
@@ -87,7 +88,7 @@ class LicensePolicy:
             return False
         if self.allow is not None and names & self.allow:
             return True
-        if base in unknown_keys and not base.startswith("LicenseRef-"):
+        if base in unknown_keys:  # not an SPDX licence (LicenseRef-* included), not listed
             return None
         return self.allow is None
 
