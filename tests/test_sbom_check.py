@@ -81,7 +81,9 @@ def bom(components: list[dict[str, Any]] | None = None, **extra: Any) -> dict[st
 def site(tmp_path: Path) -> Path:
     key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key()
     (tmp_path / "acme.pub").write_bytes(
-        key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     (tmp_path / "policy.yaml").write_text(POLICY)
     (tmp_path / "plc.bin").write_bytes(ARTIFACT)
@@ -171,7 +173,13 @@ def test_signed_binding_cannot_come_from_a_file(cli: CliRunner, site: Path) -> N
             "licenses: expected licences the policy allows, got 1 invalid",
         ),
         (
-            {**bom(), "dependencies": [{"ref": "c1", "dependsOn": ["c2"]}, {"ref": "c2", "dependsOn": ["c1"]}]},
+            {
+                **bom(),
+                "dependencies": [
+                    {"ref": "c1", "dependsOn": ["c2"]},
+                    {"ref": "c2", "dependsOn": ["c1"]},
+                ],
+            },
             None,  # cycles are data, not an error: the check passes
         ),
         (
@@ -249,7 +257,9 @@ def test_size_limit_before_reading(site: Path) -> None:
     huge = site / "huge.json"
     with huge.open("wb") as handle:  # sparse: 1 GiB of size, no data written
         handle.truncate(1024**3)
-    with pytest.raises(EvidenceError, match=r"expected an SBOM of at most 268435456 bytes, got a larger file"):
+    with pytest.raises(
+        EvidenceError, match=r"expected an SBOM of at most 268435456 bytes, got a larger file"
+    ):
         read_sbom(huge)
     result = check_sbom(huge, policy=site / "policy.yaml", segment="level3")
     assert not result.passed
@@ -272,7 +282,9 @@ def test_unusable_inputs_exit_2(cli: CliRunner, site: Path) -> None:
     assert "cannot read an SBOM" in missing.stderr
     no_rules = run(cli, site, sbom, segment="no-sbom-rules")
     assert no_rules.code == 2
-    assert "segment 'no-sbom-rules' has no sbom, components, licenses requirement" in no_rules.stderr
+    assert (
+        "segment 'no-sbom-rules' has no sbom, components, licenses requirement" in no_rules.stderr
+    )
     unknown = run(cli, site, sbom, segment="nowhere")
     assert unknown.code == 2
     assert "unknown segment 'nowhere'" in unknown.stderr
@@ -290,9 +302,18 @@ def test_library_errors(site: Path) -> None:
     [
         ("licenses: {deny: [MIT OR Apache-2.0]}", "expected one licence identifier"),
         ("licenses: {deny: ['MIT AND (']}", "expected an SPDX licence identifier, got 'MIT AND ('"),
-        ("components: {deny: [{purl: 'pkg:npm/x', versions: '>=1'}]}", "expected a vers: range for npm"),
-        ("components: {deny: [{purl: 'pkg:npm/x', versions: 'vers:npm/<<1'}]}", "Unknown comparator"),
-        ("components: {deny: [{purl: 'pkg:pypi/x', versions: '=>1'}]}", "expected a PEP 440 specifier"),
+        (
+            "components: {deny: [{purl: 'pkg:npm/x', versions: '>=1'}]}",
+            "expected a vers: range for npm",
+        ),
+        (
+            "components: {deny: [{purl: 'pkg:npm/x', versions: 'vers:npm/<<1'}]}",
+            "Unknown comparator",
+        ),
+        (
+            "components: {deny: [{purl: 'pkg:pypi/x', versions: '=>1'}]}",
+            "expected a PEP 440 specifier",
+        ),
         ("sbom: {min_coverage: 50}", "expected minimum_elements beside min_coverage"),
         ("sbom: {bound: maybe}", "bound"),
         ("licenses: {}", "omit licenses"),
@@ -300,7 +321,10 @@ def test_library_errors(site: Path) -> None:
 )
 def test_policy_errors(site: Path, requirement: str, problem: str) -> None:
     policy = site / "bad.yaml"
-    policy.write_text(POLICY.split("segments:")[0] + f"segments:\n  s:\n    require:\n      {requirement}\n")
-    with pytest.raises(PolicyError, match="bad.yaml:") as raised:
+    policy.write_text(
+        POLICY.split("segments:", maxsplit=1)[0]
+        + f"segments:\n  s:\n    require:\n      {requirement}\n"
+    )
+    with pytest.raises(PolicyError, match=r"bad\.yaml:") as raised:
         check_sbom(write(site, bom()), policy=policy, segment="s")
     assert problem in str(raised.value)

@@ -13,7 +13,14 @@ from provenance.decision.requirements.sbom import SbomRequirement
 from provenance.decision.sbom import SbomFacts, measure_coverage, names_artifact
 from provenance.decision.sbom.binding import binding_satisfies
 from provenance.errors import EvidenceError
-from provenance.evidence.sbom import Component, LicenseChoice, Sbom, dependency_closure, parse_sbom
+from provenance.evidence.sbom import (
+    Component,
+    ComponentHash,
+    LicenseChoice,
+    Sbom,
+    dependency_closure,
+    parse_sbom,
+)
 from provenance.evidence.sbom.model import DocumentMetadata
 
 
@@ -49,7 +56,11 @@ def test_coverage_per_field() -> None:
     }  # fmt: skip
     cisa = measure_coverage(document, "cisa-2025")
     assert [f.field for f in cisa.below(50)] == [
-        "supplier", "hash", "license", "tool", "generation_context"
+        "supplier",
+        "hash",
+        "license",
+        "tool",
+        "generation_context",
     ]
     finding = SbomRequirement(bound="any", minimum_elements="cisa-2025", min_coverage=50).check(
         facts(document)
@@ -90,8 +101,6 @@ def test_binding_strength(binding: Any, bound: Any, ok: bool) -> None:
 
 
 def test_names_artifact() -> None:
-    from provenance.evidence.sbom import ComponentHash
-
     described = Component("fw", hashes=(ComponentHash("SHA-256", "ab" * 32),))
     assert names_artifact(sbom(component=described), "AB" * 32)
     assert not names_artifact(sbom(component=described), "cd" * 32)
@@ -182,13 +191,16 @@ def test_licence_outcomes(expression: str, outcome: str) -> None:
 
 def test_unknown_licences_may_be_accepted() -> None:
     rule = licenses_rule({"deny": ["AGPL-3.0-only"], "unknown": "allow"}, {})
-    document = sbom(Component("a", "1"), Component("b", "1", licenses=(LicenseChoice("name", "Acme EULA"),)))
+    document = sbom(
+        Component("a", "1"), Component("b", "1", licenses=(LicenseChoice("name", "Acme EULA"),))
+    )
     finding = rule.check(facts(document))
     assert finding.passed
     assert finding.reason == "licences: 2 unknown"
     strict = licenses_rule({"deny": ["AGPL-3.0-only"]}, {})
     assert strict.check(facts(document)).reason == (
-        "expected licences the policy allows, got 2 unknown (a@1: no licence stated; b@1: Acme EULA)"
+        "expected licences the policy allows, got 2 unknown (a@1: no licence stated; "
+        "b@1: Acme EULA)"
     )
 
 
@@ -198,26 +210,47 @@ SPDX: dict[str, Any] = {
     "dataLicense": "CC0-1.0",
     "name": "plc",
     "documentNamespace": "https://acme.example/spdx/plc-4.2.1",
-    "creationInfo": {"created": "2026-03-01T10:00:00Z", "creators": ["Tool: syft-1.0", "Organization: ACME"]},
+    "creationInfo": {
+        "created": "2026-03-01T10:00:00Z",
+        "creators": ["Tool: syft-1.0", "Organization: ACME"],
+    },
     "documentDescribes": ["SPDXRef-fw"],
     "packages": [
         {
-            "SPDXID": "SPDXRef-fw", "name": "plc-firmware", "versionInfo": "4.2.1",
+            "SPDXID": "SPDXRef-fw",
+            "name": "plc-firmware",
+            "versionInfo": "4.2.1",
             "supplier": "Organization: ACME",
             "checksums": [{"algorithm": "SHA256", "checksumValue": "AB" * 32}],
         },
         {
-            "SPDXID": "SPDXRef-lib", "name": "zlib", "versionInfo": "1.3",
-            "licenseConcluded": "NOASSERTION", "licenseDeclared": "Zlib",
-            "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                              "referenceLocator": "pkg:generic/zlib@1.3"}],
+            "SPDXID": "SPDXRef-lib",
+            "name": "zlib",
+            "versionInfo": "1.3",
+            "licenseConcluded": "NOASSERTION",
+            "licenseDeclared": "Zlib",
+            "externalRefs": [
+                {
+                    "referenceCategory": "PACKAGE-MANAGER",
+                    "referenceType": "purl",
+                    "referenceLocator": "pkg:generic/zlib@1.3",
+                }
+            ],
         },
     ],
     "relationships": [
-        {"spdxElementId": "SPDXRef-fw", "relationshipType": "DEPENDS_ON", "relatedSpdxElement": "SPDXRef-lib"},
-        {"spdxElementId": "SPDXRef-lib", "relationshipType": "DEPENDENCY_OF", "relatedSpdxElement": "SPDXRef-fw"},
+        {
+            "spdxElementId": "SPDXRef-fw",
+            "relationshipType": "DEPENDS_ON",
+            "relatedSpdxElement": "SPDXRef-lib",
+        },
+        {
+            "spdxElementId": "SPDXRef-lib",
+            "relationshipType": "DEPENDENCY_OF",
+            "relatedSpdxElement": "SPDXRef-fw",
+        },
     ],
-}  # fmt: skip
+}
 
 
 def test_spdx_reader() -> None:
@@ -227,7 +260,10 @@ def test_spdx_reader() -> None:
     assert document.metadata.tools == ("syft-1.0",)
     assert names_artifact(document, "ab" * 32)
     zlib = document.components[1]
-    assert (zlib.purl, zlib.licenses) == ("pkg:generic/zlib@1.3", (LicenseChoice("expression", "Zlib"),))
+    assert (zlib.purl, zlib.licenses) == (
+        "pkg:generic/zlib@1.3",
+        (LicenseChoice("expression", "Zlib"),),
+    )
     assert dict(document.dependencies) == {"SPDXRef-fw": ("SPDXRef-lib",)}
 
 
@@ -236,8 +272,14 @@ def test_spdx_reader() -> None:
     [
         ({"spdxVersion": "SPDX-2.2"}, "expected spdxVersion one of SPDX-2.3, got 'SPDX-2.2'"),
         ({"packages": [{"SPDXID": "SPDXRef-a"}]}, "packages[0]: expected name, got none"),
-        ({"packages": [{"SPDXID": "x", "name": "a"}, {"SPDXID": "x", "name": "b"}]}, "got 'x' twice"),
-        ({"creationInfo": {"created": "2026", "creators": [7]}}, "creators[0]: expected 'Kind: name'"),
+        (
+            {"packages": [{"SPDXID": "x", "name": "a"}, {"SPDXID": "x", "name": "b"}]},
+            "got 'x' twice",
+        ),
+        (
+            {"creationInfo": {"created": "2026", "creators": [7]}},
+            "creators[0]: expected 'Kind: name'",
+        ),
     ],
 )
 def test_spdx_refusals(change: dict[str, Any], problem: str) -> None:

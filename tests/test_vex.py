@@ -19,8 +19,12 @@ OPENVEX: dict[str, Any] = {
     "statements": [
         {
             "vulnerability": {"name": "CVE-2026-0001", "aliases": ["GHSA-xxxx-yyyy-zzzz"]},
-            "products": [{"@id": "pkg:generic/acme/plc-firmware@4.2.1",
-                          "subcomponents": [{"@id": "pkg:generic/zlib@1.3"}]}],
+            "products": [
+                {
+                    "@id": "pkg:generic/acme/plc-firmware@4.2.1",
+                    "subcomponents": [{"@id": "pkg:generic/zlib@1.3"}],
+                }
+            ],
             "subcomponents": [{"@id": "pkg:generic/zlib@1.3"}],
             "status": "not_affected",
             "justification": "vulnerable_code_not_in_execute_path",
@@ -42,7 +46,7 @@ OPENVEX: dict[str, Any] = {
             "status": "affected",
         },
     ],
-}  # fmt: skip
+}
 
 
 def test_openvex_statements_and_refusals() -> None:
@@ -80,14 +84,25 @@ def cyclonedx_vex(state: str, justification: str | None) -> dict[str, Any]:
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
         "version": 1,
-        "components": [{"type": "library", "bom-ref": "lib", "name": "lib", "version": "1.0.0",
-                        "purl": "pkg:npm/lib@1.0.0"}],
-        "vulnerabilities": [{"id": "CVE-2026-0009", "affects": [{"ref": "lib"}], "analysis": analysis}],
-    }  # fmt: skip
+        "components": [
+            {
+                "type": "library",
+                "bom-ref": "lib",
+                "name": "lib",
+                "version": "1.0.0",
+                "purl": "pkg:npm/lib@1.0.0",
+            }
+        ],
+        "vulnerabilities": [
+            {"id": "CVE-2026-0009", "affects": [{"ref": "lib"}], "analysis": analysis}
+        ],
+    }
 
 
 def test_cyclonedx_vex() -> None:
-    document = parse_vex(json.dumps(cyclonedx_vex("not_affected", "code_not_reachable")).encode(), "v")
+    document = parse_vex(
+        json.dumps(cyclonedx_vex("not_affected", "code_not_reachable")).encode(), "v"
+    )
     (statement,) = document.statements
     assert (statement.products, statement.status) == (("pkg:npm/lib@1.0.0",), "not_affected")
     assert suppressing_statement(document.statements, "CVE-2026-0009", "pkg:npm/lib@1.0.0")
@@ -98,15 +113,23 @@ def test_cyclonedx_vex() -> None:
     )
     exploitable = parse_vex(json.dumps(cyclonedx_vex("exploitable", None)).encode(), "v")
     assert exploitable.statements[0].status == "affected"
-    assert suppressing_statement(exploitable.statements, "CVE-2026-0009", "pkg:npm/lib@1.0.0") is None
+    assert (
+        suppressing_statement(exploitable.statements, "CVE-2026-0009", "pkg:npm/lib@1.0.0") is None
+    )
 
 
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
-        (b'{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [], "statements": []}', "duplicate key"),
+        (
+            b'{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [], "statements": []}',
+            "duplicate key",
+        ),
         (b'{"hello": 1}', "expected a CycloneDX VEX (bomFormat) or OpenVEX document"),
-        (b'{"@context": "https://openvex.dev/ns/v0.2.0", "statements": {}}', "expected a list of statements"),
+        (
+            b'{"@context": "https://openvex.dev/ns/v0.2.0", "statements": {}}',
+            "expected a list of statements",
+        ),
         (json.dumps({**cyclonedx_vex("bogus", None)}).encode(), "not valid CycloneDX 1.6"),
     ],
 )

@@ -23,7 +23,14 @@ from provenance.evidence.sbom import MAX_SBOM_BYTES, Sbom, paused_gc, read_sbom
 from provenance.inputs.artifact import Artifact, artifact_from_argument
 from provenance.policy import load_policy
 
-__all__ = ["SBOM_KINDS", "SCHEMA_VERSION", "SbomCheckResult", "check_sbom", "render_json", "render_text"]
+__all__ = [
+    "SBOM_KINDS",
+    "SCHEMA_VERSION",
+    "SbomCheckResult",
+    "check_sbom",
+    "render_json",
+    "render_text",
+]
 
 SCHEMA_VERSION = 1
 SBOM_KINDS = ("sbom", "components", "licenses")

@@ -260,7 +260,10 @@ def _check_sbom(context: CheckContext, at: JsonPath, entry: Any) -> None:
 
 def _check_components(context: CheckContext, at: JsonPath, entry: Any) -> None:
     # Imported here: policy loading should not pay for version-range libraries it may not need.
-    from provenance.decision.sbom.components import PatternError, compile_pattern
+    from provenance.decision.sbom.components import (  # noqa: PLC0415
+        PatternError,
+        compile_pattern,
+    )
 
     for key in ("deny", "allow"):
         patterns = entry.get(key) if isinstance(entry, dict) else None
@@ -273,7 +276,10 @@ def _check_components(context: CheckContext, at: JsonPath, entry: Any) -> None:
 
 
 def _check_licenses(context: CheckContext, at: JsonPath, entry: Any) -> None:
-    from provenance.decision.sbom.licenses import PolicyLicenseError, canonical_licence
+    from provenance.decision.sbom.licenses import (  # noqa: PLC0415
+        PolicyLicenseError,
+        canonical_licence,
+    )
 
     for key in ("allow", "deny"):
         names = entry.get(key) if isinstance(entry, dict) else None

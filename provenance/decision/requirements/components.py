@@ -45,7 +45,9 @@ class ComponentsRequirement:
         if facts is not None and facts.problem is not None:
             return Finding(self.name, False, f"expected a valid SBOM, got: {facts.problem}")
         if facts is None or facts.sbom is None:
-            return Finding(self.name, False, "expected an SBOM to check components against, got none")
+            return Finding(
+                self.name, False, "expected an SBOM to check components against, got none"
+            )
         denied: list[str] = []
         not_allowed: list[str] = []
         for component in facts.sbom.components:
@@ -56,9 +58,7 @@ class ComponentsRequirement:
                     unsure = " (version not comparable)" if matched is None else ""
                     denied.append(f"{_label(component)} matches deny {pattern.text}{unsure}")
                     break
-            if self.allow is not None and not any(
-                p.matches(component, purl) for p in self.allow
-            ):
+            if self.allow is not None and not any(p.matches(component, purl) for p in self.allow):
                 not_allowed.append(_label(component))
         evidence = {"denied": denied[:MAX_EVIDENCE], "not_allowed": not_allowed[:MAX_EVIDENCE]}
         problems = []

@@ -63,7 +63,10 @@ class LicensesRequirement:
         ]
         if problems:
             return Finding(
-                self.name, False, "expected licences the policy allows, got " + ", ".join(problems), evidence
+                self.name,
+                False,
+                "expected licences the policy allows, got " + ", ".join(problems),
+                evidence,
             )
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         return Finding(self.name, True, f"licences: {summary or 'no components'}", evidence)

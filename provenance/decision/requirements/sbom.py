@@ -72,7 +72,9 @@ class SbomRequirement:
             short = coverage.below(self.min_coverage)
             if short:
                 shown = ", ".join(
-                    f"{f.field} {f.percent:.1f}%" if f.scope == "components" else f"{f.field} missing"
+                    f"{f.field} {f.percent:.1f}%"
+                    if f.scope == "components"
+                    else f"{f.field} missing"
                     for f in short
                 )
                 problems.append(
@@ -84,13 +86,19 @@ class SbomRequirement:
         held = f"bound: {facts.binding}" if facts.binding else "binding not required"
         met = f", {self.minimum_elements} met" if self.minimum_elements else ""
         return Finding(
-            self.name, True, f"{sbom.label}, {len(sbom.components)} components, {held}{met}", evidence
+            self.name,
+            True,
+            f"{sbom.label}, {len(sbom.components)} components, {held}{met}",
+            evidence,
         )
 
     def describe(self) -> str:
         words = f"{'an' if self.required else 'if delivered, an'} SBOM bound as {self.bound}"
         if self.minimum_elements:
-            words += f" with {self.minimum_elements} minimum elements in {self.min_coverage:g}% of components"
+            words += (
+                f" with {self.minimum_elements} minimum elements in {self.min_coverage:g}% "
+                "of components"
+            )
         return words
 
 

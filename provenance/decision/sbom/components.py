@@ -71,7 +71,9 @@ def _pep440(text: str) -> RangeTest:
     try:
         specifier = SpecifierSet(text)
     except InvalidSpecifier as exc:
-        raise PatternError(f"expected a PEP 440 specifier set such as '<2.31', got {text!r}") from exc
+        raise PatternError(
+            f"expected a PEP 440 specifier set such as '<2.31', got {text!r}"
+        ) from exc
 
     def test(version: str) -> bool | None:
         try:
@@ -84,10 +86,10 @@ def _pep440(text: str) -> RangeTest:
 
 
 def _vers(text: str) -> RangeTest:
-    from univers.version_range import VersionRange  # lazy: ~0.2 s of imports
+    from univers.version_range import VersionRange  # noqa: PLC0415 (lazy: ~0.2 s of imports)
 
     try:
-        parsed = VersionRange.from_string(text)
+        parsed = VersionRange.from_string(text)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError, KeyError) as exc:
         # univers raises plain ValueError (and TypeError/KeyError for unknown schemes).
         raise PatternError(
@@ -121,7 +123,9 @@ def compile_pattern(entry: Any) -> ComponentPattern:
     if purl is None:
         raise PatternError(f"expected a package URL such as 'pkg:npm/left-pad', got {purl_text!r}")
     if purl.version is not None and versions_text is not None:
-        raise PatternError(f"give an exact version in the purl or versions, not both: {purl_text!r}")
+        raise PatternError(
+            f"give an exact version in the purl or versions, not both: {purl_text!r}"
+        )
     versions: RangeTest | None = None
     if versions_text is not None:
         if versions_text.startswith("vers:"):

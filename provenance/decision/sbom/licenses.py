@@ -59,7 +59,9 @@ def canonical_licence(text: str) -> str:
     try:
         parsed = licensing().parse(text, validate=False, strict=True)
     except ExpressionError as exc:
-        raise PolicyLicenseError(f"expected an SPDX licence identifier, got {text!r} ({exc})") from exc
+        raise PolicyLicenseError(
+            f"expected an SPDX licence identifier, got {text!r} ({exc})"
+        ) from exc
     if not isinstance(parsed, LicenseSymbol | LicenseWithExceptionSymbol):
         raise PolicyLicenseError(
             f"expected one licence identifier (list alternatives as separate entries), got "
@@ -139,10 +141,14 @@ def _judge(choices: tuple[LicenseChoice, ...], policy: LicensePolicy) -> License
                 parsed = licensing().parse(choice.text, validate=False, strict=True)
             except ExpressionError as exc:
                 return LicenseJudgement(
-                    "invalid", joined, f"expected an SPDX licence expression, got {choice.text!r} ({exc})"
+                    "invalid",
+                    joined,
+                    f"expected an SPDX licence expression, got {choice.text!r} ({exc})",
                 )
             if parsed is None:
-                return LicenseJudgement("invalid", joined, "expected an SPDX licence expression, got an empty one")
+                return LicenseJudgement(
+                    "invalid", joined, "expected an SPDX licence expression, got an empty one"
+                )
             unknown = frozenset(licensing().unknown_license_keys(parsed))
             leaf = _evaluate(parsed, policy, unknown)
         value = False if False in (value, leaf) else (None if None in (value, leaf) else True)

@@ -166,7 +166,9 @@ class _XmlReader:
             if local == "expression":
                 found.append({"expression": (entry.text or "").strip()})
             elif local == "license":
-                found.append({"license": {"id": self.text(entry, "id"), "name": self.text(entry, "name")}})
+                found.append(
+                    {"license": {"id": self.text(entry, "id"), "name": self.text(entry, "name")}}
+                )
         return found
 
     def component(self, element: etree._Element) -> dict[str, Any]:
@@ -196,7 +198,10 @@ class _XmlReader:
         if holder is None:
             return []
         legacy = list(self.all(holder, "tool"))
-        modern = [*self.all(holder, "components", "component"), *self.all(holder, "services", "service")]
+        modern = [
+            *self.all(holder, "components", "component"),
+            *self.all(holder, "services", "service"),
+        ]
         return [
             {"name": self.text(tool, "name"), "version": self.text(tool, "version")}
             for tool in (*legacy, *modern)
@@ -240,7 +245,7 @@ class _XmlReader:
     ) -> str:
         # The 1.1 extension nests a tree; the core schema nests one level. Either way each
         # element with children is an entry "ref depends on each child's ref".
-        ref = element.get("ref")
+        ref = str(element.get("ref") or "")
         if not ref:
             raise _fail(what, "expected every dependency to name its ref, got one without")
         if depth > 64:

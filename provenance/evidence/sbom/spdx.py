@@ -33,10 +33,12 @@ _REVERSED = {
     "OPTIONAL_DEPENDENCY_OF", "PROVIDED_DEPENDENCY_OF", "TEST_DEPENDENCY_OF",
     "RUNTIME_DEPENDENCY_OF",
 }  # fmt: skip
-_ALGORITHMS = {"SHA1": "SHA-1", "SHA224": "SHA-224", "SHA256": "SHA-256", "SHA384": "SHA-384",
-               "SHA512": "SHA-512", "SHA3-256": "SHA3-256", "SHA3-384": "SHA3-384",
-               "SHA3-512": "SHA3-512", "MD5": "MD5", "BLAKE2b-256": "BLAKE2b-256",
-               "BLAKE2b-384": "BLAKE2b-384", "BLAKE2b-512": "BLAKE2b-512", "BLAKE3": "BLAKE3"}  # fmt: skip
+_ALGORITHMS = {
+    "SHA1": "SHA-1", "SHA224": "SHA-224", "SHA256": "SHA-256", "SHA384": "SHA-384",
+    "SHA512": "SHA-512", "SHA3-256": "SHA3-256", "SHA3-384": "SHA3-384", "SHA3-512": "SHA3-512",
+    "MD5": "MD5", "BLAKE2b-256": "BLAKE2b-256", "BLAKE2b-384": "BLAKE2b-384",
+    "BLAKE2b-512": "BLAKE2b-512", "BLAKE3": "BLAKE3",
+}  # fmt: skip
 
 
 class _Reader:
@@ -46,13 +48,15 @@ class _Reader:
     def fail(self, problem: str) -> EvidenceError:
         return EvidenceError(f"{self.what}: not valid SPDX 2.3: {problem}", check="sbom")
 
-    def field(self, raw: Mapping[str, Any], key: str, kind: type, at: str, *, required: bool = False) -> Any:
+    def field(
+        self, raw: Mapping[str, Any], key: str, kind: type, at: str, *, required: bool = False
+    ) -> Any:
         value = raw.get(key)
         if value is None:
             if required:
                 raise self.fail(f"{at}: expected {key}, got none")
             return None
-        if not isinstance(value, kind) or (kind is str and not value.strip()):
+        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
             raise self.fail(f"{at}.{key}: expected a non-empty {kind.__name__}, got {value!r:.80}")
         return value
 
@@ -119,10 +123,13 @@ def parse_spdx_json(document: Mapping[str, Any], what: str) -> Sbom:
     creation = reader.field(document, "creationInfo", dict, "document", required=True)
     created = reader.field(creation, "created", str, "creationInfo", required=True)
     creators = reader.field(creation, "creators", list, "creationInfo", required=True)
-    authors, tools = [], []
+    authors: list[str] = []
+    tools: list[str] = []
     for index, creator in enumerate(creators):
         if not isinstance(creator, str) or ":" not in creator:
-            raise reader.fail(f"creationInfo.creators[{index}]: expected 'Kind: name', got {creator!r:.80}")
+            raise reader.fail(
+                f"creationInfo.creators[{index}]: expected 'Kind: name', got {creator!r:.80}"
+            )
         kind, _, name = creator.partition(":")
         (tools if kind.strip() == "Tool" else authors).append(name.strip())
     packages = reader.objects(document, "packages", "document")
@@ -136,7 +143,7 @@ def parse_spdx_json(document: Mapping[str, Any], what: str) -> Sbom:
             raise reader.fail(f"expected unique package SPDXIDs, got {component.bom_ref!r} twice")
         by_id[component.bom_ref or ""] = component
         components.append(component)
-    described = [d for d in reader.field(document, "documentDescribes", list, "document") or []]
+    described = list(reader.field(document, "documentDescribes", list, "document") or [])
     graph: dict[str, list[str]] = {}
     edges = 0
     for index, relation in enumerate(reader.objects(document, "relationships", "document")):

@@ -79,6 +79,10 @@ class VexDocument:
     problems: tuple[str, ...]  # statements refused, and why
 
 
+class _Refused(Exception):
+    """One statement is refused; the document goes on (the message is kept as a problem)."""
+
+
 def _fail(what: str, problem: str) -> EvidenceError:
     return EvidenceError(f"{what}: {problem}", check="vex")
 
@@ -163,19 +167,19 @@ def _count(raw: Any, what: str) -> None:
 def _openvex_ids(raw: Any, where: str) -> list[str]:
     """OpenVEX product/subcomponent lists: strings (v0.0.1) or {@id, identifiers: {purl}}."""
     if not isinstance(raw, list):
-        raise ValueError(f"{where}: expected a list, got {type(raw).__name__}")
+        raise _Refused(f"{where}: expected a list, got {type(raw).__name__}")
     found = []
     for item in raw:
         if isinstance(item, str) and item:
             found.append(item)
             continue
         if not isinstance(item, dict):
-            raise ValueError(f"{where}: expected a string or an object, got {item!r:.60}")
+            raise _Refused(f"{where}: expected a string or an object, got {item!r:.60}")
         identifiers = item.get("identifiers")
         purl = identifiers.get("purl") if isinstance(identifiers, dict) else None
         chosen = purl if isinstance(purl, str) else item.get("@id")
         if not isinstance(chosen, str) or not chosen:
-            raise ValueError(f"{where}: expected an @id or identifiers.purl, got neither")
+            raise _Refused(f"{where}: expected an @id or identifiers.purl, got neither")
         found.append(chosen)
     return found
 
@@ -184,39 +188,39 @@ def _openvex(document: dict[str, Any], what: str) -> VexDocument:
     raw = document.get("statements")
     _count(raw, what)
     statements, problems = [], []
-    for index, entry in enumerate(raw):
+    for index, entry in enumerate(raw or ()):
         where = f"statements[{index}]"
         try:
             statements.append(_openvex_statement(entry, where, what, index))
-        except ValueError as exc:
+        except _Refused as exc:
             problems.append(str(exc))
     return VexDocument(tuple(statements), tuple(problems))
 
 
 def _openvex_statement(entry: Any, where: str, what: str, index: int) -> VexStatement:
     if not isinstance(entry, dict):
-        raise ValueError(f"{where}: expected an object")
+        raise _Refused(f"{where}: expected an object")
     vulnerability = entry.get("vulnerability")
     aliases: list[str] = []
     if isinstance(vulnerability, dict):
         aliases = [a for a in vulnerability.get("aliases", ()) if isinstance(a, str)]
         vulnerability = vulnerability.get("name")
     if not isinstance(vulnerability, str) or not vulnerability:
-        raise ValueError(f"{where}: expected a vulnerability name, got none")
+        raise _Refused(f"{where}: expected a vulnerability name, got none")
     status = entry.get("status")
     if status not in _STATUSES:
-        raise ValueError(f"{where}: expected status one of {', '.join(_STATUSES)}, got {status!r}")
+        raise _Refused(f"{where}: expected status one of {', '.join(_STATUSES)}, got {status!r}")
     justification = entry.get("justification")
     if justification is not None and justification not in OPENVEX_JUSTIFICATIONS:
-        raise ValueError(
+        raise _Refused(
             f"{where}: expected justification one of {', '.join(OPENVEX_JUSTIFICATIONS)}, got "
             f"{justification!r}"
         )
     if status == "not_affected" and justification is None:
-        raise ValueError(f"{where}: {vulnerability} not_affected without a justification: refused")
+        raise _Refused(f"{where}: {vulnerability} not_affected without a justification: refused")
     products = _openvex_ids(entry.get("products", []), f"{where}.products")
     if not products:
-        raise ValueError(f"{where}: {vulnerability}: expected products, got none")
+        raise _Refused(f"{where}: {vulnerability}: expected products, got none")
     impact = entry.get("impact_statement")
     return VexStatement(
         vulnerability=vulnerability,
