@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.facts import SbomFacts, sbom_facts
-from provenance.decision.sbom.licenses import LicenseJudgement, LicensePolicy, judge_licenses
+
+if TYPE_CHECKING:
+    from provenance.decision.sbom.licenses import LicenseJudgement, LicensePolicy
 
 __all__ = ["LicensesRequirement", "compile_rule"]
 
@@ -41,6 +43,8 @@ class LicensesRequirement:
             return Finding(self.name, False, f"expected a valid SBOM, got: {facts.problem}")
         if facts is None or facts.sbom is None:
             return Finding(self.name, False, "expected an SBOM to check licences against, got none")
+        from provenance.decision.sbom.licenses import judge_licenses  # noqa: PLC0415
+
         counts: Counter[str] = Counter()
         examples: dict[str, list[str]] = {"denied": [], "unknown": [], "invalid": []}
         for component in facts.sbom.components:
@@ -82,6 +86,9 @@ class LicensesRequirement:
 
 
 def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> LicensesRequirement:
+    # license-expression loads the SPDX licence index (~0.1 s): only for policies using it.
+    from provenance.decision.sbom.licenses import LicensePolicy  # noqa: PLC0415
+
     return LicensesRequirement(
         policy=LicensePolicy.of(spec.get("allow"), spec.get("deny", ())),
         unknown=spec.get("unknown", "deny"),

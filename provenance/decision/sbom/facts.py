@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from provenance.evidence.sbom.model import Sbom
-from provenance.evidence.sbom.vex import VexStatement
-
 if TYPE_CHECKING:
+    # Types only: the gate must not load schema validators or XML parsers to compile a policy.
     from provenance.decision.context import DecisionContext
+    from provenance.evidence.sbom.model import Sbom
+    from provenance.evidence.sbom.vex import VexStatement
 
 __all__ = ["BINDING_STRENGTH", "Binding", "SbomFacts", "sbom_facts"]
 

@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from provenance.errors import EvidenceError
-from provenance.evidence.sbom._json import load_strict_json
-from provenance.evidence.sbom.cyclonedx import parse_cyclonedx_json, parse_cyclonedx_xml
 from provenance.evidence.sbom.limits import MAX_SBOM_BYTES
 from provenance.evidence.sbom.model import (
     Component,
@@ -23,7 +21,6 @@ from provenance.evidence.sbom.model import (
     Sbom,
     dependency_closure,
 )
-from provenance.evidence.sbom.spdx import parse_spdx_json
 from provenance.inputs.files import read_bounded
 
 __all__ = [
@@ -62,6 +59,15 @@ def paused_gc() -> Iterator[None]:
 def parse_sbom(data: bytes, what: str) -> Sbom:
     """The SBOM in `data` (`what` names it in messages). Raises `EvidenceError` (a failed
     verification, exit 1) for anything that is not a valid CycloneDX or SPDX 2.3 document."""
+    # Imported here: the model is imported by policy compilation, which must stay light
+    # (no jiter, jsonschema-rs or lxml unless an SBOM is actually read).
+    from provenance.evidence.sbom._json import load_strict_json  # noqa: PLC0415
+    from provenance.evidence.sbom.cyclonedx import (  # noqa: PLC0415
+        parse_cyclonedx_json,
+        parse_cyclonedx_xml,
+    )
+    from provenance.evidence.sbom.spdx import parse_spdx_json  # noqa: PLC0415
+
     start = data.removeprefix(_UTF8_BOM).lstrip()[:1]
     if start == b"<":
         return parse_cyclonedx_xml(data, what)
