@@ -50,6 +50,12 @@ def main(args: Sequence[str] | None = None) -> NoReturn:
 
 
 # Registered last: each module adds its commands to `cli`.
-from provenance._cli import gate, policy, signing, verify  # noqa: E402
+from provenance._cli import (  # noqa: E402
+    gate,
+    policy,
+    sbom,
+    signing,
+    verify,
+)
 
-__all__ += ["gate", "policy", "signing", "verify"]
+__all__ += ["gate", "policy", "sbom", "signing", "verify"]

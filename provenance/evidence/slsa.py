@@ -163,7 +163,7 @@ def _malformed(where: str, expected: str, got: Any) -> EvidenceError:
     elif isinstance(got, str | int | float | bool):
         shown = repr(got)
     else:
-        shown = {dict: "an object", list: "a list"}.get(type(got), type(got).__name__)
+        shown = {"dict": "an object", "list": "a list"}.get(type(got).__name__, type(got).__name__)
     return EvidenceError(f"predicate {where}: expected {expected}, got {shown}", check="predicate")
 
 

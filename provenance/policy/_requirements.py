@@ -321,6 +321,49 @@ def _evidence_weakening(inherited: Any, own: Any) -> Weakening:
 def _check_attestations(context: CheckContext, at: JsonPath, entry: Any) -> None:
     if isinstance(entry, dict):
         _check_vendor_list(context, (*at, "from"), entry.get("from"))
+# --- sbom, components, licenses ------------------------------------------------------------------
+
+
+def _check_sbom(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    if isinstance(entry, dict) and "min_coverage" in entry and "minimum_elements" not in entry:
+        context.error(
+            (*at, "min_coverage"),
+            "expected minimum_elements beside min_coverage (the coverage of which fields?), "
+            "got none",
+        )
+
+
+def _check_components(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    # Imported here: policy loading should not pay for version-range libraries it may not need.
+    from provenance.decision.sbom.components import (  # noqa: PLC0415
+        PatternError,
+        compile_pattern,
+    )
+
+    for key in ("deny", "allow"):
+        patterns = entry.get(key) if isinstance(entry, dict) else None
+        for index, pattern in enumerate(patterns if isinstance(patterns, list) else ()):
+            if isinstance(pattern, str | dict):
+                try:
+                    compile_pattern(pattern)
+                except PatternError as exc:
+                    context.error((*at, key, index), str(exc))
+
+
+def _check_licenses(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    from provenance.decision.sbom.licenses import (  # noqa: PLC0415
+        PolicyLicenseError,
+        canonical_licence,
+    )
+
+    for key in ("allow", "deny"):
+        names = entry.get(key) if isinstance(entry, dict) else None
+        for index, name in enumerate(names if isinstance(names, list) else ()):
+            if isinstance(name, str) and name.strip():
+                try:
+                    canonical_licence(name)
+                except PolicyLicenseError as exc:
+                    context.error((*at, key, index), str(exc))
 
 
 # -----------------------------------------------------------------------------------------------
@@ -341,4 +384,7 @@ KINDS: Mapping[str, RequirementKind] = {
     "provenance": RequirementKind(_check_provenance, _provenance_weakening),
     "attestations": RequirementKind(_check_attestations, _nothing_weaker),
     "evidence": RequirementKind(_nothing_to_check, _evidence_weakening),
+    "sbom": RequirementKind(_check_sbom, _nothing_weaker),
+    "components": RequirementKind(_check_components, _nothing_weaker),
+    "licenses": RequirementKind(_check_licenses, _nothing_weaker),
 }

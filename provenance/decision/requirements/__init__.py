@@ -11,8 +11,11 @@ from provenance.decision.requirements import (
     approvals,
     attestations,
     build_provenance,
+    components,
     freshness,
+    licenses,
     rollback,
+    sbom,
     signed_by,
     strength,
     version,
@@ -22,13 +25,17 @@ from provenance.decision.rules import Rule
 
 __all__ = ["COMPILERS", "VendorSignature"]
 
-# In report order: who signed, when, how it was built, what version, history, then people.
+# In report order: who signed, when, how it was built, what is in it, what version, history,
+# then people.
 COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
     "signed_by": signed_by.compile_rule,
     "evidence": strength.compile_rule,
     "freshness": freshness.compile_rule,
     "provenance": build_provenance.compile_rule,
     "attestations": attestations.compile_rule,
+    "sbom": sbom.compile_rule,
+    "components": components.compile_rule,
+    "licenses": licenses.compile_rule,
     "version": version.compile_rule,
     "rollback": rollback.compile_rule,
     "approvals": approvals.compile_rule,

@@ -1,0 +1,96 @@
+"""`components`: which components an SBOM may list.
+
+    components:
+      deny: ["pkg:npm/event-stream@3.3.6", {supplier: "Blocked Corp"},
+             {purl: "pkg:npm/left-pad", versions: "vers:npm/<1.3.0"}]
+      allow: ["pkg:pypi/**", "pkg:generic/acme/**"]   # if present, every component must match
+
+A component matches a pattern by its purl (a component without a purl can match only
+supplier patterns). See `provenance.decision.sbom.components` for patterns and ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from provenance.decision.context import DecisionContext
+from provenance.decision.rules import Finding
+from provenance.decision.sbom.components import ComponentPattern, compile_pattern
+from provenance.decision.sbom.facts import SbomFacts, sbom_facts
+from provenance.evidence.sbom.model import Component
+from provenance.evidence.sbom.purl import split_purl
+
+__all__ = ["ComponentsRequirement", "compile_rule"]
+
+MAX_SHOWN = 5  # components named in a reason
+MAX_EVIDENCE = 100  # components listed in a finding's evidence
+
+
+def _label(component: Component) -> str:
+    return component.purl or f"{component.name}@{component.version or '?'}"
+
+
+@dataclass(frozen=True)
+class ComponentsRequirement:
+    deny: tuple[ComponentPattern, ...] = ()
+    allow: tuple[ComponentPattern, ...] | None = None
+    name: str = "components"
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        return self.check(sbom_facts(context))
+
+    def check(self, facts: SbomFacts | None) -> Finding:
+        if facts is not None and facts.problem is not None:
+            return Finding(self.name, False, f"expected a valid SBOM, got: {facts.problem}")
+        if facts is None or facts.sbom is None:
+            return Finding(
+                self.name, False, "expected an SBOM to check components against, got none"
+            )
+        denied: list[str] = []
+        not_allowed: list[str] = []
+        for component in facts.sbom.components:
+            purl = split_purl(component.purl) if component.purl else None
+            for pattern in self.deny:
+                matched = pattern.matches(component, purl)
+                if matched is not False:  # None: version not comparable, fail closed
+                    unsure = " (version not comparable)" if matched is None else ""
+                    denied.append(f"{_label(component)} matches deny {pattern.text}{unsure}")
+                    break
+            if self.allow is not None and not any(p.matches(component, purl) for p in self.allow):
+                not_allowed.append(_label(component))
+        evidence = {"denied": denied[:MAX_EVIDENCE], "not_allowed": not_allowed[:MAX_EVIDENCE]}
+        problems = []
+        if denied:
+            problems.append(
+                f"expected no denied component, got {len(denied)}: {'; '.join(denied[:MAX_SHOWN])}"
+                + (" ..." if len(denied) > MAX_SHOWN else "")
+            )
+        if not_allowed:
+            problems.append(
+                f"expected only allowed components, got {len(not_allowed)} others: "
+                f"{', '.join(not_allowed[:MAX_SHOWN])}"
+                + (" ..." if len(not_allowed) > MAX_SHOWN else "")
+            )
+        if problems:
+            return Finding(self.name, False, "; ".join(problems), evidence)
+        return Finding(
+            self.name, True, f"{len(facts.sbom.components)} components, none denied", evidence
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.deny:
+            parts.append("no component matching " + " or ".join(p.text for p in self.deny))
+        if self.allow is not None:
+            parts.append("only components matching " + " or ".join(p.text for p in self.allow))
+        return "; ".join(parts)
+
+
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> ComponentsRequirement:
+    allow = spec.get("allow")
+    return ComponentsRequirement(
+        deny=tuple(compile_pattern(entry) for entry in spec.get("deny", ())),
+        allow=tuple(compile_pattern(entry) for entry in allow) if allow is not None else None,
+    )

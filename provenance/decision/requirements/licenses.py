@@ -1,0 +1,95 @@
+"""`licenses`: the licences an SBOM's components may carry, SPDX expressions evaluated
+properly (AND, OR, WITH; see `provenance.decision.sbom.licenses`).
+
+    licenses: {allow: [MIT, Apache-2.0, BSD-3-Clause], deny: [AGPL-3.0-only], unknown: deny}
+
+Outcomes per component: allowed, denied, unknown (no licence, or not an SPDX licence the
+policy lists) and invalid (an expression that does not parse: always a failure). `unknown`
+(default deny) says whether unknown licences fail the rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from provenance.decision.context import DecisionContext
+from provenance.decision.rules import Finding
+from provenance.decision.sbom.facts import SbomFacts, sbom_facts
+
+if TYPE_CHECKING:
+    from provenance.decision.sbom.licenses import LicenseJudgement, LicensePolicy
+
+__all__ = ["LicensesRequirement", "compile_rule"]
+
+MAX_SHOWN = 5
+MAX_EVIDENCE = 100
+
+
+@dataclass(frozen=True)
+class LicensesRequirement:
+    policy: LicensePolicy
+    unknown: Literal["allow", "deny"] = "deny"
+    name: str = "licenses"
+    _cache: dict[Any, LicenseJudgement] = field(default_factory=dict, compare=False, repr=False)
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        return self.check(sbom_facts(context))
+
+    def check(self, facts: SbomFacts | None) -> Finding:
+        if facts is not None and facts.problem is not None:
+            return Finding(self.name, False, f"expected a valid SBOM, got: {facts.problem}")
+        if facts is None or facts.sbom is None:
+            return Finding(self.name, False, "expected an SBOM to check licences against, got none")
+        from provenance.decision.sbom.licenses import judge_licenses  # noqa: PLC0415
+
+        counts: Counter[str] = Counter()
+        examples: dict[str, list[str]] = {"denied": [], "unknown": [], "invalid": []}
+        for component in facts.sbom.components:
+            judged = judge_licenses(component.licenses, self.policy, self._cache)
+            counts[judged.outcome] += 1
+            if judged.outcome != "allowed" and len(examples[judged.outcome]) < MAX_EVIDENCE:
+                label = component.purl or f"{component.name}@{component.version or '?'}"
+                why = judged.expression or judged.detail
+                if judged.outcome == "invalid":
+                    why = judged.detail
+                examples[judged.outcome].append(f"{label}: {why}")
+        evidence = {"outcomes": dict(counts), **examples}
+        failing = ["denied", "invalid"] + (["unknown"] if self.unknown == "deny" else [])
+        problems = [
+            f"{counts[outcome]} {outcome} ({'; '.join(examples[outcome][:MAX_SHOWN])}"
+            + (" ..." if counts[outcome] > MAX_SHOWN else "")
+            + ")"
+            for outcome in failing
+            if counts[outcome]
+        ]
+        if problems:
+            return Finding(
+                self.name,
+                False,
+                "expected licences the policy allows, got " + ", ".join(problems),
+                evidence,
+            )
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        return Finding(self.name, True, f"licences: {summary or 'no components'}", evidence)
+
+    def describe(self) -> str:
+        parts = []
+        if self.policy.allow is not None:
+            parts.append("only " + ", ".join(sorted(self.policy.allow)))
+        if self.policy.deny:
+            parts.append("never " + ", ".join(sorted(self.policy.deny)))
+        parts.append(f"unknown licences {'refused' if self.unknown == 'deny' else 'accepted'}")
+        return "component licences: " + "; ".join(parts)
+
+
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> LicensesRequirement:
+    # license-expression loads the SPDX licence index (~0.1 s): only for policies using it.
+    from provenance.decision.sbom.licenses import LicensePolicy  # noqa: PLC0415
+
+    return LicensesRequirement(
+        policy=LicensePolicy.of(spec.get("allow"), spec.get("deny", ())),
+        unknown=spec.get("unknown", "deny"),
+    )

@@ -1,0 +1,111 @@
+"""`sbom`: an SBOM must come with the artifact, be bound to it, and carry minimum elements.
+
+    sbom: {required: true, bound: signed, minimum_elements: cisa-2025, min_coverage: 95}
+
+- `required` (default true): without an SBOM the rule fails. false: the rule passes when no
+  SBOM was delivered, but one that was delivered is still checked.
+- `bound` (default signed): signed = an SBOM attestation or a signed SBOM file about the
+  artifact's digest; named = at least an unsigned SBOM whose metadata.component hashes hold
+  the digest; any = not checked.
+- `minimum_elements`: ntia-2021 or cisa-2025; every document field must be present and every
+  component field carried by at least `min_coverage` percent of components (default 100).
+A delivered SBOM that did not parse always fails, whatever `required` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from provenance.decision.context import DecisionContext
+from provenance.decision.rules import Finding
+from provenance.decision.sbom.binding import BoundRequirement, binding_satisfies
+from provenance.decision.sbom.coverage import Profile, measure_coverage
+from provenance.decision.sbom.facts import SbomFacts, sbom_facts
+
+__all__ = ["SbomRequirement", "compile_rule"]
+
+_BOUND_WORDS: Mapping[BoundRequirement, str] = {
+    "signed": "a signed SBOM attestation or signed SBOM file about the artifact",
+    "named": "an SBOM naming the artifact's digest",
+    "any": "any SBOM",
+}
+
+
+@dataclass(frozen=True)
+class SbomRequirement:
+    required: bool = True
+    bound: BoundRequirement = "signed"
+    minimum_elements: Profile | None = None
+    min_coverage: float = 100.0
+    name: str = "sbom"
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        return self.check(sbom_facts(context))
+
+    def check(self, facts: SbomFacts | None) -> Finding:
+        if facts is not None and facts.problem is not None:
+            return Finding(self.name, False, f"expected a valid SBOM, got: {facts.problem}")
+        if facts is None or facts.sbom is None:
+            if self.required:
+                return Finding(self.name, False, "expected an SBOM for the artifact, got none")
+            return Finding(self.name, True, "no SBOM delivered (not required)")
+        sbom = facts.sbom
+        evidence: dict[str, Any] = {
+            "source": facts.source,
+            "format": sbom.label,
+            "components": len(sbom.components),
+            "binding": facts.binding,
+        }
+        problems = []
+        if not binding_satisfies(facts.binding, self.bound):
+            detail = f" ({facts.binding_detail})" if facts.binding_detail else ""
+            problems.append(
+                f"expected {_BOUND_WORDS[self.bound]}, got binding {facts.binding or 'none'}"
+                f"{detail}"
+            )
+        if self.minimum_elements is not None:
+            coverage = measure_coverage(sbom, self.minimum_elements)
+            evidence["minimum_elements"] = self.minimum_elements
+            evidence["coverage"] = {f.field: round(f.percent, 1) for f in coverage.fields}
+            short = coverage.below(self.min_coverage)
+            if short:
+                shown = ", ".join(
+                    f"{f.field} {f.percent:.1f}%"
+                    if f.scope == "components"
+                    else f"{f.field} missing"
+                    for f in short
+                )
+                problems.append(
+                    f"expected {self.minimum_elements} minimum elements in at least "
+                    f"{self.min_coverage:g}% of components, got {shown}"
+                )
+        if problems:
+            return Finding(self.name, False, "; ".join(problems), evidence)
+        held = f"bound: {facts.binding}" if facts.binding else "binding not required"
+        met = f", {self.minimum_elements} met" if self.minimum_elements else ""
+        return Finding(
+            self.name,
+            True,
+            f"{sbom.label}, {len(sbom.components)} components, {held}{met}",
+            evidence,
+        )
+
+    def describe(self) -> str:
+        words = f"{'an' if self.required else 'if delivered, an'} SBOM bound as {self.bound}"
+        if self.minimum_elements:
+            words += (
+                f" with {self.minimum_elements} minimum elements in {self.min_coverage:g}% "
+                "of components"
+            )
+        return words
+
+
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> SbomRequirement:
+    return SbomRequirement(
+        required=bool(spec.get("required", True)),
+        bound=spec.get("bound", "signed"),
+        minimum_elements=spec.get("minimum_elements"),
+        min_coverage=float(spec.get("min_coverage", 100)),
+    )

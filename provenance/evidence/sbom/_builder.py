@@ -1,0 +1,236 @@
+"""Build the model from CycloneDX JSON-shaped data (JSON as parsed, XML converted), one pass.
+
+The data has passed the CycloneDX schema for its version before it gets here, so shapes are
+trusted as far as the schema goes; what the schema does not say (bom-refs unique, references
+that resolve, nesting depth, counts) is checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provenance.errors import EvidenceError
+from provenance.evidence.sbom.limits import (
+    MAX_COMPONENT_DEPTH,
+    MAX_COMPONENTS,
+    MAX_DEPENDENCY_EDGES,
+)
+from provenance.evidence.sbom.model import (
+    Component,
+    ComponentHash,
+    DocumentMetadata,
+    LicenseChoice,
+    Sbom,
+)
+
+__all__ = ["CycloneDxBuilder"]
+
+_MAX_WARNINGS = 20
+
+
+def _text(value: Any) -> str | None:
+    return value if type(value) is str and value.strip() else None
+
+
+def _license_key(entry: Any) -> tuple[str, str]:
+    expression = entry.get("expression")
+    if expression:
+        return ("expression", expression)
+    licence = entry.get("license")
+    if type(licence) is not dict:
+        return ("", "")
+    identifier = licence.get("id")
+    if identifier:
+        return ("id", identifier)
+    return ("name", licence.get("name") or "")
+
+
+def _license(entry: Any) -> LicenseChoice | None:
+    kind, text = _license_key(entry)
+    if kind in ("expression", "id", "name") and text.strip():
+        return LicenseChoice(kind, text)  # type: ignore[arg-type]
+    return None
+
+
+def _entity_name(entity: Any) -> str | None:
+    """An organizationalEntity's name, else its first URL; a bare string (1.2 publisher) too."""
+    if entity is None:
+        return None
+    if type(entity) is str:
+        return _text(entity)
+    if type(entity) is not dict:
+        return None
+    name = _text(entity.get("name"))
+    if name:
+        return name
+    urls = entity.get("url")
+    return _text(urls[0]) if isinstance(urls, list) and urls else None
+
+
+class CycloneDxBuilder:
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.components: list[Component] = []
+        self.refs: set[str] = set()
+        self.warnings: list[str] = []
+        self._licenses: dict[tuple[tuple[str, str], ...], tuple[LicenseChoice, ...]] = {}
+
+    def fail(self, problem: str) -> EvidenceError:
+        return EvidenceError(f"{self.what}: {problem}", check="sbom")
+
+    def warn(self, problem: str) -> None:
+        if len(self.warnings) < _MAX_WARNINGS:
+            self.warnings.append(problem)
+
+    # -- components ------------------------------------------------------------------------
+
+    def component(self, raw: Mapping[str, Any], depth: int, *, listed: bool = True) -> Component:
+        # The hot loop (one call per component): plain dict/str checks, no ABCs, no closures.
+        if depth > MAX_COMPONENT_DEPTH:
+            raise self.fail(
+                f"expected components nested at most {MAX_COMPONENT_DEPTH} levels deep, got "
+                "deeper nesting"
+            )
+        # Types are the schema's (strings where read); an empty string counts as absent.
+        get = raw.get
+        ref = get("bom-ref") or None
+        if ref is not None:
+            if ref in self.refs:
+                raise self.fail(f"expected unique bom-refs, got {ref!r} twice")
+            self.refs.add(ref)
+        swid = get("swid")
+        hashes = get("hashes")
+        licenses = get("licenses")
+        swhid = get("swhid")
+        built = Component(
+            get("name") or "",
+            get("version") or None,
+            ref,
+            get("type"),
+            (
+                _entity_name(get("supplier"))
+                or _entity_name(get("manufacturer"))
+                or _entity_name(get("publisher"))
+            ),
+            get("purl") or None,
+            get("cpe") or None,
+            (swid.get("tagId") or None) if type(swid) is dict else None,
+            tuple([s for s in swhid if s]) if swhid else (),
+            tuple([self.hash(h) for h in hashes]) if hashes else (),
+            self.licenses(licenses) if licenses else (),
+            depth,
+        )
+        if listed:
+            self.components.append(built)
+            if len(self.components) > MAX_COMPONENTS:
+                raise self.fail(f"expected at most {MAX_COMPONENTS} components, got more")
+        children = get("components")
+        if children:
+            for child in children:
+                self.component(child, depth + 1)
+        return built
+
+    @staticmethod
+    def hash(raw: Mapping[str, Any]) -> ComponentHash:
+        return ComponentHash(raw["alg"].upper(), raw["content"].lower())
+
+    def licenses(self, raw: Any) -> tuple[LicenseChoice, ...]:
+        # SBOMs repeat a few licence statements thousands of times: share the parsed values.
+        key = tuple(map(_license_key, raw))
+        cached = self._licenses.get(key)
+        if cached is None:
+            cached = self._licenses[key] = tuple(choice for choice in map(_license, raw) if choice)
+        return cached
+
+    # -- metadata --------------------------------------------------------------------------
+
+    def metadata(self, raw: Any) -> DocumentMetadata:
+        if not isinstance(raw, Mapping):
+            return DocumentMetadata()
+        authors = tuple(
+            name
+            for author in raw.get("authors", ())
+            if (name := _text(author.get("name")) or _text(author.get("email")))
+        )
+        component = raw.get("component")
+        return DocumentMetadata(
+            timestamp=_text(raw.get("timestamp")),
+            authors=authors,
+            tools=self.tools(raw.get("tools")),
+            supplier=(
+                _entity_name(raw.get("supplier"))
+                or _entity_name(raw.get("manufacturer"))
+                or _entity_name(raw.get("manufacture"))
+            ),
+            lifecycles=tuple(
+                phase
+                for entry in raw.get("lifecycles", ())
+                if (phase := _text(entry.get("phase")) or _text(entry.get("name")))
+            ),
+            component=(
+                self.component(component, 0, listed=False)
+                if isinstance(component, Mapping)
+                else None
+            ),
+        )
+
+    @staticmethod
+    def tools(raw: Any) -> tuple[str, ...]:
+        # 1.2-1.4: a list of {vendor, name, version}; 1.5+: {components: [...], services: [...]}
+        # (the list form is deprecated but still valid).
+        if isinstance(raw, Mapping):
+            entries = [*raw.get("components", ()), *raw.get("services", ())]
+        elif isinstance(raw, list):
+            entries = raw
+        else:
+            return ()
+        named = []
+        for tool in entries:
+            name = _text(tool.get("name"))
+            if name:
+                version = _text(tool.get("version"))
+                named.append(f"{name} {version}" if version else name)
+        return tuple(named)
+
+    # -- dependencies ----------------------------------------------------------------------
+
+    def dependencies(self, raw: Any) -> dict[str, tuple[str, ...]]:
+        graph: dict[str, tuple[str, ...]] = {}
+        edges = 0
+        for entry in raw or ():
+            ref = _text(entry.get("ref"))
+            if ref is None:
+                raise self.fail("expected every dependency to name its ref, got one without")
+            depends = tuple(d for d in entry.get("dependsOn", ()) if isinstance(d, str))
+            edges += len(depends)
+            if edges > MAX_DEPENDENCY_EDGES:
+                raise self.fail(f"expected at most {MAX_DEPENDENCY_EDGES} dependencies, got more")
+            if ref in graph:
+                self.warn(f"dependency entries for {ref!r} repeated; merged")
+                depends = tuple(dict.fromkeys((*graph[ref], *depends)))
+            graph[ref] = depends
+            for target in (ref, *depends):
+                if target not in self.refs:
+                    self.warn(f"dependency graph names {target!r}, which no component has")
+        return graph
+
+    def build(
+        self,
+        *,
+        spec_version: str,
+        encoding: str,
+        serial_number: Any,
+        metadata: DocumentMetadata,
+        dependencies: Mapping[str, tuple[str, ...]],
+    ) -> Sbom:
+        return Sbom(
+            format="CycloneDX",
+            spec_version=spec_version,
+            encoding="xml" if encoding == "xml" else "json",
+            serial_number=_text(serial_number),
+            metadata=metadata,
+            components=tuple(self.components),
+            dependencies=dependencies,
+            warnings=tuple(self.warnings),
+        )
