@@ -210,8 +210,12 @@ def metablock(signed: Mapping[str, Any], signers: Sequence[InTotoSigner]) -> dic
 
 
 def dsse_envelope(signed: Mapping[str, Any], signers: Sequence[InTotoSigner]) -> dict[str, Any]:
-    """A DSSE envelope whose payload is the canonical JSON of `signed`."""
-    payload = encode_canonical(signed)
+    """A DSSE envelope whose payload is `signed` as compact, key-sorted JSON.
+
+    Not OLPC canonical JSON: that writes control characters (the newlines of a PEM key) raw,
+    which is not valid JSON. DSSE signs the payload bytes, so no canonical form is needed.
+    """
+    payload = json.dumps(signed, sort_keys=True, separators=(",", ":")).encode()
     signature_input = pae(IN_TOTO_PAYLOAD_TYPE, payload)
     return {
         "payloadType": IN_TOTO_PAYLOAD_TYPE,
