@@ -29,8 +29,8 @@ from provenance.verification.in_toto_keys import InTotoKey, Scheme, key_from_pub
 
 __all__ = [
     "DEFAULT_EXPIRES",
-    "SignerKind",
     "InTotoSigner",
+    "SignerKind",
     "derive_signer",
     "dsse_envelope",
     "dump",
