@@ -631,3 +631,16 @@ def test_helpers_are_deterministic() -> None:
         assert first == again
     assert derive_signer(SEED, "owner").keyid == OWNER.keyid
     assert derive_signer(SEED, "other").keyid != OWNER.keyid
+
+
+def test_a_link_given_as_the_layout_fails(tmp_path: Path) -> None:
+    c = chain(tmp_path).write()
+    link = c.links / link_filename("package", PACKAGER.keyid)
+    result = verify_layout(
+        link,
+        layout_keys=[PACKAGER.key],
+        link_dir=c.links,
+        artifact_sha256=hashlib.sha256(TARBALL).digest(),
+        now=NOW,
+    )
+    assert failed(result) == f"{link}: expected a layout, got a link"
