@@ -445,8 +445,7 @@ def write_sublayout_chain(tmp_path: Path, depth: int) -> Chain:
 def test_sublayout_is_verified_and_summarized(tmp_path: Path) -> None:
     result = write_sublayout_chain(tmp_path, 1).verify()
     assert result.passed, result.failure
-    sublayout = result.steps[1].sublayout
-    assert sublayout is not None
+    (sublayout,) = result.steps[1].sublayouts
     assert sublayout.passed
     assert sublayout.signed_by == (derive_signer(SEED, "sub-owner", "0").keyid,)
     assert [s.name for s in sublayout.steps] == ["package"]
@@ -644,3 +643,16 @@ def test_a_link_given_as_the_layout_fails(tmp_path: Path) -> None:
         now=NOW,
     )
     assert failed(result) == f"{link}: expected a layout, got a link"
+
+
+def test_links_must_agree_even_when_one_would_meet_the_threshold(tmp_path: Path) -> None:
+    # in-toto would take whichever link it read first; we refuse to let file order decide.
+    c = chain(tmp_path, steps=standard_steps(coders=[CODER, REVIEWER], threshold=1))
+    links = standard_links()
+    links[link_filename("write-code", REVIEWER.keyid)] = (
+        link_dict("write-code", products={"foo.py": b"another version"}),
+        REVIEWER,
+    )
+    result = c.write(links).verify()
+    assert result.failure is not None
+    assert result.failure.stage == "link-agreement"

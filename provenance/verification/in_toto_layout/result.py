@@ -66,7 +66,7 @@ class StepResult:
     name: str
     functionaries: tuple[str, ...]  # key IDs of the functionaries whose links were accepted
     links: tuple[str, ...]  # the accepted link (or sublayout) files
-    sublayout: LayoutResult | None = None
+    sublayouts: tuple[LayoutResult, ...] = ()  # when the step's "links" are sublayouts
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ Algorithm, per layout (sublayouts recurse at step 4):
   3. Links: for each step, read `<step>.<keyid8>.link` (metablock or DSSE) for every authorized
      functionary key; keep the files validly signed by one of the step's keys and naming this
      step; at least `threshold` distinct functionaries must remain, and all their links must
-     agree on materials and products (in-toto's threshold constraint), else verification fails.
+     agree on materials and products (in-toto's threshold constraint). in-toto checks agreement
+     only for thresholds above 1 and otherwise takes whichever link it read first; we require
+     it whenever several links count, so which link speaks for a step never depends on order.
   4. Sublayouts: a step's "link" may itself be a layout, signed by the functionary: verify it
      (same workflow, its links in `<step>.<keyid8>/`, nesting at most MAX_SUBLAYOUT_DEPTH) and
      use its summary (first step's materials, last step's products) as the step's link.
@@ -234,7 +236,7 @@ def _verify_steps(
             )
         # 4. Sublayouts become their summary links.
         links: list[tuple[str, Link]] = []
-        sublayout: LayoutResult | None = None
+        sublayouts: list[LayoutResult] = []
         for candidate, signers in accepted:
             if candidate.metadata.kind == "layout":
                 sublayout, link = _verify_sublayout(
@@ -246,6 +248,7 @@ def _verify_steps(
                     progress=progress,
                     depth=depth,
                 )
+                sublayouts.append(sublayout)
             else:
                 link = parse_link(candidate.metadata)
             links.append((candidate.path.name, link))
@@ -268,7 +271,7 @@ def _verify_steps(
                 )
         reduced[step.name] = first
         progress.steps.append(
-            StepResult(step.name, functionaries, tuple(n for n, _ in links), sublayout)
+            StepResult(step.name, functionaries, tuple(n for n, _ in links), tuple(sublayouts))
         )
     return reduced
 
