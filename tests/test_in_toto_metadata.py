@@ -16,7 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from provenance.errors import EvidenceError, InputError
 from provenance.evidence import in_toto_metadata
 from provenance.evidence.canonical_json import NotCanonicalizable, encode_canonical
-from provenance.evidence.in_toto_metadata import parse_layout, parse_link, parse_metadata
+from provenance.evidence.in_toto_metadata import (
+    SignedMetadata,
+    parse_layout,
+    parse_link,
+    parse_metadata,
+)
 from provenance.testing.in_toto import (
     derive_signer,
     dump,
@@ -236,12 +241,17 @@ def _with_step(**changes: Any) -> dict[str, Any]:
         ),
         (
             _with_step(name="../../etc/passwd"),
-            "l: steps[0].name: expected a name of 1 to 255 characters without path separators "
+            "l: steps[0].name: expected a name of 1 to 200 UTF-8 bytes without path separators "
             "or control characters, got '../../etc/passwd'",
         ),
         (
+            _with_step(name="é" * 101),
+            "l: steps[0].name: expected a name of 1 to 200 UTF-8 bytes without path separators "
+            f"or control characters, got '{'é' * 101}'",
+        ),
+        (
             _with_step(name=".."),
-            "l: steps[0].name: expected a name of 1 to 255 characters without path separators "
+            "l: steps[0].name: expected a name of 1 to 200 UTF-8 bytes without path separators "
             "or control characters, got '..'",
         ),
         (
@@ -464,3 +474,11 @@ def test_key_dict_round_trip() -> None:
         parsed = parse_key_dict(key.to_dict(), "k", keyid=key.keyid)
         assert (parsed.keyid, parsed.keytype, parsed.scheme) == (key.keyid, key.keytype, key.scheme)
         assert parsed.public == key.public
+
+
+def test_step_name_with_a_lone_surrogate_is_refused() -> None:
+    # DSSE payloads are not canonicalized, so a surrogate escape can reach the name check.
+    signed = _with_step(name=json.loads('"build\\ud800"'))
+    metadata = SignedMetadata("d", "dsse", signed, b"", "application/vnd.in-toto+json", ())
+    with pytest.raises(EvidenceError, match="expected a name of 1 to 200 UTF-8 bytes"):
+        parse_layout(metadata)

@@ -54,7 +54,8 @@ MAX_KEYS = 1_000
 MAX_STEPS = 1_000
 MAX_RULES = 1_000
 MAX_COMMAND_ARGUMENTS = 10_000
-MAX_NAME_LENGTH = 255
+# Step names become file names, with ".<keyid8>.link" (14 bytes) appended; NAME_MAX is 255.
+MAX_NAME_BYTES = 200
 
 RuleKind = Literal["MATCH", "CREATE", "DELETE", "MODIFY", "ALLOW", "DISALLOW", "REQUIRE"]
 _RULE_KINDS: tuple[str, ...] = get_args(RuleKind)
@@ -63,7 +64,7 @@ Artifacts = Mapping[str, Mapping[str, str]]  # path -> {hash algorithm: hex dige
 
 # Step names become file names (`<step>.<keyid8>.link`, sublayout dir `<step>.<keyid8>/`):
 # no path separators, no control characters, not `.` or `..`.
-_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]{1,255}")
+_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+")
 _KEYID = re.compile(r"[0-9a-f]{64}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 # RFC 3339 with a mandatory offset: in-toto writes `...Z`, in-toto-golang may write an offset.
@@ -279,10 +280,16 @@ def _strings(value: object, where: str, source: str, limit: int) -> tuple[str, .
 
 
 def _name(value: object, where: str, source: str) -> str:
-    if not isinstance(value, str) or not _NAME.fullmatch(value) or value in (".", ".."):
+    try:
+        size = len(value.encode()) if isinstance(value, str) else 0
+    except UnicodeEncodeError:  # a lone surrogate, which no file system name can hold
+        size = 0
+    if not (isinstance(value, str) and _NAME.fullmatch(value) and 0 < size <= MAX_NAME_BYTES) or (
+        value in (".", "..")
+    ):
         raise _fail(
             source,
-            f"{where}: expected a name of 1 to {MAX_NAME_LENGTH} characters without path "
+            f"{where}: expected a name of 1 to {MAX_NAME_BYTES} UTF-8 bytes without path "
             f"separators or control characters, got {value!r}",
         )
     return value

@@ -168,7 +168,11 @@ def _load_candidates(step: Step, link_dir: Path, progress: _Progress) -> list[_C
     candidates: list[_Candidate] = []
     for short_id in dict.fromkeys(keyid[:8] for keyid in step.pubkeys):
         path = link_dir / f"{step.name}.{short_id}.link"
-        if not path.is_file():
+        try:
+            present = path.is_file()
+        except OSError as exc:  # e.g. a link directory we may not search
+            raise InputError(f"{path}: cannot read link file: {exc.strerror or exc}") from exc
+        if not present:
             continue
         try:
             metadata = read_metadata(path)
