@@ -11,6 +11,7 @@ from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 __all__ = [
     "ApprovalFact",
     "AttestationFact",
+    "LayoutFact",
     "ProductVersion",
     "PublishedHashFact",
     "SignatureFact",
@@ -71,6 +72,20 @@ class AttestationFact:
     predicate_type: str
     predicate: Any
     claims: BuildProvenance | VerificationSummary | None  # parsed, for known predicate types
+
+
+@dataclass(frozen=True)
+class LayoutFact:
+    """An in-toto layout signed by a vendor's layout keys verified with its links, and the
+    artifact is a product of its last step."""
+
+    artifact_sha256: str  # hex
+    vendor: str
+    layout: str  # the layout file
+    signed_by: tuple[str, ...]  # layout key IDs
+    steps: tuple[str, ...]
+    inspections_run: tuple[str, ...]
+    inspections_skipped: tuple[str, ...]  # not run: their artifact rules were not evaluated
 
 
 @dataclass(frozen=True)

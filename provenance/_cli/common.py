@@ -86,3 +86,11 @@ expected_sha256_option = click.option(
     help="The SHA-256 the vendor publishes for this file (copied from its portal): the "
     "weakest evidence, recorded as published-hash.",
 )
+
+
+run_inspections_option = click.option(
+    "--run-inspections",
+    is_flag=True,
+    help="Run the commands an in-toto layout's inspections name (in a private copy of the "
+    "layout's folder). Off by default: the report lists skipped inspections.",
+)

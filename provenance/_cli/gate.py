@@ -16,6 +16,7 @@ from provenance._cli.common import (
     library_errors,
     one_line,
     report_format_option,
+    run_inspections_option,
     site_public_keys_option,
     state_dir_option,
     usage_exit,
@@ -53,6 +54,7 @@ Exit codes:
     "--version", "version", metavar="V", help="The version, when no signed evidence names one."
 )
 @expected_sha256_option
+@run_inspections_option
 @report_format_option()
 def admit(
     *,
@@ -65,6 +67,7 @@ def admit(
     product: str | None,
     version: str | None,
     expected_sha256: str | None,
+    run_inspections: bool,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT and its EVIDENCE (default: the bundles and approvals beside it) and, if
@@ -84,6 +87,7 @@ def admit(
             product=product,
             version=version,
             expected_sha256=expected_sha256,
+            run_inspections=run_inspections,
         )
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)

@@ -15,6 +15,7 @@ from provenance._cli.common import (
     EXIT_OK,
     expected_sha256_option,
     report_format_option,
+    run_inspections_option,
     usage_exit,
 )
 
@@ -131,6 +132,7 @@ def _signers_from_flags(
 @click.option("--product", metavar="PURL", help="With --segment: the product, if not signed.")
 @click.option("--version", "product_version", metavar="V", help="With --segment: the version.")
 @expected_sha256_option
+@run_inspections_option
 @report_format_option()
 def verify(
     *,
@@ -151,6 +153,7 @@ def verify(
     product: str | None,
     product_version: str | None,
     expected_sha256: str | None,
+    run_inspections: bool,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
@@ -178,13 +181,23 @@ def verify(
             product=product,
             version=product_version,
             expected_sha256=expected_sha256,
+            run_inspections=run_inspections,
             output_format=output_format,
         )
-    elif evidence or attestations_from or product or product_version or expected_sha256:
-        usage_exit(
-            "--evidence, --attestations-from, --product, --version and --expected-sha256 need "
-            "--segment"
+    segment_only = [
+        flag
+        for flag, given in (
+            ("--evidence", evidence),
+            ("--attestations-from", attestations_from),
+            ("--product", product),
+            ("--version", product_version),
+            ("--expected-sha256", expected_sha256),
+            ("--run-inspections", run_inspections),
         )
+        if given
+    ]
+    if segment_only:
+        usage_exit(f"{', '.join(segment_only)}: only with --segment (a decision under a policy)")
     try:
         if trusted_root is not None and staging:
             usage_exit("give --trusted-root or --staging, not both")
@@ -233,6 +246,7 @@ def _verify_segment(
     product: str | None,
     version: str | None,
     expected_sha256: str | None,
+    run_inspections: bool,
     output_format: str,
 ) -> NoReturn:
     from provenance.commands.evaluate import evaluate
@@ -250,6 +264,7 @@ def _verify_segment(
             product=product,
             version=version,
             expected_sha256=expected_sha256,
+            run_inspections=run_inspections,
         )
     except UsageError as exc:
         usage_exit(str(exc))

@@ -105,6 +105,7 @@ def admit(
     product: str | None = None,
     version: str | None = None,
     expected_sha256: str | None = None,
+    run_inspections: bool = False,
     clock: Clock = utc_now,
     busy_timeout: float = BUSY_TIMEOUT_SECONDS,
 ) -> AdmitResult:
@@ -130,6 +131,7 @@ def admit(
                 operator_product=product,
                 operator_version=version,
                 expected_sha256=expected_sha256,
+                run_inspections=run_inspections,
             )
             # 4. Decide and record, atomically.
             with ledger.transaction() as transaction:

@@ -47,6 +47,7 @@ def evaluate(
     product: str | None = None,
     version: str | None = None,
     expected_sha256: str | None = None,
+    run_inspections: bool = False,
     clock: Clock = utc_now,
 ) -> Evaluation:
     """Decide about `artifact` (a path, or `sha256:<hex>`) for `segment`.
@@ -73,6 +74,7 @@ def evaluate(
         operator_product=product,
         operator_version=version,
         expected_sha256=expected_sha256,
+        run_inspections=run_inspections,
     )
     decision = judge(rules, examination, segment=segment, now=clock(), history=NoHistory())
     return Evaluation(

@@ -22,6 +22,7 @@ from provenance.policy import Policy
 from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
+from provenance.verification.vendor_layouts import LayoutTrust
 
 __all__ = ["Examination", "GateInputs", "examine", "judge"]
 
@@ -33,6 +34,7 @@ class GateInputs:
     policy: Policy
     trust_roots: tuple[SigstoreTrustRoot, ...]
     signers: tuple[NamedSigner, ...]
+    layout_trust: tuple[LayoutTrust, ...] = ()
 
     @classmethod
     def from_policy(cls, policy: Policy) -> GateInputs:
@@ -40,6 +42,11 @@ class GateInputs:
             policy=policy,
             trust_roots=tuple(load_trust_root(ref) for ref in policy.sigstore_trust),
             signers=tuple(NamedSigner(rule, vendor) for vendor, rule in policy.signer_rules()),
+            layout_trust=tuple(
+                LayoutTrust(vendor.name, vendor.layout_keys, vendor.layout_threshold)
+                for vendor in policy.vendors.values()
+                if vendor.layout_keys
+            ),
         )
 
 
@@ -54,7 +61,9 @@ class Examination:
     @property
     def evidence_strength(self) -> Strength:
         facts = self.assessment
-        return evidence_strength(facts.signatures, facts.attestations, facts.published_hash)
+        return evidence_strength(
+            facts.signatures, facts.attestations, facts.published_hash, facts.layouts
+        )
 
 
 def examine(
@@ -66,6 +75,7 @@ def examine(
     operator_product: str | None = None,
     operator_version: str | None = None,
     expected_sha256: str | None = None,
+    run_inspections: bool = False,
 ) -> Examination:
     """Verify every piece of evidence (the slow, cryptographic part; no lock is held)."""
     policy = inputs.policy
@@ -77,6 +87,8 @@ def examine(
         group_members={name: group.members for name, group in policy.groups.items()},
         now=now,
         expected_sha256=expected_sha256,
+        layout_trust=inputs.layout_trust,
+        run_inspections=run_inspections,
     )
     identification = identify(
         assessment.signatures,
@@ -105,6 +117,7 @@ def judge(
         approvals=facts.approvals,
         attestations=facts.attestations,
         published_hash=facts.published_hash,
+        layouts=facts.layouts,
         product=identification.product,
         version=identification.version,
         identification_problem=identification.problem,

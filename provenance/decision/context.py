@@ -11,6 +11,7 @@ from provenance.decision.evidence_strength import Strength, evidence_strength
 from provenance.facts import (
     ApprovalFact,
     AttestationFact,
+    LayoutFact,
     ProductVersion,
     PublishedHashFact,
     SignatureFact,
@@ -48,7 +49,10 @@ class DecisionContext:
     history: AdmissionHistory
     attestations: tuple[AttestationFact, ...] = ()  # verified in-toto statements about it
     published_hash: PublishedHashFact | None = None  # the operator's --expected-sha256 matched
+    layouts: tuple[LayoutFact, ...] = ()  # verified in-toto layouts naming it
 
     @property
     def evidence_strength(self) -> Strength:
-        return evidence_strength(self.signatures, self.attestations, self.published_hash)
+        return evidence_strength(
+            self.signatures, self.attestations, self.published_hash, self.layouts
+        )

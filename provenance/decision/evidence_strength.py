@@ -3,8 +3,8 @@
 Auditors ask how integrity was verified (NERC CIP-010 R1.6); this answers with the strongest
 piece of verified evidence by a vendor of the policy:
 
-1. `attested-build`: verified SLSA provenance (or a PASSED upstream VSA) about this digest;
-   who built it, from what, is signed.
+1. `attested-build`: verified SLSA provenance (or a PASSED upstream VSA, or an in-toto layout
+   whose last step produced it) about this digest; who built it, from what, is signed.
 2. `signed-identity`: a signature over the artifact itself (Sigstore, key, X.509 CMS or
    Authenticode, OpenPGP) by a vendor signer.
 3. `signed-checksum-list`: the artifact is listed in a checksum list whose signature verified.
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
-from provenance.facts import AttestationFact, PublishedHashFact, SignatureFact
+from provenance.facts import AttestationFact, LayoutFact, PublishedHashFact, SignatureFact
 
 __all__ = ["STRENGTHS", "Strength", "evidence_strength", "rank"]
 
@@ -51,8 +51,11 @@ def evidence_strength(
     signatures: Sequence[SignatureFact],
     attestations: Sequence[AttestationFact],
     published_hash: PublishedHashFact | None,
+    layouts: Sequence[LayoutFact] = (),
 ) -> Strength:
-    if any(fact.signature.vendor is not None and _attests_build(fact) for fact in attestations):
+    if layouts or any(
+        fact.signature.vendor is not None and _attests_build(fact) for fact in attestations
+    ):
         return "attested-build"
     by_vendor = [fact for fact in signatures if fact.vendor is not None]
     if any(fact.content != "checksum-list" for fact in by_vendor):

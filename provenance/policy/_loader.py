@@ -46,6 +46,7 @@ from provenance.policy._yaml import (
     describe_value,
     load_yaml_file,
 )
+from provenance.verification.in_toto_keys import InTotoKey, load_layout_key
 from provenance.verification.matching import Pattern
 from provenance.verification.openpgp import OpenPgpSigner, load_openpgp_signer
 from provenance.verification.signers import (
@@ -252,10 +253,13 @@ class _Checker:
                 for i, signer in enumerate(signers)
             ]
             if isinstance(products, list):
+                keys, threshold = self._layout_keys(("vendors", name, "in_toto"), entry)
                 vendors[name] = Vendor(
                     name=name,
                     signers=tuple(rule for rule in rules if rule is not None),
                     products=tuple(products),
+                    layout_keys=keys,
+                    layout_threshold=threshold,
                 )
         return vendors
 
@@ -271,6 +275,27 @@ class _Checker:
             if kind in entry:  # the schema allows exactly one kind per entry
                 return read((*at, kind), entry[kind])
         return None
+
+    def _layout_keys(self, at: JsonPath, vendor: Any) -> tuple[tuple[InTotoKey, ...], int | None]:
+        spec = _dict(_dict(vendor).get("in_toto"))
+        files, threshold = spec.get("layout_keys"), spec.get("threshold")
+        if not isinstance(files, list):
+            return (), None
+        keys = []
+        for index, name in enumerate(files):
+            if not isinstance(name, str) or not name:
+                continue
+            try:
+                keys.append(load_layout_key(self.base / name))
+            except InputError as exc:
+                self.error((*at, "layout_keys", index), str(exc))
+        if isinstance(threshold, int) and threshold > len(keys):
+            self.error(
+                (*at, "threshold"),
+                f"expected at most {len(keys)} (the layout keys listed), got {threshold}, so no "
+                "layout could ever meet it",
+            )
+        return tuple(keys), threshold if isinstance(threshold, int) else None
 
     def _sigstore_signer(self, at: JsonPath, rule: Any) -> SigstoreIdentity | None:
         if not isinstance(rule, dict):

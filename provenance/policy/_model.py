@@ -10,6 +10,7 @@ from typing import Any
 
 from provenance.errors import PolicyError
 from provenance.policy._yaml import JsonPath, Mark
+from provenance.verification.in_toto_keys import InTotoKey
 from provenance.verification.signers import PublicKeySigner, SignerRule
 
 __all__ = ["Group", "Policy", "Segment", "Vendor"]
@@ -26,6 +27,10 @@ class Vendor:
     name: str
     signers: tuple[SignerRule, ...]
     products: tuple[str, ...]  # package URLs without version; never empty
+    # in-toto supply-chain layouts: the keys that sign the vendor's root layouts, and how many
+    # must (None: all of them, in-toto's rule).
+    layout_keys: tuple[InTotoKey, ...] = ()
+    layout_threshold: int | None = None
 
 
 @dataclass(frozen=True)

@@ -319,8 +319,11 @@ def _evidence_weakening(inherited: Any, own: Any) -> Weakening:
 
 
 def _check_attestations(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    """`attestations` and `in_toto`: the vendors in `from` must exist."""
     if isinstance(entry, dict):
         _check_vendor_list(context, (*at, "from"), entry.get("from"))
+
+
 # --- sbom, components, licenses ------------------------------------------------------------------
 
 
@@ -384,6 +387,7 @@ KINDS: Mapping[str, RequirementKind] = {
     "provenance": RequirementKind(_check_provenance, _provenance_weakening),
     "attestations": RequirementKind(_check_attestations, _nothing_weaker),
     "evidence": RequirementKind(_nothing_to_check, _evidence_weakening),
+    "in_toto": RequirementKind(_check_attestations, _nothing_weaker),
     "sbom": RequirementKind(_check_sbom, _nothing_weaker),
     "components": RequirementKind(_check_components, _nothing_weaker),
     "licenses": RequirementKind(_check_licenses, _nothing_weaker),

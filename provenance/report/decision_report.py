@@ -90,6 +90,15 @@ def examination_lines(examination: Examination) -> list[str]:
         what = "statement" if fact.content == "dsse" else "signature"
         lines.append(f"{what:<9} {fact.vendor or 'no vendor'}: {who}, {fact.time_text()}")
     lines += [_attestation_line(fact) for fact in examination.assessment.attestations]
+    for layout in examination.assessment.layouts:
+        skipped = (
+            f"; inspections skipped: {', '.join(layout.inspections_skipped)}"
+            if layout.inspections_skipped
+            else ""
+        )
+        lines.append(
+            f"layout    {layout.vendor}: {layout.layout} (steps {', '.join(layout.steps)}{skipped})"
+        )
     for approval in examination.assessment.approvals:
         lines.append(f"approval  {approval.member} ({approval.group}) for {approval.segment}")
     for problem in examination.assessment.problems:
@@ -160,6 +169,17 @@ def examination_to_dict(examination: Examination) -> dict[str, Any]:
         "inputs": [{"path": path, "sha256": digest} for path, digest in assessment.inputs],
         "problems": [{"source": p.source, "reason": p.reason} for p in assessment.problems],
         "attestations": [_attestation_to_dict(fact) for fact in assessment.attestations],
+        "layouts": [
+            {
+                "source": fact.layout,
+                "vendor": fact.vendor,
+                "signed_by": list(fact.signed_by),
+                "steps": list(fact.steps),
+                "inspections_run": list(fact.inspections_run),
+                "inspections_skipped": list(fact.inspections_skipped),
+            }
+            for fact in assessment.layouts
+        ],
     }
 
 

@@ -20,7 +20,13 @@ from provenance.evidence.dsse_envelope import parse_envelope
 from provenance.evidence.in_toto import Statement
 from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTES, parse_bundle
-from provenance.facts import ApprovalFact, AttestationFact, PublishedHashFact, SignatureFact
+from provenance.facts import (
+    ApprovalFact,
+    AttestationFact,
+    LayoutFact,
+    PublishedHashFact,
+    SignatureFact,
+)
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
 from provenance.verification.attestations import attestation_fact, verify_key_envelope
@@ -30,6 +36,7 @@ from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner, verify_bundle
 from provenance.verification.site_statements import verify_approval
+from provenance.verification.vendor_layouts import LAYOUT_SUFFIX, LayoutTrust, verify_vendor_layout
 from provenance.verification.vendor_signatures import (
     CHECKSUM_LIST_NAMES,
     DETACHED_SUFFIXES,
@@ -75,6 +82,7 @@ class Assessment:
     inputs: tuple[tuple[str, str], ...]  # (path, sha256 hex) of every file examined
     attestations: tuple[AttestationFact, ...] = ()
     published_hash: PublishedHashFact | None = None
+    layouts: tuple[LayoutFact, ...] = ()
 
 
 def discover_evidence(artifact: Path) -> list[Path]:
@@ -85,6 +93,7 @@ def discover_evidence(artifact: Path) -> list[Path]:
     for suffix in ATTESTATION_SUFFIXES:
         found += sorted(folder.glob(f"{_escape(name)}.*{suffix}"))
     found += [folder / (name + suffix) for suffix in DETACHED_SUFFIXES]
+    found += [folder / (name + LAYOUT_SUFFIX), folder / "root.layout"]
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
     found += [
         folder / (listed + suffix)
@@ -104,6 +113,8 @@ def _kind(path: Path, data: bytes) -> str:
         return "list-bundle" if _signs_a_list(path, BUNDLE_SUFFIXES) else "bundle"
     if path.name.endswith(DETACHED_SUFFIXES):
         return "detached"
+    if path.name.endswith(LAYOUT_SUFFIX):
+        return "layout"
     if path.name.endswith(".jsonl"):
         return "jsonl"
     return _document_kind(data)
@@ -132,6 +143,7 @@ class _Collected:
     signatures: list[SignatureFact] = field(default_factory=list)
     attestations: list[AttestationFact] = field(default_factory=list)
     approvals: list[ApprovalFact] = field(default_factory=list)
+    layouts: list[LayoutFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,25 @@ class _Verifier:
     trust_roots: Sequence[SigstoreTrustRoot]
     group_members: Mapping[str, Mapping[str, PublicKeySigner]]
     now: datetime
+    layout_trust: Sequence[LayoutTrust] = ()
+    run_inspections: bool = False
+
+    def file(self, kind: str, data: bytes, path: Path, into: _Collected) -> None:
+        """Verify evidence that only files have (it names what it signs, or has links beside)."""
+        if kind == "layout":
+            into.layouts.append(
+                verify_vendor_layout(
+                    path,
+                    self.artifact,
+                    self.layout_trust,
+                    now=self.now,
+                    run_inspections=self.run_inspections,
+                )
+            )
+        elif kind in ("detached", "list-bundle"):
+            into.signatures.append(self.vendor_native(kind, data, path))
+        else:
+            self.document(kind, data, str(path), into)
 
     def document(self, kind: str, data: bytes, source: str, into: _Collected) -> None:
         """Verify one bundle or envelope; raises `VerificationFailure` if it does not hold."""
@@ -208,10 +239,15 @@ def assess(
     group_members: Mapping[str, Mapping[str, PublicKeySigner]],
     now: datetime,
     expected_sha256: str | None = None,
+    layout_trust: Sequence[LayoutTrust] = (),
+    run_inspections: bool = False,
 ) -> Assessment:
     """Verify each piece of evidence on its own; `expected_sha256` is the operator's
-    published hash, if given (`InputError` if it is not a SHA-256)."""
-    verifier = _Verifier(artifact, signers, trust_roots, group_members, now)
+    published hash, if given (`InputError` if it is not a SHA-256); `layout_trust` the
+    vendors' in-toto layout keys; inspections run only if `run_inspections`."""
+    verifier = _Verifier(
+        artifact, signers, trust_roots, group_members, now, layout_trust, run_inspections
+    )
     published = None
     problems: list[EvidenceProblem] = []
     if expected_sha256 is not None:
@@ -246,9 +282,8 @@ def assess(
             problems.append(EvidenceProblem(source, _UNRECOGNISED))
             continue
         try:
-            if kind in ("detached", "list-bundle"):
-                assert isinstance(item, Path)
-                collected.signatures.append(verifier.vendor_native(kind, data, item))
+            if isinstance(item, Path):
+                verifier.file(kind, data, item, collected)
             else:
                 verifier.document(kind, data, source, collected)
         except VerificationFailure as failure:
@@ -260,6 +295,7 @@ def assess(
         inputs=tuple(inputs),
         attestations=tuple(collected.attestations),
         published_hash=published,
+        layouts=tuple(collected.layouts),
     )
 
 
