@@ -186,7 +186,8 @@ def parse_spc_indirect_data(content: bytes) -> SpcIndirectDataContent:
     """The Authenticode content; raises `EvidenceError` if it is not well-formed."""
     try:
         spc = SpcIndirectDataContent.load(content, strict=True)
-        _ = spc.native
+        # SpcPeImageData's file link has no asn1crypto schema: only its bytes are read.
+        _ = spc["data"]["type"].dotted, spc["data"]["value"].dump(), spc["message_digest"].native
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise EvidenceError(
             f"Authenticode: SpcIndirectDataContent is truncated or malformed ({exc})",
