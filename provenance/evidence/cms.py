@@ -55,10 +55,9 @@ _READ_ATTRIBUTES = frozenset(
         "content_type",
         "message_digest",
         "signing_time",
-        "signature_time_stamp_token",
-        "microsoft_time_stamp_token",
     }
 )
+_TIMESTAMP_ATTRIBUTES = frozenset({"signature_time_stamp_token", "microsoft_time_stamp_token"})
 
 _PEM = re.compile(
     rb"-----BEGIN (PKCS7|CMS)-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END \1-----\s*", re.DOTALL
@@ -164,7 +163,13 @@ def _walk_signer_info(signer_info: cms.SignerInfo) -> None:
         for attribute in signer_info[field]:
             # Values of attribute types verification never reads stay unparsed (Authenticode's
             # SpcSpOpusInfo holds structures asn1crypto has no schema for).
-            if attribute["type"].native in _READ_ATTRIBUTES:
+            name = attribute["type"].native
+            if name in _TIMESTAMP_ATTRIBUTES:
+                # Walked on a copy: reading a token's `.native` marks asn1crypto's tree as
+                # mutated, and every later `.dump()` would re-encode it (slowly).
+                for value in attribute["values"]:
+                    _ = cms.ContentInfo.load(value.dump(), strict=True).native
+            elif name in _READ_ATTRIBUTES:
                 _ = attribute["values"].native
 
 

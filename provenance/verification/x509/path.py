@@ -3,7 +3,8 @@
 Choice (measured on the vendor test PKI, cryptography 50): cryptography's Rust path builder
 (`x509.verification.PolicyBuilder`) does RFC 5280 path building and validation (signatures,
 validity, basicConstraints and pathLen, keyUsage keyCertSign, name chaining, name
-constraints, critical extensions, weak algorithms and key sizes) in ~0.1 ms per chain. Its
+constraints, critical extensions, weak algorithms and key sizes); `validate_path` with it
+takes 0.43 ms for a three-certificate chain (best of 5 x 200, shared 2-core machine). Its
 profiles are web PKI; since cryptography 45 `ExtensionPolicy` lets the leaf's profile be
 replaced, so code-signing leaves (no SAN, codeSigning EKU) pass it. What it cannot do is say
 *why* a chain failed in words an operator can act on, nor check code-signing EKU and
@@ -15,8 +16,8 @@ digitalSignature the way Authenticode needs. So:
 3. the leaf profile is ours: keyUsage digitalSignature, the rule's EKUs, not a CA; and every
    CA that lists EKUs must allow the rule's (or anyExtendedKeyUsage), as Windows requires.
 
-pyhanko-certvalidator was the alternative: pure Python, ~50x slower, and one more dependency
-for what cryptography (already required) does.
+pyhanko-certvalidator was the alternative (CRL/OCSP built in); it is pure Python over
+asn1crypto, one more dependency, and duplicates what cryptography (already required) does.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -91,9 +91,12 @@ def _envelope_certificates(parsed: ParsedSignedData) -> list[x509.Certificate]:
                 f"CMS: expected X.509 certificates, got a {choice.name} entry", check="cms"
             )
         try:
-            found.append(load_der_certificate(choice.chosen.dump()))
-        except MalformedCertificate as exc:
+            certificate = load_der_certificate(choice.chosen.dump())
+            # The key is decoded lazily too; an unknown curve would surface mid-check.
+            _ = certificate.public_key()
+        except (MalformedCertificate, ValueError, UnsupportedAlgorithm) as exc:
             raise EvidenceError(f"CMS: malformed certificate ({exc})", check="cms") from exc
+        found.append(certificate)
     return found
 
 
@@ -204,7 +207,7 @@ def _check_signer_info(
     # 2. The signer's certificate, by issuer and serial or by key identifier.
     leaf = _find_signer(info["sid"], pool)
     # 3. Signed attributes must be present: contentType and messageDigest bind the content.
-    if info["signed_attrs"].native is None:
+    if isinstance(info["signed_attrs"], core.Void):
         raise EvidenceError("CMS: SignerInfo has no signed attributes", check="cms")
     attributes = _attributes(info["signed_attrs"], "signed")
     for required in ("content_type", "message_digest"):
@@ -234,7 +237,8 @@ def _check_signer_info(
         signing_time = _single(attributes["signing_time"], "signingTime").native  # type: ignore[attr-defined]
     notes: list[str] = []
     token = None
-    unsigned = _attributes(info["unsigned_attrs"], "unsigned") if info["unsigned_attrs"].native else {}
+    unsigned_attrs = info["unsigned_attrs"]
+    unsigned = {} if isinstance(unsigned_attrs, core.Void) else _attributes(unsigned_attrs, "unsigned")
     stamps = [unsigned[name] for name in _TIMESTAMP_ATTRIBUTES if name in unsigned]
     if len(stamps) > 1 or (stamps and len(stamps[0]["values"]) != 1):
         raise EvidenceError("CMS: expected at most one RFC 3161 timestamp token", check="cms")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
@@ -104,7 +105,9 @@ def load_certificates(path: Path, what: str) -> tuple[x509.Certificate, ...]:
             certificates = tuple(load_der_certificate(c.public_bytes(Encoding.DER)) for c in found)
         else:
             certificates = (load_der_certificate(data),)
-    except (ValueError, MalformedCertificate) as exc:
+        for certificate in certificates:
+            _ = certificate.public_key()
+    except (ValueError, MalformedCertificate, UnsupportedAlgorithm) as exc:
         raise InputError(f"{path}: expected PEM or DER X.509 {what}, got invalid data ({exc})") from exc
     return certificates
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asn1crypto import cms, tsp
 from cryptography import x509
 from rfc3161_client import VerificationError as Rfc3161Error
 from rfc3161_client import VerifierBuilder, decode_timestamp_response
@@ -37,12 +36,16 @@ class TrustedTime:
 
 
 def _as_response(token: bytes) -> bytes:
-    # rfc3161-client reads TimeStampResp; a SignerInfo carries only its TimeStampToken.
-    response = tsp.TimeStampResp(
-        {"status": {"status": "granted"}, "time_stamp_token": cms.ContentInfo.load(token)}
-    )
-    dumped: bytes = response.dump()
-    return dumped
+    """TimeStampResp { status granted, token }: rfc3161-client reads responses, and a
+    SignerInfo carries only the token. Assembled as bytes; the token stays as sent."""
+    body = b"\x30\x03\x02\x01\x00" + token
+    size = len(body)
+    if size < 0x80:
+        length = bytes([size])
+    else:
+        digits = size.to_bytes((size.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(digits)]) + digits
+    return b"\x30" + length + body
 
 
 def verify_countersignature(
