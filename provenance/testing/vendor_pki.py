@@ -132,6 +132,7 @@ def _issue(
     ca_path_length: int | None = None,
     ekus: Sequence[x509.ObjectIdentifier] | None = None,
     eku_critical: bool = False,
+    extensions: Sequence[x509.ExtensionType] = (),
 ) -> Issued:
     """A certificate from a seed: key and serial derive from (seed, label); dates are given."""
     key = derive_ec_key(seed, "vendor-pki", label)
@@ -156,6 +157,8 @@ def _issue(
     )
     if ekus is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(ekus)), critical=eku_critical)
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
     certificate = builder.sign(issuer_key, hashes.SHA256(), ecdsa_deterministic=True)
     return Issued(key=key, certificate=certificate)
 
@@ -271,6 +274,36 @@ class VendorPki:
             [(self.revoked_leaf.certificate, revoked_at, reason)],
             this_update=this_update,
             next_update=next_update,
+        )
+
+    def root_crl(self, *, revoke_intermediate: bool = False) -> x509.CertificateRevocationList:
+        """The root's CRL, optionally listing the intermediate (for the chain's revocation)."""
+        revoked = [(self.intermediate.certificate, REVOKED_AT, x509.ReasonFlags.ca_compromise)]
+        return _crl(self.root, revoked if revoke_intermediate else [])
+
+    def issue_leaf(self, label: str, *, ocsp_url: str | None = None) -> Issued:
+        """Another code-signing leaf under the intermediate, e.g. naming an OCSP responder."""
+        extra = []
+        if ocsp_url is not None:
+            extra.append(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            x509.oid.AuthorityInformationAccessOID.OCSP,
+                            x509.UniformResourceIdentifier(ocsp_url),
+                        )
+                    ]
+                )
+            )
+        return _issue(
+            self.seed,
+            label,
+            _name(f"{self.organization} Code Signing", self.organization),
+            issuer=self.intermediate,
+            not_before=VALID_FROM,
+            not_after=datetime(2029, 1, 1, tzinfo=UTC),
+            ekus=[ExtendedKeyUsageOID.CODE_SIGNING],
+            extensions=extra,
         )
 
     def forged_crl(self) -> x509.CertificateRevocationList:
