@@ -70,9 +70,9 @@ def test_verify_file(tmp_path: Path, rule: X509Signer, signed: bytes) -> None:
 
 def test_signing_is_deterministic(pki: VendorPki, signed: bytes) -> None:
     again = VendorPki.create()
-    assert authenticode_sign(minimal_pe(), again.leaf, again.chain, timestamp=again.timestamp()) == (
-        signed
-    )
+    assert authenticode_sign(
+        minimal_pe(), again.leaf, again.chain, timestamp=again.timestamp()
+    ) == (signed)
 
 
 def test_stripped_signature(rule: X509Signer) -> None:
@@ -162,9 +162,11 @@ def test_signature_from_another_file(pki: VendorPki, rule: X509Signer) -> None:
     donor = authenticode_sign(minimal_pe(), pki.leaf, pki.chain)
     offset, size = parse_pe(donor).certificate_table or (0, 0)
     target = authenticode_sign(minimal_pe(code=b"\x90\x31\xc0\xc3"), pki.leaf, pki.chain)
-    t_offset, t_size = parse_pe(target).certificate_table or (0, 0)
+    t_offset, _ = parse_pe(target).certificate_table or (0, 0)
     transplanted = bytearray(target[:t_offset] + donor[offset : offset + size])
-    struct.pack_into("<II", transplanted, parse_pe(target).certificate_directory_offset, t_offset, size)
+    struct.pack_into(
+        "<II", transplanted, parse_pe(target).certificate_directory_offset, t_offset, size
+    )
     with pytest.raises(VerificationFailure, match=r"image digest \(sha256\) does not match"):
         verify_authenticode(bytes(transplanted), [rule], now=NOW)
 
@@ -196,7 +198,9 @@ def test_win_certificate_header_checks(signed: bytes) -> None:
     table = bytearray(signed[offset : offset + size])
     assert read_signature(bytes(table))[:1] == b"\x30"
     struct.pack_into("<H", table, 4, 0x0100)
-    with pytest.raises(EvidenceError, match=r"expected WIN_CERTIFICATE revision 0x0200, got 0x0100"):
+    with pytest.raises(
+        EvidenceError, match=r"expected WIN_CERTIFICATE revision 0x0200, got 0x0100"
+    ):
         read_signature(bytes(table))
     struct.pack_into("<HH", table, 4, 0x0200, 0x0001)
     with pytest.raises(EvidenceError, match=r"expected WIN_CERTIFICATE type PKCS_SIGNED_DATA"):
@@ -213,9 +217,7 @@ def test_image_hash_excludes_checksum_and_directory(signed: bytes) -> None:
 
 
 @pytest.mark.skipif(shutil.which("osslsigncode") is None, reason="osslsigncode is not installed")
-def test_osslsigncode_accepts_our_signature(
-    pki: VendorPki, signed: bytes, tmp_path: Path
-) -> None:
+def test_osslsigncode_accepts_our_signature(pki: VendorPki, signed: bytes, tmp_path: Path) -> None:
     image = tmp_path / "signed.exe"
     image.write_bytes(signed)
     (tmp_path / "root.pem").write_bytes(pki.root.pem)

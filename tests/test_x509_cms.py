@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.testing.vendor_pki import (
@@ -78,9 +78,7 @@ def test_detached_der_signature_verifies_with_trusted_timestamp(
     assert result.notes == ()
 
 
-def x509_sha256() -> object:
-    from cryptography.hazmat.primitives import hashes
-
+def x509_sha256() -> hashes.HashAlgorithm:
     return hashes.SHA256()
 
 
@@ -123,7 +121,8 @@ def test_wrong_root(pki: VendorPki, other_pki: VendorPki, artifact: Path) -> Non
     signature = sign_cms_detached(FIRMWARE, other_pki.leaf, other_pki.chain)
     with pytest.raises(
         VerificationFailure,
-        match=r"^certificate chain does not reach a pinned root \(issuer 'CN=Evil Root CA,O=Evil,C=DE'\)$",
+        match=r"^certificate chain does not reach a pinned root "
+        r"\(issuer 'CN=Evil Root CA,O=Evil,C=DE'\)$",
     ):
         verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
 
@@ -141,9 +140,7 @@ def test_chain_missing_its_intermediate(pki: VendorPki, artifact: Path) -> None:
 
 
 def test_expired_at_the_signing_time(pki: VendorPki, artifact: Path) -> None:
-    signature = sign_cms_detached(
-        FIRMWARE, pki.expired_leaf, pki.chain, timestamp=pki.timestamp()
-    )
+    signature = sign_cms_detached(FIRMWARE, pki.expired_leaf, pki.chain, timestamp=pki.timestamp())
     with pytest.raises(
         VerificationFailure,
         match=r"^signer certificate expired at 2025-01-01T00:00:00Z, before the signing time "
@@ -260,9 +257,7 @@ def test_no_signer_info(pki: VendorPki, artifact: Path) -> None:
 def test_untrusted_tsa_falls_back_to_now(
     pki: VendorPki, other_pki: VendorPki, artifact: Path
 ) -> None:
-    signature = sign_cms_detached(
-        FIRMWARE, pki.leaf, pki.chain, timestamp=other_pki.timestamp()
-    )
+    signature = sign_cms_detached(FIRMWARE, pki.leaf, pki.chain, timestamp=other_pki.timestamp())
     result = verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
     assert result.validation_time == NOW
     assert result.validation_time_source == "now"
@@ -289,7 +284,10 @@ def test_untrusted_timestamp_does_not_rescue_an_expired_leaf(
     pki: VendorPki, other_pki: VendorPki, artifact: Path
 ) -> None:
     signature = sign_cms_detached(
-        FIRMWARE, pki.expired_leaf, pki.chain, timestamp=other_pki.timestamp(EXPIRED_AT.replace(year=2024))
+        FIRMWARE,
+        pki.expired_leaf,
+        pki.chain,
+        timestamp=other_pki.timestamp(EXPIRED_AT.replace(year=2024)),
     )
     with pytest.raises(VerificationFailure, match=r"before the validation time .* \(now\)$"):
         verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
@@ -307,6 +305,31 @@ def test_several_rules_report_every_reason(
         "pinned root (issuer 'CN=ACME Root CA,O=ACME,C=DE'); rule certs/acme-root.pem: "
         "EKU codeSigning missing from the signer certificate (got clientAuth)"
     )
+
+
+def test_one_verifying_signer_info_is_enough(
+    pki: VendorPki, other_pki: VendorPki, artifact: Path
+) -> None:
+    signature = sign_cms_detached(
+        FIRMWARE, other_pki.leaf, other_pki.chain, co_signers=[pki.leaf, pki.intermediate]
+    )
+    result = verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
+    assert result.signer_index == 1
+    assert result.leaf_subject == "CN=ACME Code Signing,O=ACME,C=DE"
+
+
+def test_no_verifying_signer_info_reports_each(
+    pki: VendorPki, other_pki: VendorPki, artifact: Path
+) -> None:
+    signature = sign_cms_detached(FIRMWARE, other_pki.leaf, other_pki.chain, co_signers=[pki.leaf])
+    with pytest.raises(VerificationFailure) as failure:
+        verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
+    # DER sorts the SET OF SignerInfos, so the order is the encoding's, not the signing order.
+    message = str(failure.value)
+    assert message.startswith("no signature verified: SignerInfo #1: ")
+    assert "; SignerInfo #2: " in message
+    assert "certificate chain does not reach a pinned root (issuer 'CN=Evil Root CA" in message
+    assert "does not reach a pinned root (issuer 'CN=ACME Code Signing CA,O=ACME,C=DE')" in message
 
 
 def test_no_rules(pki: VendorPki, artifact: Path) -> None:
@@ -336,6 +359,3 @@ def test_openssl_cms_verify_accepts_our_signatures(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Verification successful" in done.stderr
-
-
-def _unused(_: x509.Certificate) -> None: ...

@@ -49,7 +49,9 @@ def rule(pki: VendorPki) -> X509Signer:
     )
 
 
-def crl_file(tmp_path: Path, crl: x509.CertificateRevocationList, name: str = "acme-ca.crl") -> CrlFile:
+def crl_file(
+    tmp_path: Path, crl: x509.CertificateRevocationList, name: str = "acme-ca.crl"
+) -> CrlFile:
     path = tmp_path / name
     path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
     return load_crl(path)
@@ -95,7 +97,9 @@ def test_revoked(pki: VendorPki, artifact: Path, tmp_path: Path) -> None:
 def test_pem_crl(pki: VendorPki, artifact: Path, tmp_path: Path) -> None:
     path = tmp_path / "acme-ca.pem"
     path.write_bytes(pki.crl().public_bytes(serialization.Encoding.PEM))
-    with pytest.raises(VerificationFailure, match=r"revoked on .* \(keyCompromise; CRL acme-ca.pem\)"):
+    with pytest.raises(
+        VerificationFailure, match=r"revoked on .* \(keyCompromise; CRL acme-ca.pem\)"
+    ):
         verify(pki, artifact, pki.revoked_leaf, [load_crl(path)])
 
 
@@ -117,8 +121,12 @@ def test_key_compromise_after_a_trusted_timestamp_still_fails(
     pki: VendorPki, artifact: Path, tmp_path: Path
 ) -> None:
     crl = pki.crl(revoked_at=SIGNED_AT + timedelta(days=5))
-    with pytest.raises(VerificationFailure, match=r"revoked on 2026-03-07T09:30:00Z \(keyCompromise"):
-        verify(pki, artifact, pki.revoked_leaf, [crl_file(tmp_path, crl)], timestamp=pki.timestamp())
+    with pytest.raises(
+        VerificationFailure, match=r"revoked on 2026-03-07T09:30:00Z \(keyCompromise"
+    ):
+        verify(
+            pki, artifact, pki.revoked_leaf, [crl_file(tmp_path, crl)], timestamp=pki.timestamp()
+        )
 
 
 def test_benign_revocation_without_a_trusted_time_fails(

@@ -43,6 +43,7 @@ MAX_SIGNER_INFOS = 8
 MAX_CERTIFICATES = 32
 
 SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
+_SIGNED_DATA = "1.2.840.113549.1.7.2"
 SPC_PE_IMAGE_DATA = "1.3.6.1.4.1.311.2.1.15"
 
 # tsp is imported for its side effect on asn1crypto's tables: it registers TSTInfo and the
@@ -111,6 +112,12 @@ def _strip_pem(data: bytes) -> bytes:
         raise EvidenceError(f"CMS signature: PEM body is not base64 ({exc})", check="cms") from exc
 
 
+def _not_signed_data(what: str, content_type: str) -> ParsedSignedData:
+    raise EvidenceError(
+        f"{what}: expected SignedData ({_SIGNED_DATA}), got {content_type}", check="cms"
+    )
+
+
 def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedData:
     """DER or PEM ContentInfo holding SignedData; raises `EvidenceError` on anything else."""
     if len(data) > MAX_CMS_BYTES:
@@ -121,11 +128,8 @@ def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedD
     try:
         info = cms.ContentInfo.load(der, strict=True)
         content_type = info["content_type"].dotted
-        if content_type != "1.2.840.113549.1.7.2":
-            raise EvidenceError(
-                f"{what}: expected SignedData (1.2.840.113549.1.7.2), got {content_type}",
-                check="cms",
-            )
+        if content_type != _SIGNED_DATA:
+            return _not_signed_data(what, content_type)
         signed = info["content"]
         # Walk every field verification reads, once, so that malformed DER fails here.
         _ = signed["version"].native, signed["digest_algorithms"].native
@@ -198,4 +202,5 @@ def parse_spc_indirect_data(content: bytes) -> SpcIndirectDataContent:
             f"Authenticode: SpcIndirectDataContent is truncated or malformed ({exc})",
             check="authenticode",
         ) from exc
-    return spc
+    checked: SpcIndirectDataContent = spc
+    return checked

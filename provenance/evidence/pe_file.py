@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from provenance.errors import EvidenceError
 
@@ -64,11 +65,58 @@ def _fail(reason: str) -> EvidenceError:
     return EvidenceError(f"PE file: {reason}", check="pe")
 
 
-def _unpack(fmt: str, data: bytes, offset: int, what: str) -> tuple[int, ...]:
+def _unpack(fmt: str, data: bytes, offset: int, what: str) -> tuple[Any, ...]:
     size = struct.calcsize(fmt)
     if offset < 0 or offset + size > len(data):
-        raise _fail(f"truncated: {what} at offset {offset} needs {size} bytes, file has {len(data)}")
+        raise _fail(
+            f"truncated: {what} at offset {offset} needs {size} bytes, file has {len(data)}"
+        )
     return struct.unpack_from(fmt, data, offset)
+
+
+def _sections(
+    data: bytes, table: int, count: int, size_of_headers: int, size: int
+) -> list[Section]:
+    """Every section's raw data must lie inside the file, after the headers."""
+    sections = []
+    for index in range(count):
+        raw_name, _, _, raw_size, raw_offset, *_ = _unpack(
+            "<8sIIIIIIHHI", data, table + index * 40, f"section header {index}"
+        )
+        name = raw_name.rstrip(b"\0").decode("ascii", "replace")
+        if raw_size and (raw_offset < size_of_headers or raw_offset + raw_size > size):
+            raise _fail(
+                f"section {name!r} raw data [{raw_offset}, {raw_offset + raw_size}) lies outside "
+                f"[{size_of_headers}, {size})"
+            )
+        sections.append(Section(name, raw_offset, raw_size))
+    return sections
+
+
+def _certificate_table(
+    cert_offset: int, cert_size: int, image_end: int, size: int
+) -> tuple[int, int] | None:
+    if not (cert_offset or cert_size):
+        return None
+    if cert_size < 8 or cert_size > MAX_CERTIFICATE_TABLE_BYTES:
+        raise _fail(
+            f"expected a certificate table of 8 to {MAX_CERTIFICATE_TABLE_BYTES} bytes, "
+            f"got {cert_size}"
+        )
+    if cert_offset % 8 or cert_offset < image_end:
+        raise _fail(
+            f"certificate table at offset {cert_offset} overlaps the image (ends at "
+            f"{image_end}) or is not 8-byte aligned"
+        )
+    end = cert_offset + cert_size
+    if end < size:
+        raise _fail(
+            f"{size - end} bytes appended after the certificate table (table ends at {end}, "
+            f"file at {size}); they would not be covered by the signature"
+        )
+    if end > size:
+        raise _fail(f"certificate table ends at {end}, beyond the end of the file at {size}")
+    return (cert_offset, cert_size)
 
 
 def parse_pe(data: bytes, file_size: int | None = None) -> PeLayout:
@@ -80,7 +128,9 @@ def parse_pe(data: bytes, file_size: int | None = None) -> PeLayout:
         raise _fail("expected the DOS signature 'MZ', got " + repr(data[:2]))
     (pe_offset,) = _unpack("<I", data, 0x3C, "e_lfanew")
     if not 0x40 <= pe_offset <= MAX_PE_HEADER_BYTES - 24:
-        raise _fail(f"expected e_lfanew within the first {MAX_PE_HEADER_BYTES} bytes, got {pe_offset}")
+        raise _fail(
+            f"expected e_lfanew within the first {MAX_PE_HEADER_BYTES} bytes, got {pe_offset}"
+        )
     # 2. "PE\0\0" and the COFF header.
     if data[pe_offset : pe_offset + 4] != b"PE\0\0":
         raise _fail(f"expected the PE signature at offset {pe_offset}")
@@ -110,41 +160,10 @@ def parse_pe(data: bytes, file_size: int | None = None) -> PeLayout:
         raise _fail("section table extends beyond SizeOfHeaders")
     if size_of_headers > size:
         raise _fail(f"SizeOfHeaders {size_of_headers} exceeds the file size {size}")
-    sections = []
-    for index in range(section_count):
-        raw_name, _, _, raw_size, raw_offset, *_ = _unpack(
-            "<8sIIIIIIHHI", data, table + index * 40, f"section header {index}"
-        )
-        name = raw_name.rstrip(b"\0").decode("ascii", "replace")
-        if raw_size and (raw_offset < size_of_headers or raw_offset + raw_size > size):
-            raise _fail(
-                f"section {name!r} raw data [{raw_offset}, {raw_offset + raw_size}) lies outside "
-                f"[{size_of_headers}, {size})"
-            )
-        sections.append(Section(name, raw_offset, raw_size))
+    sections = _sections(data, table, section_count, size_of_headers, size)
     image_end = max([size_of_headers] + [s.raw_offset + s.raw_size for s in sections])
     # 5. Certificate table: absent, or 8-aligned, after the image, and ending the file.
-    certificate_table: tuple[int, int] | None = None
-    if cert_offset or cert_size:
-        if cert_size < 8 or cert_size > MAX_CERTIFICATE_TABLE_BYTES:
-            raise _fail(
-                f"expected a certificate table of 8 to {MAX_CERTIFICATE_TABLE_BYTES} bytes, "
-                f"got {cert_size}"
-            )
-        if cert_offset % 8 or cert_offset < image_end:
-            raise _fail(
-                f"certificate table at offset {cert_offset} overlaps the image (ends at "
-                f"{image_end}) or is not 8-byte aligned"
-            )
-        end = cert_offset + cert_size
-        if end < size:
-            raise _fail(
-                f"{size - end} bytes appended after the certificate table (table ends at {end}, "
-                f"file at {size}); they would not be covered by the signature"
-            )
-        if end > size:
-            raise _fail(f"certificate table ends at {end}, beyond the end of the file at {size}")
-        certificate_table = (cert_offset, cert_size)
+    certificate_table = _certificate_table(cert_offset, cert_size, image_end, size)
     return PeLayout(
         pe32_plus=pe32_plus,
         file_size=size,

@@ -12,6 +12,7 @@ Nothing under `provenance.testing` may be imported by the verification pipeline.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 from collections.abc import Sequence
@@ -206,7 +207,9 @@ class VendorPki:
     tsa: Issued
 
     @classmethod
-    def create(cls, seed: str = "provenance tests: vendor pki", organization: str = "ACME") -> VendorPki:
+    def create(
+        cls, seed: str = "provenance tests: vendor pki", organization: str = "ACME"
+    ) -> VendorPki:
         code_signing = [ExtendedKeyUsageOID.CODE_SIGNING]
         far = datetime(2036, 1, 1, tzinfo=UTC)
         root = _issue(
@@ -354,7 +357,9 @@ def _signer_info(
     ]
     if signing_time is not None:
         attrs.append(
-            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]})
+            cms.CMSAttribute(
+                {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]}
+            )
         )
     attrs.extend(extra_attrs)
     signed_attrs = cms.CMSAttributes(attrs)
@@ -413,31 +418,31 @@ def sign_cms_detached(
     timestamp: Timestamp | None = None,
     pem: bool = False,
     no_signer_info: bool = False,
+    co_signers: Sequence[Issued] = (),
 ) -> bytes:
-    """A detached CMS SignedData over `content`, with the leaf and `chain` embedded."""
-    infos = []
-    if not no_signer_info:
-        infos.append(
-            _signer_info(
-                signer,
-                digest_name=digest,
-                content_type="data",
-                message_digest=_digest(digest, content),
-                signing_time=signing_time,
-                timestamp=timestamp,
-            )
+    """A detached CMS SignedData over `content`, with the leaf and `chain` embedded;
+    `co_signers` add SignerInfos (certificates embedded, chains not) after the signer's."""
+    signing = [] if no_signer_info else [signer, *co_signers]
+    infos = [
+        _signer_info(
+            each,
+            digest_name=digest,
+            content_type="data",
+            message_digest=_digest(digest, content),
+            signing_time=signing_time,
+            timestamp=timestamp,
         )
+        for each in signing
+    ]
     der = _signed_data(
         signer_infos=infos,
         digest_names=[digest],
         encap=cms.ContentInfo({"content_type": "data"}),
-        certificates=[signer.certificate, *chain],
+        certificates=[signer.certificate, *chain, *(c.certificate for c in co_signers)],
         version="v1",
     )
     if not pem:
         return der
-    import base64  # noqa: PLC0415 - only the PEM variant needs it
-
     body = base64.encodebytes(der).replace(b"\n", b"")
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return b"-----BEGIN PKCS7-----\n" + b"\n".join(lines) + b"\n-----END PKCS7-----\n"
@@ -612,7 +617,9 @@ def authenticode_sign(
         signing_time=signing_time,
         extra_attrs=[
             # SpcSpOpusInfo (empty), as signtool adds; Windows expects it present.
-            cms.CMSAttribute({"type": "1.3.6.1.4.1.311.2.1.12", "values": [core.Any.load(b"\x30\x00")]}),
+            cms.CMSAttribute(
+                {"type": "1.3.6.1.4.1.311.2.1.12", "values": [core.Any.load(b"\x30\x00")]}
+            ),
         ],
         timestamp=timestamp,
         # Windows and osslsigncode look for RFC 3161 tokens under Microsoft's attribute.

@@ -154,4 +154,3 @@ def verify_authenticode_file(
     return verify_authenticode(
         image, signers, now=now, crls=crls, tsa_roots=tsa_roots, online=online
     )
-

@@ -100,7 +100,9 @@ def validate_path(
         chain = tuple(verifier.verify(leaf, list(untrusted)).chain)
     except (PathError, x509.UnsupportedGeneralNameType, ValueError) as exc:
         # 2. Name the reason, if a simple walk finds it; else cryptography's own.
-        reason = _diagnose(leaf, untrusted, roots, at, at_source, role)
+        reason = _diagnose(
+            leaf, untrusted=untrusted, roots=roots, at=at, at_source=at_source, role=role
+        )
         raise _fail(reason or f"{role} certificate path is invalid: {exc}") from exc
     # 3. The code-signing profile of the leaf, and EKU nesting on the CAs.
     _check_leaf_profile(leaf, ekus, role)
@@ -122,7 +124,9 @@ def _ekus(certificate: x509.Certificate) -> list[ObjectIdentifier] | None:
         return None
 
 
-def _check_leaf_profile(leaf: x509.Certificate, ekus: Sequence[ObjectIdentifier], role: str) -> None:
+def _check_leaf_profile(
+    leaf: x509.Certificate, ekus: Sequence[ObjectIdentifier], role: str
+) -> None:
     try:
         constraints = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
         if constraints.ca:
@@ -168,6 +172,7 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 def _diagnose(
     leaf: x509.Certificate,
+    *,
     untrusted: Sequence[x509.Certificate],
     roots: Sequence[x509.Certificate],
     at: datetime,

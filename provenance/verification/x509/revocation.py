@@ -27,8 +27,8 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -100,7 +100,9 @@ def load_crl(path: Path) -> CrlFile:
         # Parse lazily-decoded parts here, so a malformed CRL is an input error.
         _ = crl.issuer, crl.extensions, crl.last_update_utc, crl.next_update_utc, list(crl)
     except ValueError as exc:
-        raise InputError(f"{path}: expected a PEM or DER X.509 CRL, got invalid data ({exc})") from exc
+        raise InputError(
+            f"{path}: expected a PEM or DER X.509 CRL, got invalid data ({exc})"
+        ) from exc
     return CrlFile(name=path.name, crl=crl)
 
 
@@ -167,9 +169,7 @@ def _crl_status(
         reason = _reason(revoked)
         reason_text = reason.value if reason is not None else "no reason given"
         if when <= at or not trusted_time or reason is None or reason in _COMPROMISE:
-            raise _fail(
-                f"{who} revoked on {format_time(when)} ({reason_text}; CRL {entry.name})"
-            )
+            raise _fail(f"{who} revoked on {format_time(when)} ({reason_text}; CRL {entry.name})")
         return (
             f"crl:{entry.name} revoked on {format_time(when)} ({reason_text}), after the "
             f"trusted signing time {format_time(at)}"
@@ -209,9 +209,7 @@ def check_revocation(
             status = _ocsp_status(certificate, issuer, who=who, now=now, timeout=timeout)
         statuses.append(status or "not checked")
     leaf = statuses[0] if statuses else "not checked"
-    return RevocationStatus(
-        checked=leaf != "not checked", leaf=leaf, chain=tuple(statuses[1:])
-    )
+    return RevocationStatus(checked=leaf != "not checked", leaf=leaf, chain=tuple(statuses[1:]))
 
 
 # -- OCSP (only with online=True) -------------------------------------------------------------
@@ -234,20 +232,12 @@ def _ocsp_url(certificate: x509.Certificate) -> str | None:
     return None
 
 
-def _ocsp_status(
-    certificate: x509.Certificate,
-    issuer: x509.Certificate,
-    *,
-    who: str,
-    now: datetime,
-    timeout: float,
-) -> str | None:
-    """Ask the responder in the certificate's AIA. None if it names none."""
+def _ocsp_fetch(
+    url: str, certificate: x509.Certificate, issuer: x509.Certificate, timeout: float
+) -> ocsp.OCSPResponse:
+    """POST an OCSP request; the parsed response, whose status must be successful."""
     import requests  # noqa: PLC0415 - only online checks load the HTTP stack
 
-    url = _ocsp_url(certificate)
-    if url is None:
-        return None
     # 1. Request by CertID (SHA-1 is what responders index by; it is an identifier here).
     request = (
         ocsp.OCSPRequestBuilder()
@@ -262,18 +252,39 @@ def _ocsp_status(
             headers={"Content-Type": "application/ocsp-request"},
             timeout=timeout,
             allow_redirects=False,
+            stream=True,
         )
-    except requests.RequestException as exc:
+        body = reply.raw.read(MAX_OCSP_RESPONSE_BYTES + 1, decode_content=True)
+    except (requests.RequestException, OSError) as exc:
         raise _fail(f"OCSP {url}: no answer ({type(exc).__name__})") from exc
-    if reply.status_code != 200 or len(reply.content) > MAX_OCSP_RESPONSE_BYTES:
-        raise _fail(f"OCSP {url}: expected HTTP 200 with a response, got {reply.status_code}")
+    if reply.status_code != 200 or not 0 < len(body) <= MAX_OCSP_RESPONSE_BYTES:
+        raise _fail(
+            f"OCSP {url}: expected HTTP 200 with a response of at most "
+            f"{MAX_OCSP_RESPONSE_BYTES} bytes, got {reply.status_code} with {len(body)} bytes"
+        )
     try:
-        response = ocsp.load_der_ocsp_response(reply.content)
+        response = ocsp.load_der_ocsp_response(body)
         status = response.response_status
     except ValueError as exc:
         raise _fail(f"OCSP {url}: malformed response ({exc})") from exc
     if status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise _fail(f"OCSP {url}: expected status successful, got {status.name}")
+    return response
+
+
+def _ocsp_status(
+    certificate: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    who: str,
+    now: datetime,
+    timeout: float,
+) -> str | None:
+    """Ask the responder in the certificate's AIA. None if it names none."""
+    url = _ocsp_url(certificate)
+    if url is None:
+        return None
+    response = _ocsp_fetch(url, certificate, issuer, timeout)
     # 2. The response is signed by the issuer, or by a responder it delegated OCSPSigning to.
     signer = issuer
     if response.certificates:
@@ -306,4 +317,3 @@ def _ocsp_status(
     if response.certificate_status != ocsp.OCSPCertStatus.GOOD:
         raise _fail(f"OCSP {url}: status unknown for the {who}")
     return f"ocsp:{url} good"
-

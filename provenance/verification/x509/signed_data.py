@@ -105,10 +105,7 @@ def _find_signer(sid: cms.SignerIdentifier, pool: Sequence[x509.Certificate]) ->
         issuer = sid.chosen["issuer"].dump()
         serial = sid.chosen["serial_number"].native
         for certificate in pool:
-            if (
-                certificate.serial_number == serial
-                and certificate.issuer.public_bytes() == issuer
-            ):
+            if certificate.serial_number == serial and certificate.issuer.public_bytes() == issuer:
                 return certificate
         wanted = f"serial {serial:x}"
     else:
@@ -150,15 +147,21 @@ def _verify_signer_signature(
 ) -> None:
     """The SignerInfo's signature over its DER signed attributes, with the leaf's key."""
     algorithm = info["signature_algorithm"]
-    scheme = algorithm.signature_algo
     named = algorithm["algorithm"].native
-    if scheme != "rsassa_pss" and named not in ("rsassa_pkcs1v15", "ecdsa"):
+    try:
+        scheme = algorithm.signature_algo
         # A combined identifier (sha256_rsa, sha384_ecdsa) must name the digest algorithm.
-        if algorithm.hash_algo != digest_name:
-            raise VerificationFailure(
-                f"signature algorithm {named} does not match digest algorithm {digest_name}",
-                check="signature",
-            )
+        combined = scheme != "rsassa_pss" and named not in ("rsassa_pkcs1v15", "ecdsa")
+        mismatch = combined and algorithm.hash_algo != digest_name
+    except ValueError as exc:
+        raise VerificationFailure(
+            f"signature algorithm {named} is not supported", check="signature"
+        ) from exc
+    if mismatch:
+        raise VerificationFailure(
+            f"signature algorithm {named} does not match digest algorithm {digest_name}",
+            check="signature",
+        )
     hash_algorithm = ALLOWED_DIGESTS[digest_name]
     key = leaf.public_key()
     signature = info["signature"].native
@@ -214,7 +217,7 @@ def _check_signer_info(
         if required not in attributes:
             raise EvidenceError(f"CMS: signed attribute {required} is missing", check="cms")
     content_type = _single(attributes["content_type"], "contentType")
-    assert isinstance(content_type, cms.ContentType)  # noqa: S101 - the schema guarantees it
+    assert isinstance(content_type, cms.ContentType)  # the schema guarantees it
     if not content_type.dotted == parsed.content_type == content.content_type:
         raise VerificationFailure(
             f"contentType: expected {content.content_type}, got signed {content_type.dotted} "
@@ -238,7 +241,9 @@ def _check_signer_info(
     notes: list[str] = []
     token = None
     unsigned_attrs = info["unsigned_attrs"]
-    unsigned = {} if isinstance(unsigned_attrs, core.Void) else _attributes(unsigned_attrs, "unsigned")
+    unsigned = (
+        {} if isinstance(unsigned_attrs, core.Void) else _attributes(unsigned_attrs, "unsigned")
+    )
     stamps = [unsigned[name] for name in _TIMESTAMP_ATTRIBUTES if name in unsigned]
     if len(stamps) > 1 or (stamps and len(stamps[0]["values"]) != 1):
         raise EvidenceError("CMS: expected at most one RFC 3161 timestamp token", check="cms")
@@ -356,4 +361,3 @@ def verify_signed_data(
                     raise
                 problems.append(f"{where}{exc}")
     raise VerificationFailure("no signature verified: " + "; ".join(problems), check="signer")
-

@@ -108,7 +108,9 @@ def load_certificates(path: Path, what: str) -> tuple[x509.Certificate, ...]:
         for certificate in certificates:
             _ = certificate.public_key()
     except (ValueError, MalformedCertificate, UnsupportedAlgorithm) as exc:
-        raise InputError(f"{path}: expected PEM or DER X.509 {what}, got invalid data ({exc})") from exc
+        raise InputError(
+            f"{path}: expected PEM or DER X.509 {what}, got invalid data ({exc})"
+        ) from exc
     return certificates
 
 
@@ -178,4 +180,3 @@ def load_x509_signer(spec: Mapping[str, Any], base_dir: Path) -> X509Signer:
 def _is_dotted_oid(text: str) -> bool:
     parts = text.split(".")
     return len(parts) >= 2 and all(p.isdigit() and p.isascii() for p in parts)
-
