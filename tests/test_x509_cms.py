@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from datetime import UTC, datetime
 import subprocess
 from pathlib import Path
 
@@ -278,6 +279,16 @@ def test_timestamp_without_trusted_tsa_roots_falls_back_to_now(
         signature, artifact, [rule(pki, tsa=False)], now=NOW, tsa_roots=[pki.tsa_root.certificate]
     )
     assert trusted.validation_time == SIGNED_AT
+
+
+def test_timestamp_after_now_is_not_used(pki: VendorPki, artifact: Path) -> None:
+    later = pki.timestamp(datetime(2026, 3, 20, tzinfo=UTC))
+    signature = sign_cms_detached(FIRMWARE, pki.leaf, pki.chain, timestamp=later)
+    result = verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
+    assert result.validation_time_source == "now"
+    assert result.notes == (
+        "RFC 3161 timestamp 2026-03-20T00:00:00Z is after now; validated at now",
+    )
 
 
 def test_untrusted_timestamp_does_not_rescue_an_expired_leaf(

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from asn1crypto import parser
 from cryptography import x509
 
 from provenance.errors import EvidenceError, VerificationFailure
@@ -107,8 +108,9 @@ def verify_authenticode(
             "changed after signing",
             check="digest",
         )
-    # 4. The messageDigest covers SpcIndirectDataContent's value, without its tag and length.
-    spc_value = spc.contents
+    # 4. The messageDigest covers SpcIndirectDataContent's value without its tag and length,
+    #    as sent (read from the original bytes, never from a re-encoding).
+    spc_value = parser.parse(parsed.content, strict=True)[4]
 
     def digest(name: str) -> bytes:
         return hashlib.new(name, spc_value).digest()

@@ -15,6 +15,7 @@ from provenance.evidence.cms import parse_signed_data
 from provenance.verification.x509.result import X509SignatureResult
 from provenance.verification.x509.revocation import CrlFile
 from provenance.verification.x509.signed_data import (
+    ALLOWED_DIGESTS,
     SignedContent,
     check_digest_algorithm,
     verify_signed_data,
@@ -34,9 +35,9 @@ class ContentDigest:
     digest: bytes
 
 
-def _file_digests(path: Path) -> dict[str, bytes]:
-    # One pass computes every digest a SignerInfo may ask for, in constant memory.
-    digests = {name: hashlib.new(name) for name in ("sha256", "sha384", "sha512")}
+def _file_digests(path: Path, names: set[str]) -> dict[str, bytes]:
+    # One pass computes every digest the SignerInfos ask for, in constant memory.
+    digests = {name: hashlib.new(name) for name in names}
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(1024 * 1024):
@@ -78,7 +79,11 @@ def verify_cms_detached(
             check="cms",
         )
     if isinstance(content, Path):
-        digests = _file_digests(content)
+        wanted = {
+            info["digest_algorithm"]["algorithm"].native
+            for info in parsed.signed_data["signer_infos"]
+        }
+        digests = _file_digests(content, {"sha256"} | (wanted & set(ALLOWED_DIGESTS)))
         artifact_sha256: str | None = digests["sha256"].hex()
 
         def digest(name: str) -> bytes:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.evidence.certificates import MalformedCertificate, load_der_certificate
 from provenance.evidence.cms import ParsedSignedData
-from provenance.verification.x509.path import validate_path
+from provenance.verification.x509.path import format_time, validate_path
 from provenance.verification.x509.result import CertificateInfo, X509SignatureResult
 from provenance.verification.x509.revocation import CrlFile, check_revocation
 from provenance.verification.x509.signer import X509Signer
@@ -268,9 +268,15 @@ def _validation_time(
     if check.timestamp_token is None:
         return None, []
     try:
-        return verify_countersignature(check.timestamp_token, check.signature, tsa_roots), []
+        trusted = verify_countersignature(check.timestamp_token, check.signature, tsa_roots)
     except UntrustedTimestamp as exc:
         return None, [f"{exc}; validated at now"]
+    if trusted.time > now:
+        # A time after `now` cannot be the signing time; never validate in the future.
+        return None, [
+            f"RFC 3161 timestamp {format_time(trusted.time)} is after now; validated at now"
+        ]
+    return trusted, []
 
 
 def _against_rule(
