@@ -1,8 +1,10 @@
 """Authenticode signatures embedded in Windows PE files (.exe, .dll, .sys).
 
-Why our own code and not signify: signify pulls oscrypto and certvalidator (unmaintained
-since 2022; oscrypto cannot load OpenSSL 3 builds whose version has two digits, such as
-3.0.10+), validates against Microsoft's root store by default, and its errors are not ours.
+Why our own code and not signify 0.9.3: it pulls oscrypto and certvalidator (both
+unreleased since 2022), and oscrypto cannot parse two-digit OpenSSL patch versions: measured
+here, `from signify.authenticode import SignedPEFile` fails with "LibraryNotFoundError: Error
+detecting the version of libcrypto" on OpenSSL 3.0.19. It also validates against Microsoft's
+root store by default (we pin vendor roots) and its errors are not ours to word.
 What Authenticode adds to CMS is small: a PE parser (`provenance.evidence.pe_file`), the
 image hash, and SpcIndirectDataContent; the signer, timestamp, path and revocation checks are
 the same as for detached CMS (`signed_data`).
