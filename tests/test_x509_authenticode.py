@@ -189,8 +189,20 @@ def test_malformed_headers(rule: X509Signer, signed: bytes, mutate: object, reas
 
 def test_every_truncation_fails_cleanly(rule: X509Signer, signed: bytes) -> None:
     for cut in range(0, len(signed), 97):
-        with pytest.raises(VerificationFailure):
+        with pytest.raises(VerificationFailure) as failure:
             verify_authenticode(signed[:cut], [rule], now=NOW)
+        assert "\n" not in str(failure.value)
+
+
+def test_bit_flips_in_the_signature_fail_cleanly(rule: X509Signer, signed: bytes) -> None:
+    offset, _ = parse_pe(signed).certificate_table or (0, 0)
+    for position in range(offset, len(signed), 31):
+        mutated = bytearray(signed)
+        mutated[position] ^= 0x04
+        try:
+            verify_authenticode(bytes(mutated), [rule], now=NOW)
+        except VerificationFailure as exc:
+            assert "\n" not in str(exc), f"flip at {position}: {exc}"
 
 
 def test_win_certificate_header_checks(signed: bytes) -> None:

@@ -112,6 +112,11 @@ def _strip_pem(data: bytes) -> bytes:
         raise EvidenceError(f"CMS signature: PEM body is not base64 ({exc})", check="cms") from exc
 
 
+def _first_line(exc: Exception) -> str:
+    # asn1crypto appends "while parsing ..." lines; a reason is one line.
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _not_signed_data(what: str, content_type: str) -> ParsedSignedData:
     raise EvidenceError(
         f"{what}: expected SignedData ({_SIGNED_DATA}), got {content_type}", check="cms"
@@ -142,7 +147,9 @@ def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedD
     except EvidenceError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise EvidenceError(f"{what}: truncated or malformed DER ({exc})", check="cms") from exc
+        raise EvidenceError(
+            f"{what}: truncated or malformed DER ({_first_line(exc)})", check="cms"
+        ) from exc
     count = len(signed["signer_infos"])
     if count == 0:
         raise EvidenceError(f"{what}: CMS has no SignerInfo", check="cms")
@@ -199,7 +206,7 @@ def parse_spc_indirect_data(content: bytes) -> SpcIndirectDataContent:
         _ = spc["data"]["type"].dotted, spc["data"]["value"].dump(), spc["message_digest"].native
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise EvidenceError(
-            f"Authenticode: SpcIndirectDataContent is truncated or malformed ({exc})",
+            f"Authenticode: SpcIndirectDataContent is truncated or malformed ({_first_line(exc)})",
             check="authenticode",
         ) from exc
     checked: SpcIndirectDataContent = spc
