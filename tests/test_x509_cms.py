@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import UTC, datetime
 import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.testing.vendor_pki import (
     EXPIRED_AT,
     NOW,
     SIGNED_AT,
+    Issued,
     Timestamp,
     VendorPki,
     sign_cms_detached,
@@ -26,6 +29,7 @@ from provenance.verification.x509 import (
     verify_cms_detached,
 )
 
+GOLDEN_ROOT_SHA256 = "fa18e8d262634005136ef621b962ce53e832c9fa1e50c4d76e7821ae694cbc10"
 FIRMWARE = b"\x7fFW ACME PLC firmware 5.0.0\n" + bytes(range(256)) * 16
 
 
@@ -93,6 +97,24 @@ def test_pem_signature_and_every_sha2_digest(pki: VendorPki, artifact: Path, dig
     assert result.validation_time_source == "now"
 
 
+@pytest.fixture(scope="module")
+def rsa_leaf(pki: VendorPki) -> Issued:
+    return pki.issue_leaf("rsa-leaf", key=rsa.generate_private_key(65537, 2048))
+
+
+@pytest.mark.parametrize("pss", [False, True], ids=["pkcs1v15", "pss"])
+@pytest.mark.parametrize("digest", ["sha256", "sha512"])
+def test_rsa_signers(
+    pki: VendorPki, rsa_leaf: Issued, artifact: Path, pss: bool, digest: str
+) -> None:
+    signature = sign_cms_detached(FIRMWARE, rsa_leaf, pki.chain, digest=digest, rsa_pss=pss)  # type: ignore[arg-type]
+    result = verify_cms_detached(signature, artifact, [rule(pki)], now=NOW)
+    assert result.digest_algorithm == digest
+    tampered = sign_cms_detached(b"other", rsa_leaf, pki.chain, digest=digest, rsa_pss=pss)  # type: ignore[arg-type]
+    with pytest.raises(VerificationFailure, match="messageDigest does not match"):
+        verify_cms_detached(tampered, artifact, [rule(pki)], now=NOW)
+
+
 def test_digest_mode(pki: VendorPki) -> None:
     signature = sign_cms_detached(FIRMWARE, pki.leaf, pki.chain)
     digest = ContentDigest("sha256", hashlib.sha256(FIRMWARE).digest())
@@ -108,6 +130,8 @@ def test_digest_mode_with_another_algorithm_than_the_signer(pki: VendorPki) -> N
 
 
 def test_signatures_are_deterministic(pki: VendorPki) -> None:
+    # Golden: the root's bytes are the same on every machine and run (RFC 6979 ECDSA).
+    assert hashlib.sha256(pki.root.der).hexdigest() == GOLDEN_ROOT_SHA256
     again = VendorPki.create()
     assert again.leaf.der == pki.leaf.der
     assert sign_cms_detached(FIRMWARE, again.leaf, again.chain, timestamp=again.timestamp()) == (
@@ -244,10 +268,8 @@ def test_every_truncation_and_bit_flip_fails_cleanly(pki: VendorPki, artifact: P
     for position in range(0, len(signature), 29):
         mutated = bytearray(signature)
         mutated[position] ^= 0x20
-        try:
-            verify_cms_detached(bytes(mutated), artifact, [rule(pki)], now=NOW)
-        except VerificationFailure as exc:
-            assert "\n" not in str(exc), f"flip at {position}: {exc}"
+        reason = _failure(verify_cms_detached, bytes(mutated), artifact, [rule(pki)], now=NOW)
+        assert "\n" not in reason, f"flip at {position}: {reason}"
 
 
 def test_no_signer_info(pki: VendorPki, artifact: Path) -> None:
@@ -371,3 +393,12 @@ def test_openssl_cms_verify_accepts_our_signatures(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Verification successful" in done.stderr
+
+
+def _failure(call: Callable[..., object], *args: object, **kwargs: object) -> str:
+    """The failure's reason, or "" if the call verified (a flip in an unsigned field)."""
+    try:
+        call(*args, **kwargs)
+    except VerificationFailure as exc:
+        return str(exc)
+    return ""

@@ -171,6 +171,16 @@ def test_crl_from_the_future(pki: VendorPki, artifact: Path, tmp_path: Path) -> 
         verify(pki, artifact, pki.leaf, [crl_file(tmp_path, future)])
 
 
+def test_crl_signed_with_a_weak_hash(pki: VendorPki, artifact: Path, tmp_path: Path) -> None:
+    # cryptography will not even sign with ECDSA-SHA1; SHA-224 stands in for weak hashes.
+    weak = pki.crl(hash_algorithm=hashes.SHA224())
+    with pytest.raises(
+        VerificationFailure,
+        match=r"^CRL acme-ca.crl is signed with sha224: expected sha256, sha384 or sha512$",
+    ):
+        verify(pki, artifact, pki.leaf, [crl_file(tmp_path, weak)])
+
+
 def test_load_crl_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"missing.crl: cannot read CRL"):
         load_crl(tmp_path / "missing.crl")

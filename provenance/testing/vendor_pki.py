@@ -24,7 +24,7 @@ from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance.evidence.cms import (
@@ -77,7 +77,7 @@ _HASHES: dict[str, hashes.HashAlgorithm] = {
 class Issued:
     """A certificate and its private key."""
 
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     certificate: x509.Certificate
 
     @property
@@ -134,10 +134,15 @@ def _issue(
     ekus: Sequence[x509.ObjectIdentifier] | None = None,
     eku_critical: bool = False,
     extensions: Sequence[x509.ExtensionType] = (),
+    subject_key: rsa.RSAPrivateKey | None = None,
 ) -> Issued:
     """A certificate from a seed: key and serial derive from (seed, label); dates are given."""
-    key = derive_ec_key(seed, "vendor-pki", label)
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = subject_key or derive_ec_key(
+        seed, "vendor-pki", label
+    )
     issuer_key = issuer.key if issuer is not None else key
+    # Every CA here is ECDSA; only leaves may hold an RSA key (`issue_leaf(key=...)`).
+    assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)
     issuer_name = issuer.certificate.subject if issuer is not None else subject
     ca = ca_path_length is not None
     builder = (
@@ -171,6 +176,7 @@ def _crl(
     signing_key: ec.EllipticCurvePrivateKey | None = None,
     this_update: datetime = CRL_THIS_UPDATE,
     next_update: datetime = CRL_NEXT_UPDATE,
+    hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
 ) -> x509.CertificateRevocationList:
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -188,7 +194,9 @@ def _crl(
         if reason is not None:
             entry = entry.add_extension(x509.CRLReason(reason), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
-    return builder.sign(signing_key or issuer.key, hashes.SHA256(), ecdsa_deterministic=True)
+    key = signing_key or issuer.key
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return builder.sign(key, hash_algorithm or hashes.SHA256(), ecdsa_deterministic=True)
 
 
 @dataclass(frozen=True)
@@ -270,6 +278,7 @@ class VendorPki:
         revoked_at: datetime = REVOKED_AT,
         this_update: datetime = CRL_THIS_UPDATE,
         next_update: datetime = CRL_NEXT_UPDATE,
+        hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
     ) -> x509.CertificateRevocationList:
         """The intermediate's CRL: the revoked leaf is on it."""
         return _crl(
@@ -277,6 +286,7 @@ class VendorPki:
             [(self.revoked_leaf.certificate, revoked_at, reason)],
             this_update=this_update,
             next_update=next_update,
+            hash_algorithm=hash_algorithm,
         )
 
     def root_crl(self, *, revoke_intermediate: bool = False) -> x509.CertificateRevocationList:
@@ -284,8 +294,11 @@ class VendorPki:
         revoked = [(self.intermediate.certificate, REVOKED_AT, x509.ReasonFlags.ca_compromise)]
         return _crl(self.root, revoked if revoke_intermediate else [])
 
-    def issue_leaf(self, label: str, *, ocsp_url: str | None = None) -> Issued:
-        """Another code-signing leaf under the intermediate, e.g. naming an OCSP responder."""
+    def issue_leaf(
+        self, label: str, *, ocsp_url: str | None = None, key: rsa.RSAPrivateKey | None = None
+    ) -> Issued:
+        """Another code-signing leaf under the intermediate: naming an OCSP responder, or
+        holding an RSA key (RSA key generation takes no seed: such a leaf is not reproducible)."""
         extra = []
         if ocsp_url is not None:
             extra.append(
@@ -307,6 +320,7 @@ class VendorPki:
             not_after=datetime(2029, 1, 1, tzinfo=UTC),
             ekus=[ExtendedKeyUsageOID.CODE_SIGNING],
             extensions=extra,
+            subject_key=key,
         )
 
     def forged_crl(self) -> x509.CertificateRevocationList:
@@ -329,14 +343,27 @@ def _digest(name: DigestName, data: bytes) -> bytes:
     return hashlib.new(name, data).digest()
 
 
-def _signature_algorithm(name: DigestName) -> str:
-    # md5 and sha1 only appear in negative tests, where the signature is never checked.
-    return f"{name if name in _HASHES else 'sha256'}_ecdsa"
-
-
-def _ecdsa(key: ec.EllipticCurvePrivateKey, data: bytes, name: DigestName) -> bytes:
-    algorithm = _HASHES.get(name, hashes.SHA256())
-    return key.sign(data, ec.ECDSA(algorithm, deterministic_signing=True))
+def _sign_attributes(
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, data: bytes, name: DigestName, pss: bool
+) -> tuple[bytes, dict[str, object]]:
+    """The signature and its SignedDigestAlgorithm: ECDSA (RFC 6979), RSA PKCS#1 v1.5 or PSS.
+    md5 and sha1 only appear in negative tests, where the signature is never checked."""
+    hash_name = name if name in _HASHES else "sha256"
+    algorithm = _HASHES[hash_name]
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature = key.sign(data, ec.ECDSA(algorithm, deterministic_signing=True))
+        return signature, {"algorithm": f"{hash_name}_ecdsa"}
+    if not pss:
+        return key.sign(data, padding.PKCS1v15(), algorithm), {"algorithm": f"{hash_name}_rsa"}
+    salt = algorithm.digest_size
+    signature = key.sign(data, padding.PSS(padding.MGF1(algorithm), salt), algorithm)
+    parameters = {
+        "hash_algorithm": {"algorithm": hash_name},
+        "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": hash_name}},
+        "salt_length": salt,
+        "trailer_field": "trailer_field_bc",
+    }
+    return signature, {"algorithm": "rsassa_pss", "parameters": parameters}
 
 
 def _signer_info(
@@ -349,6 +376,7 @@ def _signer_info(
     extra_attrs: Sequence[cms.CMSAttribute] = (),
     timestamp: Timestamp | None,
     timestamp_attribute: str = "signature_time_stamp_token",
+    rsa_pss: bool = False,
 ) -> cms.SignerInfo:
     cert = _asn1_cert(signer.certificate)
     attrs = [
@@ -363,7 +391,7 @@ def _signer_info(
         )
     attrs.extend(extra_attrs)
     signed_attrs = cms.CMSAttributes(attrs)
-    signature = _ecdsa(signer.key, signed_attrs.dump(), digest_name)
+    signature, algorithm = _sign_attributes(signer.key, signed_attrs.dump(), digest_name, rsa_pss)
     info: dict[str, object] = {
         "version": "v1",
         "sid": cms.SignerIdentifier(
@@ -376,7 +404,7 @@ def _signer_info(
         ),
         "digest_algorithm": {"algorithm": digest_name},
         "signed_attrs": signed_attrs,
-        "signature_algorithm": {"algorithm": _signature_algorithm(digest_name)},
+        "signature_algorithm": algorithm,
         "signature": signature,
     }
     if timestamp is not None:
@@ -419,6 +447,7 @@ def sign_cms_detached(
     pem: bool = False,
     no_signer_info: bool = False,
     co_signers: Sequence[Issued] = (),
+    rsa_pss: bool = False,
 ) -> bytes:
     """A detached CMS SignedData over `content`, with the leaf and `chain` embedded;
     `co_signers` add SignerInfos (certificates embedded, chains not) after the signer's."""
@@ -431,6 +460,7 @@ def sign_cms_detached(
             message_digest=_digest(digest, content),
             signing_time=signing_time,
             timestamp=timestamp,
+            rsa_pss=rsa_pss,
         )
         for each in signing
     ]

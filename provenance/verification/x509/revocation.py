@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509 import ocsp
@@ -63,6 +63,7 @@ _ISSUER_KEYS = (
     ed25519.Ed25519PublicKey,
     ed448.Ed448PublicKey,
 )
+_CRL_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
 _KNOWN_CRL_EXTENSIONS = frozenset(
     {
         x509.oid.ExtensionOID.CRL_NUMBER,
@@ -119,6 +120,13 @@ def _usable(entry: CrlFile, issuer: x509.Certificate, now: datetime) -> None:
             f"CRL {entry.name} is not signed by the issuing CA "
             f"'{issuer.subject.rfc4514_string()}' whose name it carries"
         )
+    try:
+        algorithm = crl.signature_hash_algorithm
+        weak = None if algorithm is None or isinstance(algorithm, _CRL_HASHES) else algorithm.name
+    except UnsupportedAlgorithm:
+        weak = "an unsupported algorithm"
+    if weak is not None:
+        raise _fail(f"CRL {entry.name} is signed with {weak}: expected sha256, sha384 or sha512")
     for extension in crl.extensions:
         if extension.critical and extension.oid not in _KNOWN_CRL_EXTENSIONS:
             raise _fail(
