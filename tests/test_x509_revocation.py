@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import _socket
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -229,30 +227,7 @@ class _Responder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Re-allow connections to 127.0.0.1 only (the suite refuses every socket)."""
-
-    def connect(self: socket.socket, address: Any) -> None:
-        assert address[0] == "127.0.0.1", f"only loopback is allowed, got {address!r}"
-        _socket.socket.connect(self, address)
-
-    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> Any:
-        assert host == "127.0.0.1", f"only loopback is allowed, got {host!r}"
-        return _socket.getaddrinfo(host, *args, **kwargs)
-
-    def create_connection(address: Any, timeout: Any = None, *_: Any, **__: Any) -> socket.socket:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.settimeout(timeout if isinstance(timeout, float | int) else None)
-        connect(sock, address)
-        return sock
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket, "create_connection", create_connection)
-
-
-@pytest.fixture
-def responder(pki: VendorPki, loopback: None) -> Iterator[tuple[type[_Responder], str]]:
+def responder(pki: VendorPki, loopback_network: None) -> Iterator[tuple[type[_Responder], str]]:
     handler = type("Handler", (_Responder,), {"pki": pki})
     server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
