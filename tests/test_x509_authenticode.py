@@ -1,0 +1,266 @@
+"""Authenticode signatures in PE files, and the strict PE parser under them."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from provenance.errors import EvidenceError, InputError, VerificationFailure
+from provenance.evidence.pe_file import authenticode_digest, parse_pe, read_signature
+from provenance.testing.vendor_pki import (
+    NOW,
+    SIGNED_AT,
+    VendorPki,
+    authenticode_sign,
+    minimal_pe,
+)
+from provenance.verification.x509 import (
+    X509Signer,
+    verify_authenticode,
+    verify_authenticode_file,
+)
+
+
+@pytest.fixture(scope="module")
+def pki() -> VendorPki:
+    return VendorPki.create()
+
+
+@pytest.fixture(scope="module")
+def rule(pki: VendorPki) -> X509Signer:
+    return X509Signer(
+        roots=(pki.root.certificate,),
+        source="certs/acme-root.pem",
+        subject=(("CN", "ACME Code Signing"),),
+        tsa_roots=(pki.tsa_root.certificate,),
+    )
+
+
+@pytest.fixture(scope="module")
+def signed(pki: VendorPki) -> bytes:
+    return authenticode_sign(minimal_pe(), pki.leaf, pki.chain, timestamp=pki.timestamp())
+
+
+@pytest.mark.parametrize("pe32_plus", [True, False], ids=["pe32+", "pe32"])
+def test_signed_pe_verifies(pki: VendorPki, rule: X509Signer, pe32_plus: bool) -> None:
+    image = authenticode_sign(
+        minimal_pe(pe32_plus=pe32_plus), pki.leaf, pki.chain, timestamp=pki.timestamp()
+    )
+    assert parse_pe(image).pe32_plus is pe32_plus
+    result = verify_authenticode(image, [rule], now=NOW)
+    assert result.kind == "authenticode"
+    assert result.leaf_subject == "CN=ACME Code Signing,O=ACME,C=DE"
+    assert result.validation_time == SIGNED_AT
+    assert result.validation_time_source == "rfc3161:CN=ACME Timestamp Authority,O=ACME,C=DE"
+    assert result.digest_algorithm == "sha256"
+    assert result.notes == ("no page hashes",)
+
+
+def test_verify_file(tmp_path: Path, rule: X509Signer, signed: bytes) -> None:
+    path = tmp_path / "hmi-setup-2.0.exe"
+    path.write_bytes(signed)
+    assert verify_authenticode_file(path, [rule], now=NOW).artifact_sha256
+    with pytest.raises(InputError, match="cannot read a PE file"):
+        verify_authenticode_file(tmp_path / "missing.exe", [rule], now=NOW)
+
+
+def test_signing_is_deterministic(pki: VendorPki, signed: bytes) -> None:
+    again = VendorPki.create()
+    assert authenticode_sign(
+        minimal_pe(), again.leaf, again.chain, timestamp=again.timestamp()
+    ) == (signed)
+
+
+def test_stripped_signature(rule: X509Signer) -> None:
+    with pytest.raises(
+        VerificationFailure,
+        match=r"^PE file is not Authenticode-signed: it has no certificate table \(stripped or "
+        r"never signed\)$",
+    ):
+        verify_authenticode(minimal_pe(), [rule], now=NOW)
+
+
+def test_signature_stripped_but_directory_left(rule: X509Signer, signed: bytes) -> None:
+    offset, _ = parse_pe(signed).certificate_table or (0, 0)
+    with pytest.raises(EvidenceError, match=r"certificate table ends at \d+, beyond the end"):
+        verify_authenticode(signed[:offset], [rule], now=NOW)
+
+
+def test_bytes_appended_after_the_signature(rule: X509Signer, signed: bytes) -> None:
+    with pytest.raises(
+        EvidenceError,
+        match=r"^PE file: 16 bytes appended after the certificate table \(table ends at \d+, "
+        r"file at \d+\); they would not be covered by the signature$",
+    ):
+        verify_authenticode(signed + b"MALWARE!" * 2, [rule], now=NOW)
+
+
+def test_data_hidden_inside_the_certificate_table(rule: X509Signer, signed: bytes) -> None:
+    layout = parse_pe(signed)
+    offset, size = layout.certificate_table or (0, 0)
+    grown = bytearray(signed + b"PAYLOAD!")
+    struct.pack_into("<II", grown, layout.certificate_directory_offset, offset, size + 8)
+    with pytest.raises(
+        EvidenceError, match=r"expected one WIN_CERTIFICATE and zero padding, got \d+ more bytes"
+    ):
+        verify_authenticode(bytes(grown), [rule], now=NOW)
+
+
+def test_tampered_section(rule: X509Signer, signed: bytes) -> None:
+    text = parse_pe(signed).sections[0]
+    tampered = bytearray(signed)
+    tampered[text.raw_offset] ^= 0xFF
+    with pytest.raises(
+        VerificationFailure,
+        match=r"^Authenticode image digest \(sha256\) does not match the file: it was changed "
+        r"after signing$",
+    ):
+        verify_authenticode(bytes(tampered), [rule], now=NOW)
+
+
+def test_checksum_is_not_covered(rule: X509Signer, signed: bytes) -> None:
+    changed = bytearray(signed)
+    struct.pack_into("<I", changed, parse_pe(signed).checksum_offset, 0)
+    assert verify_authenticode(bytes(changed), [rule], now=NOW)
+
+
+def test_sha1_image_digest_refused(pki: VendorPki, rule: X509Signer) -> None:
+    image = authenticode_sign(minimal_pe(), pki.leaf, pki.chain, digest="sha1")
+    with pytest.raises(
+        VerificationFailure,
+        match=r"^Authenticode image digest algorithm sha1 refused: expected sha256, sha384 or "
+        r"sha512$",
+    ):
+        verify_authenticode(image, [rule], now=NOW)
+
+
+def test_sha512(pki: VendorPki, rule: X509Signer) -> None:
+    image = authenticode_sign(minimal_pe(), pki.leaf, pki.chain, digest="sha512")
+    assert verify_authenticode(image, [rule], now=NOW).digest_algorithm == "sha512"
+
+
+def test_eku_missing(pki: VendorPki) -> None:
+    image = authenticode_sign(minimal_pe(), pki.no_eku_leaf, pki.chain)
+    signer = X509Signer(roots=(pki.root.certificate,), source="r")
+    with pytest.raises(VerificationFailure, match=r"^EKU codeSigning missing"):
+        verify_authenticode(image, [signer], now=NOW)
+
+
+def test_wrong_root(signed: bytes) -> None:
+    other = VendorPki.create(seed="provenance tests: somebody else's pki", organization="Evil")
+    signer = X509Signer(roots=(other.root.certificate,), source="evil-root.pem")
+    with pytest.raises(VerificationFailure, match=r"^certificate chain does not reach a pinned"):
+        verify_authenticode(signed, [signer], now=NOW)
+
+
+def test_signature_from_another_file(pki: VendorPki, rule: X509Signer) -> None:
+    """A valid signature block transplanted onto another image."""
+    donor = authenticode_sign(minimal_pe(), pki.leaf, pki.chain)
+    offset, size = parse_pe(donor).certificate_table or (0, 0)
+    target = authenticode_sign(minimal_pe(code=b"\x90\x31\xc0\xc3"), pki.leaf, pki.chain)
+    t_offset, _ = parse_pe(target).certificate_table or (0, 0)
+    transplanted = bytearray(target[:t_offset] + donor[offset : offset + size])
+    struct.pack_into(
+        "<II", transplanted, parse_pe(target).certificate_directory_offset, t_offset, size
+    )
+    with pytest.raises(VerificationFailure, match=r"image digest \(sha256\) does not match"):
+        verify_authenticode(bytes(transplanted), [rule], now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda b: b"ZM" + b[2:], r"expected the DOS signature 'MZ'"),
+        (lambda b: b[:0x3C] + b"\xff\xff\xff\x7f" + b[0x40:], r"expected e_lfanew within"),
+        (lambda b: b[:0x80] + b"NE\0\0" + b[0x84:], r"expected the PE signature at offset 128"),
+        (lambda b: b[:0x90], r"truncated: COFF header at offset 132 needs 20 bytes"),
+        (lambda b: b[:0x98] + b"\x0b\x03" + b[0x9A:], r"expected optional header magic"),
+    ],
+    ids=["mz", "e_lfanew", "pe-signature", "truncated", "magic"],
+)
+def test_malformed_headers(rule: X509Signer, signed: bytes, mutate: object, reason: str) -> None:
+    with pytest.raises(EvidenceError, match=reason):
+        verify_authenticode(mutate(signed), [rule], now=NOW)  # type: ignore[operator]
+
+
+def test_every_truncation_fails_cleanly(rule: X509Signer, signed: bytes) -> None:
+    for cut in range(0, len(signed), 97):
+        with pytest.raises(VerificationFailure) as failure:
+            verify_authenticode(signed[:cut], [rule], now=NOW)
+        assert "\n" not in str(failure.value)
+
+
+def test_bit_flips_in_the_signature_fail_cleanly(rule: X509Signer, signed: bytes) -> None:
+    offset, _ = parse_pe(signed).certificate_table or (0, 0)
+    for position in range(offset, len(signed), 31):
+        mutated = bytearray(signed)
+        mutated[position] ^= 0x04
+        reason = _failure(verify_authenticode, bytes(mutated), [rule], now=NOW)
+        assert "\n" not in reason, f"flip at {position}: {reason}"
+
+
+def test_win_certificate_header_checks(signed: bytes) -> None:
+    offset, size = parse_pe(signed).certificate_table or (0, 0)
+    table = bytearray(signed[offset : offset + size])
+    assert read_signature(bytes(table))[:1] == b"\x30"
+    struct.pack_into("<H", table, 4, 0x0100)
+    with pytest.raises(
+        EvidenceError, match=r"expected WIN_CERTIFICATE revision 0x0200, got 0x0100"
+    ):
+        read_signature(bytes(table))
+    struct.pack_into("<HH", table, 4, 0x0200, 0x0001)
+    with pytest.raises(EvidenceError, match=r"expected WIN_CERTIFICATE type PKCS_SIGNED_DATA"):
+        read_signature(bytes(table))
+
+
+def test_image_hash_excludes_checksum_and_directory(signed: bytes) -> None:
+    layout = parse_pe(signed)
+    blanked = bytearray(signed)
+    struct.pack_into("<I", blanked, layout.checksum_offset, 0xDEADBEEF)
+    assert authenticode_digest(bytes(blanked), layout, "sha256") == authenticode_digest(
+        signed, layout, "sha256"
+    )
+
+
+@pytest.mark.skipif(shutil.which("osslsigncode") is None, reason="osslsigncode is not installed")
+def test_osslsigncode_accepts_our_signature(pki: VendorPki, signed: bytes, tmp_path: Path) -> None:
+    image = tmp_path / "signed.exe"
+    image.write_bytes(signed)
+    (tmp_path / "root.pem").write_bytes(pki.root.pem)
+    (tmp_path / "tsa-root.pem").write_bytes(pki.tsa_root.pem)
+    done = subprocess.run(
+        ["osslsigncode", "verify", "-in", image, "-CAfile", tmp_path / "root.pem",
+         "-TSA-CAfile", tmp_path / "tsa-root.pem"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Signature verification: ok" in done.stdout
+    assert "Timestamp Server Signature verification: ok" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("osslsigncode") is None, reason="osslsigncode is not installed")
+def test_osslsigncode_rejects_what_we_reject(signed: bytes, tmp_path: Path) -> None:
+    text = parse_pe(signed).sections[0]
+    tampered = bytearray(signed)
+    tampered[text.raw_offset] ^= 0xFF
+    image = tmp_path / "tampered.exe"
+    image.write_bytes(bytes(tampered))
+    done = subprocess.run(
+        ["osslsigncode", "verify", "-in", image], capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0
+    assert "MISMATCH" in done.stdout
+
+
+def _failure(call: Callable[..., object], *args: object, **kwargs: object) -> str:
+    """The failure's reason, or "" if the call verified (a flip in an unsigned field)."""
+    try:
+        call(*args, **kwargs)
+    except VerificationFailure as exc:
+        return str(exc)
+    return ""
