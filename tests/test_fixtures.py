@@ -97,7 +97,7 @@ def test_an_invalid_policy_is_a_usage_error_naming_file_line_and_problem(
     assert result.code == 2
     assert result.stderr == (
         f"error: {broken}:8:5: vendors.acme-automation: unknown key 'signer' "
-        "(expected one of: products, signers)\n"
+        "(expected one of: in_toto, products, signers)\n"
     )
 
 

@@ -311,7 +311,7 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         MINIMAL + "    owner: ops\n",
         7,
         5,
-        "vendors.acme: unknown key 'owner' (expected one of: products, signers)",
+        "vendors.acme: unknown key 'owner' (expected one of: in_toto, products, signers)",
     ),
     (
         "unknown signer kind",

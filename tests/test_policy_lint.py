@@ -88,7 +88,7 @@ def test_every_problem_is_reported_in_file_order(monkeypatch: pytest.MonkeyPatch
         "expected a regular expression that needs some text, got '(ops@gamma\\\\.example)?', "
         "which matches the empty string",
         f"{p}:18:5: error: vendors.gamma-systems: unknown key 'owner' "
-        "(expected one of: products, signers)",
+        "(expected one of: in_toto, products, signers)",
         # groups
         f"{p}:23:12: error: groups.ot-security.members.bob: expected a key of its own, got the "
         f"key of alice ({alice}); two approvals must be two people",

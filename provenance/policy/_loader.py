@@ -56,6 +56,7 @@ from provenance.verification.signers import (
     SigstoreIdentity,
     load_public_key,
 )
+from provenance.verification.x509.signer import X509Signer, load_x509_signer
 
 __all__ = [
     "DEFAULT_SIGSTORE_TRUST",
@@ -269,6 +270,7 @@ class _Checker:
             "key": self._key,
             "keys": self._key_threshold,
             "openpgp": self._openpgp_signer,
+            "x509": self._x509_signer,
         }
         entry = _dict(entry)
         for kind, read in readers.items():
@@ -308,6 +310,15 @@ class _Checker:
         if root is None:
             return None
         return SigstoreIdentity(identity=identity, issuer=issuer, trust_root=root)
+
+    def _x509_signer(self, at: JsonPath, spec: Any) -> X509Signer | None:
+        if not isinstance(spec, dict):
+            return None
+        try:
+            return load_x509_signer(spec, self.base)
+        except InputError as exc:
+            self.error(at, str(exc))
+            return None
 
     def _openpgp_signer(self, at: JsonPath, reference: Any) -> OpenPgpSigner | None:
         if not isinstance(reference, str) or not reference:

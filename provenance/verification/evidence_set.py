@@ -40,6 +40,7 @@ from provenance.verification.vendor_layouts import LAYOUT_SUFFIX, LayoutTrust, v
 from provenance.verification.vendor_signatures import (
     CHECKSUM_LIST_NAMES,
     DETACHED_SUFFIXES,
+    verify_authenticode_in,
     verify_detached,
     verify_list_bundle,
 )
@@ -248,46 +249,36 @@ def assess(
     verifier = _Verifier(
         artifact, signers, trust_roots, group_members, now, layout_trust, run_inspections
     )
-    published = None
-    problems: list[EvidenceProblem] = []
-    if expected_sha256 is not None:
-        try:
-            published_hash_fact(artifact, expected_sha256)
-        except VerificationFailure as failure:
-            problems.append(EvidenceProblem("--expected-sha256", str(failure)))
-        else:
-            published = PublishedHashFact(artifact.sha256.hex())
     collected = _Collected()
+    problems: list[EvidenceProblem] = []
     inputs: list[tuple[str, str]] = []
+    published = _published_hash(artifact, expected_sha256, problems)
+    try:
+        embedded = verify_authenticode_in(artifact, signers, now=now)
+    except VerificationFailure as failure:
+        problems.append(EvidenceProblem(f"{artifact.name} (Authenticode)", str(failure)))
+    else:
+        collected.signatures += [embedded] if embedded is not None else []
     for item in evidence:
-        if isinstance(item, EvidenceDocument):
-            source, data, kind = item.source, item.data, _document_kind(item.data)
-        else:
-            source = str(item)
-            limit = MAX_JSONL_BYTES if item.name.endswith(".jsonl") else MAX_BUNDLE_BYTES
-            read = read_bounded(item, limit, "evidence file")
-            if read is None:
-                problems.append(
-                    EvidenceProblem(source, f"larger than the evidence size limit ({_mib(limit)})")
-                )
-                continue
-            data, kind = read, _kind(item, read)
+        read = _read(item, problems)
+        if read is None:
+            continue
+        source, data, kind = read
         inputs.append((source, hashlib.sha256(data).hexdigest()))
         if kind == "jsonl":
             problems += _jsonl(verifier, data, source, collected)
-            continue
-        if kind == "unknown":
+        elif kind == "unknown":
             # Delivery content is the attacker's: an unrecognised file is failed evidence,
             # listed in the report, not a reason to stop the run.
             problems.append(EvidenceProblem(source, _UNRECOGNISED))
-            continue
-        try:
-            if isinstance(item, Path):
-                verifier.file(kind, data, item, collected)
-            else:
-                verifier.document(kind, data, source, collected)
-        except VerificationFailure as failure:
-            problems.append(EvidenceProblem(source, str(failure)))
+        else:
+            try:
+                if isinstance(item, Path):
+                    verifier.file(kind, data, item, collected)
+                else:
+                    verifier.document(kind, data, source, collected)
+            except VerificationFailure as failure:
+                problems.append(EvidenceProblem(source, str(failure)))
     return Assessment(
         signatures=tuple(collected.signatures),
         approvals=tuple(collected.approvals),
@@ -297,6 +288,35 @@ def assess(
         published_hash=published,
         layouts=tuple(collected.layouts),
     )
+
+
+def _published_hash(
+    artifact: Artifact, expected_sha256: str | None, problems: list[EvidenceProblem]
+) -> PublishedHashFact | None:
+    if expected_sha256 is None:
+        return None
+    try:
+        published_hash_fact(artifact, expected_sha256)
+    except VerificationFailure as failure:
+        problems.append(EvidenceProblem("--expected-sha256", str(failure)))
+        return None
+    return PublishedHashFact(artifact.sha256.hex())
+
+
+def _read(
+    item: Path | EvidenceDocument, problems: list[EvidenceProblem]
+) -> tuple[str, bytes, str] | None:
+    """(source, bytes, kind) of one piece of evidence; None (a problem noted) if too large."""
+    if isinstance(item, EvidenceDocument):
+        return item.source, item.data, _document_kind(item.data)
+    limit = MAX_JSONL_BYTES if item.name.endswith(".jsonl") else MAX_BUNDLE_BYTES
+    data = read_bounded(item, limit, "evidence file")
+    if data is None:
+        problems.append(
+            EvidenceProblem(str(item), f"larger than the evidence size limit ({_mib(limit)})")
+        )
+        return None
+    return str(item), data, _kind(item, data)
 
 
 _UNRECOGNISED = (

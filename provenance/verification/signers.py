@@ -17,6 +17,7 @@ from provenance.errors import InputError
 from provenance.inputs.files import read_bounded
 from provenance.verification.matching import Pattern
 from provenance.verification.openpgp import OpenPgpSigner
+from provenance.verification.x509.signer import X509Signer
 
 __all__ = [
     "KeyThreshold",
@@ -77,7 +78,7 @@ class KeyThreshold:
         return f"{self.threshold} of {len(self.keys)} keys ({sources})"
 
 
-SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner
+SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner | X509Signer
 
 
 def key_id_of(key: VerifyingKey) -> str:

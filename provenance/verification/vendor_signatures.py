@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from provenance.errors import EvidenceError, VerificationFailure
+from provenance.errors import EvidenceError, InputError, VerificationFailure
 from provenance.evidence.checksum_list import MAX_CHECKSUM_LIST_BYTES
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
@@ -32,6 +32,16 @@ from provenance.verification.openpgp import (
     verify_openpgp_signature,
 )
 from provenance.verification.sigstore.verifier import NamedSigner
+from provenance.verification.x509 import (
+    ContentDigest,
+    CrlFile,
+    UnsignedPeFile,
+    X509SignatureResult,
+    X509Signer,
+    load_crl,
+    verify_authenticode_file,
+    verify_cms_detached,
+)
 
 __all__ = [
     "CHECKSUM_LIST_NAMES",
@@ -39,14 +49,17 @@ __all__ = [
     "SignatureFormat",
     "signature_format",
     "signed_file",
+    "verify_authenticode_in",
     "verify_detached",
     "verify_list_bundle",
+    "x509_rules",
 ]
 
 DETACHED_SUFFIXES = (".asc", ".sig", ".p7s")
 CHECKSUM_LIST_NAMES = ("SHA256SUMS", "SHA384SUMS", "SHA512SUMS")
 
 SignatureFormat = Literal["openpgp", "cms"]
+MAX_CRLS = 64  # CRL files read from one delivery folder
 
 _OPENPGP_ARMOR = b"-----BEGIN PGP SIGNATURE-----"
 _CMS_ARMOR = (b"-----BEGIN PKCS7-----", b"-----BEGIN CMS-----", b"-----BEGIN PKCS #7 SIGNED DATA")
@@ -74,7 +87,7 @@ def signed_file(signature: Path) -> Path:
 
 def _fact(
     signed_by: SignedBy,
-    named: NamedSigner,
+    vendor: str | None,
     artifact: Artifact,
     *,
     source: str,
@@ -89,10 +102,10 @@ def _fact(
         issuer=None,
         key_id=signed_by.key_id,
         matched_rule=signed_by.signer,
-        vendor=named.vendor,
+        vendor=vendor,
         signed_at=signed_at,
         integrated_time=None,
-        rfc3161_times=(),
+        rfc3161_times=(signed_at,) if signed_at is not None else (),
         log_index=None,
         log_id=None,
         log_url=None,
@@ -106,11 +119,11 @@ def _fact(
     )
 
 
-def _owner(signers: Sequence[NamedSigner], rule_text: str) -> NamedSigner:
-    """The named rule whose description the check reported (rules are unique per policy)."""
+def _owner(signers: Sequence[NamedSigner], rule_text: str) -> str | None:
+    """The vendor of the rule whose description the check reported."""
     for named in signers:
         if named.rule.describe() == rule_text:
-            return named
+            return named.vendor
     raise VerificationFailure(f"no policy rule {rule_text!r}", check="signer")  # unreachable
 
 
@@ -130,17 +143,16 @@ def verify_detached(
         )
     target = signed_file(source)
     over_artifact = artifact.path is not None and target.name == artifact.path.name
-    check, rules = _check_for(fmt, data, source, target, signers, now=now)
+    check = _check_for(fmt, data, source, target, signers, now=now)
     if over_artifact:
         assert artifact.path is not None
-        signed_by = (
-            check(artifact.path.read_bytes())
-            if fmt == "cms"
-            else _openpgp_file(data, source, artifact.path, rules, now)
-        )
+        if fmt == "cms":
+            signed_by = _cms(data, source, artifact.path, signers, now=now)
+        else:
+            signed_by = _openpgp_file(data, source, artifact.path, signers, now)
         return _fact(
             signed_by, _owner(signers, signed_by.signer), artifact, source=str(source),
-            content=fmt, signed_at=None,
+            content=fmt, signed_at=signed_by.signed_at if fmt == "cms" else None,
         )  # fmt: skip
     if target.name not in CHECKSUM_LIST_NAMES and target.suffix not in (".sha256", ".sha512"):
         raise VerificationFailure(
@@ -158,9 +170,11 @@ def verify_detached(
         check,
         artifact_name=artifact.path.name if artifact.path is not None else None,
     )
+    signed = result.signed_by
     return _fact(
-        result.signed_by, _owner(signers, result.signed_by.signer), artifact,
-        source=str(source), content="checksum-list", signed_at=None, checksum_list=str(target),
+        signed, _owner(signers, signed.signer), artifact, source=str(source),
+        content="checksum-list", signed_at=signed.signed_at if fmt == "cms" else None,
+        checksum_list=str(target),
     )  # fmt: skip
 
 
@@ -172,27 +186,106 @@ def _check_for(
     signers: Sequence[NamedSigner],
     *,
     now: datetime,
-) -> tuple[SignatureCheck, list[OpenPgpSigner]]:
-    if fmt == "openpgp":
-        rules = [n.rule for n in signers if isinstance(n.rule, OpenPgpSigner)]
-        if not rules:
-            raise VerificationFailure(
-                f"{source}: an OpenPGP signature, but the policy pins no OpenPGP keys",
-                check="signature",
-            )
-        check = openpgp_signature_check(
-            data, rules, now=now, signature_name=str(source), data_name=target.name
+) -> SignatureCheck:
+    """How to check the signature over a checksum list's bytes."""
+    if fmt == "cms":
+        return lambda listed: _cms(
+            data, source, ContentDigest("sha256", hashlib.sha256(listed).digest()), signers, now=now
         )
-        return check, rules
-    raise VerificationFailure(
-        f"{source}: a CMS signature, but the policy names no X.509 signers", check="signature"
+    rules = _openpgp_rules(signers, source)
+    return openpgp_signature_check(
+        data, rules, now=now, signature_name=str(source), data_name=target.name
     )
 
 
+def _openpgp_rules(signers: Sequence[NamedSigner], source: Path) -> list[OpenPgpSigner]:
+    rules = [n.rule for n in signers if isinstance(n.rule, OpenPgpSigner)]
+    if not rules:
+        raise VerificationFailure(
+            f"{source}: an OpenPGP signature, but the policy pins no OpenPGP keys",
+            check="signature",
+        )
+    return rules
+
+
+def x509_rules(signers: Sequence[NamedSigner]) -> dict[str | None, list[X509Signer]]:
+    """The policy's X.509 rules, by vendor (each vendor's verified on its own)."""
+    by_vendor: dict[str | None, list[X509Signer]] = {}
+    for named in signers:
+        if isinstance(named.rule, X509Signer):
+            by_vendor.setdefault(named.vendor, []).append(named.rule)
+    return by_vendor
+
+
+def x509_signed_by(
+    verify: Callable[[Sequence[X509Signer]], X509SignatureResult],
+    signers: Sequence[NamedSigner],
+    source: str,
+) -> SignedBy:
+    """Try each vendor's X.509 rules; the first that verifies signed it. Raises with every
+    vendor's reason otherwise."""
+    by_vendor = x509_rules(signers)
+    if not by_vendor:
+        raise VerificationFailure(
+            f"{source}: an X.509 (CMS) signature, but the policy names no x509 signers",
+            check="signature",
+        )
+    reasons = []
+    for vendor, rules in by_vendor.items():
+        try:
+            result = verify(rules)
+        except UnsignedPeFile:
+            raise  # not a failed signature: there is none
+        except VerificationFailure as failure:
+            reasons.append(str(failure) if len(by_vendor) == 1 else f"{vendor}: {failure}")
+            continue
+        rule = next(r for r in rules if r.source == result.matched_rule)
+        timestamped = result.validation_time_source.startswith("rfc3161:")
+        return SignedBy(
+            kind="x509",
+            signer=rule.describe(),
+            key_id=f"x509:sha256:{result.leaf.sha256} ({result.leaf_subject}; "
+            f"revocation {result.revocation})",
+            signed_at=result.validation_time if timestamped else None,
+            evidence=source,
+        )
+    raise VerificationFailure(f"{source}: {'; '.join(reasons)}", check="signature")
+
+
+def _cms(
+    data: bytes,
+    source: Path,
+    content: Path | ContentDigest,
+    signers: Sequence[NamedSigner],
+    *,
+    now: datetime,
+) -> SignedBy:
+    crls = delivery_crls(source.parent)
+    return x509_signed_by(
+        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=crls),
+        signers,
+        str(source),
+    )
+
+
+def delivery_crls(folder: Path) -> list[CrlFile]:
+    """CRLs delivered beside the evidence (`*.crl`): each is checked against its CA's
+    signature before it counts, so reading them from the delivery is safe; an absent CRL only
+    leaves revocation "not checked", which the result says."""
+    crls = []
+    for path in sorted(folder.glob("*.crl"))[:MAX_CRLS]:
+        try:
+            crls.append(load_crl(path))
+        except InputError as exc:
+            raise VerificationFailure(f"{path}: {exc}", check="revocation") from exc
+    return crls
+
+
 def _openpgp_file(
-    data: bytes, source: Path, artifact: Path, rules: list[OpenPgpSigner], now: datetime
+    data: bytes, source: Path, artifact: Path, signers: Sequence[NamedSigner], now: datetime
 ) -> SignedBy:
     """Stream the artifact through the verifier instead of reading it into memory."""
+    rules = _openpgp_rules(signers, source)
     verified = verify_openpgp_signature(
         data, artifact, rules, now=now, data_name=artifact.name, signature_name=str(source)
     )
@@ -247,3 +340,34 @@ def verify_list_bundle(
         content="checksum-list",
         checksum_list=str(target),
     )
+
+
+def verify_authenticode_in(
+    artifact: Artifact, signers: Sequence[NamedSigner], *, now: datetime
+) -> SignatureFact | None:
+    """The artifact's own Authenticode signature, if it is a signed PE file and the policy has
+    X.509 signers; None if it is not a PE file or carries no signature at all."""
+    path = artifact.path
+    if path is None or not x509_rules(signers) or not _is_pe(path):
+        return None
+    crls = delivery_crls(path.parent)
+    try:
+        signed_by = x509_signed_by(
+            lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls),
+            signers,
+            f"{path} (Authenticode)",
+        )
+    except UnsignedPeFile:
+        return None  # an unsigned PE: no evidence either way
+    return _fact(
+        signed_by, _owner(signers, signed_by.signer), artifact,
+        source=f"{path} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,
+    )  # fmt: skip
+
+
+def _is_pe(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == b"MZ"
+    except OSError:
+        return False

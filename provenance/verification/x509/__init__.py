@@ -8,6 +8,7 @@ verifiers return an `X509SignatureResult` (the evidence) or raise `VerificationF
 from __future__ import annotations
 
 from provenance.verification.x509.authenticode import (
+    UnsignedPeFile,
     verify_authenticode,
     verify_authenticode_file,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "ContentDigest",
     "CrlFile",
     "RevocationStatus",
+    "UnsignedPeFile",
     "X509SignatureResult",
     "X509Signer",
     "load_certificates",

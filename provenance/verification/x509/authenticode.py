@@ -54,6 +54,10 @@ MAX_PE_FILE_BYTES = 1024 * 1024 * 1024
 _PAGE_HASHES_CLASS_ID = bytes.fromhex("a6b586d5b4a12466ae05a217da8e60d6")
 
 
+class UnsignedPeFile(VerificationFailure):
+    """The PE file carries no Authenticode signature at all (never signed, or stripped)."""
+
+
 def verify_authenticode(
     image: bytes,
     signers: Sequence[X509Signer],
@@ -79,7 +83,7 @@ def verify_authenticode(
     # 1.
     layout = parse_pe(image)
     if layout.certificate_table is None:
-        raise VerificationFailure(
+        raise UnsignedPeFile(
             "PE file is not Authenticode-signed: it has no certificate table (stripped or "
             "never signed)",
             check="authenticode",
