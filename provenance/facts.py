@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from provenance.evidence.sbom.model import Sbom
+from provenance.evidence.sbom.vex import VexStatement
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 
 __all__ = [
@@ -14,6 +16,8 @@ __all__ = [
     "LayoutFact",
     "ProductVersion",
     "PublishedHashFact",
+    "SbomBinding",
+    "SbomFacts",
     "SignatureFact",
 ]
 
@@ -123,3 +127,24 @@ class ProductVersion:
 
     value: str
     source: Literal["signed-identity", "operator"]
+
+
+# How an SBOM is known to describe this artifact, strongest first:
+#   signed-attestation  an in-toto SBOM attestation, signed by a vendor signer, whose subject
+#                       is the artifact's digest
+#   signed-file         a signed SBOM file whose metadata.component hashes hold the digest
+#   named               an unsigned SBOM whose metadata.component hashes hold the digest
+#   None                nothing ties the SBOM to the artifact
+SbomBinding = Literal["signed-attestation", "signed-file", "named"] | None
+
+
+@dataclass(frozen=True)
+class SbomFacts:
+    """The SBOM delivered for the artifact (the most strongly bound one) and VEX statements."""
+
+    sbom: Sbom | None  # None: no SBOM was delivered, or it did not parse (see problem)
+    binding: SbomBinding
+    source: str | None = None  # the SBOM file or attestation it came from
+    problem: str | None = None  # why a delivered SBOM is unusable (malformed, oversized)
+    binding_detail: str | None = None  # what the binding check found, in words
+    vex: tuple[VexStatement, ...] = ()

@@ -67,8 +67,8 @@ def test_admit_allowed_writes_store_vsa_ledger_and_audit(cli: CliRunner, site: S
     jsonschema.validate(report, SCHEMA)
     assert report["decision"] == "allow"
     assert [f["rule"] for f in report["findings"]] == [
-        "vendor_signature", "signed_by", "freshness", "provenance", "version", "rollback",
-        "approvals",
+        "vendor_signature", "signed_by", "freshness", "provenance", "in_toto", "sbom", "licenses",
+        "version", "rollback", "approvals",
     ]  # fmt: skip
     assert report["evidence_strength"] == "attested-build"
     assert report["version"] == {"value": "4.2.1", "source": "signed-identity"}

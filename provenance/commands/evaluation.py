@@ -118,6 +118,7 @@ def judge(
         attestations=facts.attestations,
         published_hash=facts.published_hash,
         layouts=facts.layouts,
+        sbom_facts=facts.sbom,
         product=identification.product,
         version=identification.version,
         identification_problem=identification.problem,

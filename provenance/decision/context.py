@@ -14,6 +14,7 @@ from provenance.facts import (
     LayoutFact,
     ProductVersion,
     PublishedHashFact,
+    SbomFacts,
     SignatureFact,
 )
 
@@ -50,6 +51,7 @@ class DecisionContext:
     attestations: tuple[AttestationFact, ...] = ()  # verified in-toto statements about it
     published_hash: PublishedHashFact | None = None  # the operator's --expected-sha256 matched
     layouts: tuple[LayoutFact, ...] = ()  # verified in-toto layouts naming it
+    sbom_facts: SbomFacts | None = None  # the SBOM delivered for it, and how it is bound
 
     @property
     def evidence_strength(self) -> Strength:

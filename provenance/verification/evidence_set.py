@@ -25,6 +25,7 @@ from provenance.facts import (
     AttestationFact,
     LayoutFact,
     PublishedHashFact,
+    SbomFacts,
     SignatureFact,
 )
 from provenance.inputs.artifact import Artifact
@@ -32,6 +33,15 @@ from provenance.inputs.files import read_bounded
 from provenance.verification.attestations import attestation_fact, verify_key_envelope
 from provenance.verification.checksum_list import published_hash_fact
 from provenance.verification.dsse_keys import signers_of
+from provenance.verification.sbom_binding import (
+    FOLDER_SBOMS,
+    MAX_SBOM_BYTES,
+    MAX_VEX_BYTES,
+    SBOM_SUFFIXES,
+    VEX_SUFFIXES,
+    gather_sbom,
+    sbom_files_beside,
+)
 from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner, verify_bundle
@@ -84,6 +94,7 @@ class Assessment:
     attestations: tuple[AttestationFact, ...] = ()
     published_hash: PublishedHashFact | None = None
     layouts: tuple[LayoutFact, ...] = ()
+    sbom: SbomFacts | None = None
 
 
 def discover_evidence(artifact: Path) -> list[Path]:
@@ -95,6 +106,8 @@ def discover_evidence(artifact: Path) -> list[Path]:
         found += sorted(folder.glob(f"{_escape(name)}.*{suffix}"))
     found += [folder / (name + suffix) for suffix in DETACHED_SUFFIXES]
     found += [folder / (name + LAYOUT_SUFFIX), folder / "root.layout"]
+    sboms, vex = sbom_files_beside(artifact)
+    found += sboms + vex
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
     found += [
         folder / (listed + suffix)
@@ -109,16 +122,28 @@ def _escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
+# What a file is, by its name first (in this order); by its content otherwise.
+_KINDS_BY_NAME: tuple[tuple[tuple[str, ...], str], ...] = (
+    (DETACHED_SUFFIXES, "detached"),
+    ((LAYOUT_SUFFIX,), "layout"),
+    (VEX_SUFFIXES, "vex"),
+    (SBOM_SUFFIXES, "sbom"),
+    ((".jsonl",), "jsonl"),
+)
+
+
+# Evidence files are read whole, up to these sizes by kind (others: MAX_BUNDLE_BYTES).
+_LIMITS = {"jsonl": MAX_JSONL_BYTES, "sbom": MAX_SBOM_BYTES, "vex": MAX_VEX_BYTES}
+
+
 def _kind(path: Path, data: bytes) -> str:
-    if path.name.endswith(BUNDLE_SUFFIXES):
+    name = path.name
+    if name.endswith(BUNDLE_SUFFIXES):
         return "list-bundle" if _signs_a_list(path, BUNDLE_SUFFIXES) else "bundle"
-    if path.name.endswith(DETACHED_SUFFIXES):
-        return "detached"
-    if path.name.endswith(LAYOUT_SUFFIX):
-        return "layout"
-    if path.name.endswith(".jsonl"):
-        return "jsonl"
-    return _document_kind(data)
+    if name in FOLDER_SBOMS:
+        return "sbom"
+    kind = next((kind for suffixes, kind in _KINDS_BY_NAME if name.endswith(suffixes)), None)
+    return kind or _document_kind(data)
 
 
 def _signs_a_list(path: Path, suffixes: tuple[str, ...]) -> bool:
@@ -145,6 +170,8 @@ class _Collected:
     attestations: list[AttestationFact] = field(default_factory=list)
     approvals: list[ApprovalFact] = field(default_factory=list)
     layouts: list[LayoutFact] = field(default_factory=list)
+    sbom_files: list[tuple[str, bytes]] = field(default_factory=list)
+    vex_files: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -159,7 +186,11 @@ class _Verifier:
 
     def file(self, kind: str, data: bytes, path: Path, into: _Collected) -> None:
         """Verify evidence that only files have (it names what it signs, or has links beside)."""
-        if kind == "layout":
+        if kind == "sbom":
+            into.sbom_files.append((str(path), data))  # weighed against attestations at the end
+        elif kind == "vex":
+            into.vex_files.append((str(path), data))
+        elif kind == "layout":
             into.layouts.append(
                 verify_vendor_layout(
                     path,
@@ -279,6 +310,10 @@ def assess(
                     verifier.document(kind, data, source, collected)
             except VerificationFailure as failure:
                 problems.append(EvidenceProblem(source, str(failure)))
+    sbom, sbom_problems = gather_sbom(
+        artifact, collected.attestations, collected.sbom_files, collected.vex_files
+    )
+    problems += [EvidenceProblem(source, reason) for source, reason in sbom_problems]
     return Assessment(
         signatures=tuple(collected.signatures),
         approvals=tuple(collected.approvals),
@@ -287,6 +322,7 @@ def assess(
         attestations=tuple(collected.attestations),
         published_hash=published,
         layouts=tuple(collected.layouts),
+        sbom=sbom,
     )
 
 
@@ -309,7 +345,7 @@ def _read(
     """(source, bytes, kind) of one piece of evidence; None (a problem noted) if too large."""
     if isinstance(item, EvidenceDocument):
         return item.source, item.data, _document_kind(item.data)
-    limit = MAX_JSONL_BYTES if item.name.endswith(".jsonl") else MAX_BUNDLE_BYTES
+    limit = _LIMITS.get(_kind(item, b""), MAX_BUNDLE_BYTES)
     data = read_bounded(item, limit, "evidence file")
     if data is None:
         problems.append(

@@ -1,0 +1,122 @@
+"""Which delivered SBOM describes this artifact, and how strongly it is bound to it.
+
+Candidates, strongest binding first:
+1. an in-toto attestation with a CycloneDX or SPDX predicate, verified (its signature by a
+   vendor signer and its subject, the artifact's digest) like any attestation;
+2. an SBOM file beside the artifact (`ARTIFACT.cdx.json`, `.cdx.xml`, `.spdx.json`, or a
+   folder's `bom.json`/`bom.xml`) whose described component lists the artifact's SHA-256
+   (`named`); one that does not is kept, unbound, with the reason.
+The most strongly bound SBOM is the one the rules see. VEX documents beside the artifact
+(`ARTIFACT.vex.json`, `.openvex.json`) are parsed for the vulnerability gate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from provenance.errors import EvidenceError
+from provenance.evidence.sbom import Sbom, parse_sbom
+from provenance.evidence.sbom.limits import MAX_SBOM_BYTES, MAX_VEX_BYTES
+from provenance.evidence.sbom.vex import VexStatement, parse_vex
+from provenance.facts import AttestationFact, SbomBinding, SbomFacts
+from provenance.inputs.artifact import Artifact
+
+__all__ = [
+    "FOLDER_SBOMS",
+    "MAX_SBOM_BYTES",
+    "MAX_VEX_BYTES",
+    "SBOM_PREDICATE_PREFIXES",
+    "SBOM_SUFFIXES",
+    "VEX_SUFFIXES",
+    "gather_sbom",
+    "is_sbom_predicate",
+    "sbom_files_beside",
+]
+
+SBOM_PREDICATE_PREFIXES = ("https://cyclonedx.org/bom", "https://spdx.dev/Document")
+SBOM_SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json")
+FOLDER_SBOMS = ("bom.json", "bom.xml")
+VEX_SUFFIXES = (".vex.json", ".openvex.json")
+_RANK: dict[SbomBinding, int] = {"signed-attestation": 3, "signed-file": 2, "named": 1, None: 0}
+
+
+def is_sbom_predicate(predicate_type: str) -> bool:
+    return predicate_type.startswith(SBOM_PREDICATE_PREFIXES)
+
+
+def sbom_files_beside(artifact: Path) -> tuple[list[Path], list[Path]]:
+    """(SBOM files, VEX files) beside the artifact by convention."""
+    folder, name = artifact.parent, artifact.name
+    sboms = [folder / (name + suffix) for suffix in SBOM_SUFFIXES]
+    sboms += [folder / name for name in FOLDER_SBOMS]
+    vex = [folder / (name + suffix) for suffix in VEX_SUFFIXES]
+    return [p for p in sboms if p.is_file()], [p for p in vex if p.is_file()]
+
+
+def _names(sbom: Sbom, sha256_hex: str) -> bool:
+    described = sbom.metadata.component
+    return described is not None and described.sha256() == sha256_hex
+
+
+def gather_sbom(
+    artifact: Artifact,
+    attestations: Sequence[AttestationFact],
+    sbom_files: Sequence[tuple[str, bytes]],
+    vex_files: Sequence[tuple[str, bytes]],
+) -> tuple[SbomFacts | None, list[tuple[str, str]]]:
+    """The facts (None if no SBOM or VEX was delivered) and (source, reason) problems."""
+    candidates: list[SbomFacts] = []
+    problems: list[tuple[str, str]] = []
+    for fact in attestations:
+        if fact.signature.vendor is None or not is_sbom_predicate(fact.predicate_type):
+            continue
+        source = fact.signature.bundle
+        try:
+            sbom = parse_sbom(json.dumps(fact.predicate).encode(), f"{source} (SBOM predicate)")
+        except EvidenceError as malformed:
+            problems.append((source, str(malformed)))
+            candidates.append(SbomFacts(None, None, source, problem=str(malformed)))
+            continue
+        detail = f"attestation signed by {fact.signature.vendor} about the artifact's digest"
+        candidates.append(SbomFacts(sbom, "signed-attestation", source, binding_detail=detail))
+    for path, data in sbom_files:
+        try:
+            sbom = parse_sbom(data, path)
+        except EvidenceError as malformed:
+            problems.append((path, str(malformed)))
+            candidates.append(SbomFacts(None, None, path, problem=str(malformed)))
+            continue
+        if _names(sbom, artifact.sha256.hex()):
+            candidates.append(
+                SbomFacts(sbom, "named", path, binding_detail="names the artifact's SHA-256")
+            )
+        else:
+            detail = "its described component does not list the artifact's SHA-256"
+            candidates.append(SbomFacts(sbom, None, path, binding_detail=detail))
+    vex = _vex(vex_files, problems)
+    if not candidates and not vex:
+        return None, problems
+    # The usable SBOM bound most strongly; an unusable one only if nothing else was delivered.
+    best = max(candidates, key=lambda c: (c.sbom is not None, _RANK[c.binding]), default=None)
+    if best is None:
+        return SbomFacts(None, None, vex=vex), problems
+    return SbomFacts(
+        best.sbom, best.binding, best.source, best.problem, best.binding_detail, vex
+    ), problems
+
+
+def _vex(
+    files: Sequence[tuple[str, bytes]], problems: list[tuple[str, str]]
+) -> tuple[VexStatement, ...]:
+    statements: list[VexStatement] = []
+    for path, data in files:
+        try:
+            document = parse_vex(data, path)
+        except EvidenceError as malformed:
+            problems.append((path, str(malformed)))
+            continue
+        statements += document.statements
+        problems += [(path, problem) for problem in document.problems]
+    return tuple(statements)
