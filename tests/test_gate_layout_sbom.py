@@ -13,8 +13,17 @@ from typing import Any
 
 import pytest
 
-from fixtures.generate import FIRMWARE, SEED, layout_files, sbom_predicate
+from fixtures.generate import (
+    FIRMWARE,
+    ISSUER,
+    SEED,
+    SIGNED_AT,
+    VENDOR_WORKFLOW,
+    layout_files,
+    sbom_predicate,
+)
 from provenance.commands.evaluate import evaluate
+from provenance.testing import PrivateSigstoreInstance, bundle_json
 from provenance.testing.in_toto import (
     derive_signer,
     dump,
@@ -206,3 +215,27 @@ def test_vex_statements_reach_the_decision_context(delivery: Path) -> None:
     assert facts.binding == "signed-attestation"
     assert [s.vulnerability for s in facts.vex] == ["CVE-2024-10918"]
     assert hashlib.sha256((delivery / FIRMWARE).read_bytes()).hexdigest() == result.sha256
+
+
+def test_a_signed_sbom_file_naming_the_digest_is_bound_signed_file(
+    cli: CliRunner, delivery: Path
+) -> None:
+    _unsigned_sbom(delivery, (delivery / FIRMWARE).read_bytes())
+    sbom = delivery / f"{FIRMWARE}.cdx.json"
+    instance = PrivateSigstoreInstance.create(SEED, origin="log.fixtures.invalid")
+    bundle = instance.sign_artifact(
+        sbom.read_bytes(),
+        identity=f"{VENDOR_WORKFLOW}@refs/tags/v4.2.1",
+        issuer=ISSUER,
+        signed_at=SIGNED_AT,
+    )
+    signature = sbom.with_name(sbom.name + ".sigstore.json")
+    signature.write_text(bundle_json(bundle))
+    code, report = decide(cli, delivery)
+    assert code == 0, report["reason"]
+    assert "bound: signed-file" in finding(report, "sbom")["reason"]
+    # The signature covers the bytes as signed: an edited SBOM is only "named".
+    sbom.write_text(sbom.read_text().replace("ACME Automation release", "Someone else's"))
+    code, report = decide(cli, delivery)
+    assert code == 1
+    assert any(str(signature) == p["source"] for p in report["evidence"]["problems"])

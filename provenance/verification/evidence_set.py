@@ -50,9 +50,11 @@ from provenance.verification.vendor_layouts import LAYOUT_SUFFIX, LayoutTrust, v
 from provenance.verification.vendor_signatures import (
     CHECKSUM_LIST_NAMES,
     DETACHED_SUFFIXES,
+    SignedFile,
     verify_authenticode_in,
     verify_detached,
     verify_list_bundle,
+    verify_signed_file,
 )
 
 __all__ = [
@@ -108,6 +110,11 @@ def discover_evidence(artifact: Path) -> list[Path]:
     found += [folder / (name + LAYOUT_SUFFIX), folder / "root.layout"]
     sboms, vex = sbom_files_beside(artifact)
     found += sboms + vex
+    found += [
+        sbom.with_name(sbom.name + suffix)
+        for sbom in sboms
+        for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES)
+    ]
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
     found += [
         folder / (listed + suffix)
@@ -138,12 +145,23 @@ _LIMITS = {"jsonl": MAX_JSONL_BYTES, "sbom": MAX_SBOM_BYTES, "vex": MAX_VEX_BYTE
 
 def _kind(path: Path, data: bytes) -> str:
     name = path.name
+    if _signs_an_sbom(path):
+        return "sbom-signature"
     if name.endswith(BUNDLE_SUFFIXES):
         return "list-bundle" if _signs_a_list(path, BUNDLE_SUFFIXES) else "bundle"
     if name in FOLDER_SBOMS:
         return "sbom"
     kind = next((kind for suffixes, kind in _KINDS_BY_NAME if name.endswith(suffixes)), None)
     return kind or _document_kind(data)
+
+
+def _signs_an_sbom(path: Path) -> bool:
+    """`bom.cdx.json.sig`, `X.cdx.json.sigstore.json`: a signature over an SBOM file."""
+    for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES):
+        if path.name.endswith(suffix):
+            signed = path.name[: -len(suffix)]
+            return signed.endswith(SBOM_SUFFIXES) or signed in FOLDER_SBOMS
+    return False
 
 
 def _signs_a_list(path: Path, suffixes: tuple[str, ...]) -> bool:
@@ -171,6 +189,7 @@ class _Collected:
     approvals: list[ApprovalFact] = field(default_factory=list)
     layouts: list[LayoutFact] = field(default_factory=list)
     sbom_files: list[tuple[str, bytes]] = field(default_factory=list)
+    signed_files: list[SignedFile] = field(default_factory=list)
     vex_files: list[tuple[str, bytes]] = field(default_factory=list)
 
 
@@ -188,6 +207,8 @@ class _Verifier:
         """Verify evidence that only files have (it names what it signs, or has links beside)."""
         if kind == "sbom":
             into.sbom_files.append((str(path), data))  # weighed against attestations at the end
+        elif kind == "sbom-signature":
+            into.signed_files.append(self.signed_sbom(data, path))
         elif kind == "vex":
             into.vex_files.append((str(path), data))
         elif kind == "layout":
@@ -228,6 +249,22 @@ class _Verifier:
         attestations = verify_key_envelope(envelope, source, self.artifact, signers=self.signers)
         into.attestations.extend(attestations)
         into.signatures.extend(fact.signature for fact in attestations)
+
+    def signed_sbom(self, data: bytes, path: Path) -> SignedFile:
+        target = path.with_name(
+            next(path.name[: -len(s)] for s in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES)
+                 if path.name.endswith(s))
+        )  # fmt: skip
+        if not path.name.endswith(BUNDLE_SUFFIXES):
+            return verify_signed_file(
+                data, path, target, signers=self.signers, now=self.now, max_bytes=MAX_SBOM_BYTES
+            )
+        content = read_bounded(target, MAX_SBOM_BYTES, "signed SBOM")
+        if content is None:
+            raise EvidenceError(f"{target}: larger than {MAX_SBOM_BYTES} bytes", check="sbom")
+        subject = Artifact(name=str(target), sha256=hashlib.sha256(content).digest())
+        fact, _ = self.bundle(data, str(path), subject=subject)
+        return SignedFile(str(target), subject.sha256.hex(), fact.vendor, fact.matched_rule)
 
     def vendor_native(self, kind: str, data: bytes, path: Path) -> SignatureFact:
         if kind == "detached":
@@ -311,7 +348,11 @@ def assess(
             except VerificationFailure as failure:
                 problems.append(EvidenceProblem(source, str(failure)))
     sbom, sbom_problems = gather_sbom(
-        artifact, collected.attestations, collected.sbom_files, collected.vex_files
+        artifact,
+        collected.attestations,
+        collected.sbom_files,
+        collected.vex_files,
+        signed_files=collected.signed_files,
     )
     problems += [EvidenceProblem(source, reason) for source, reason in sbom_problems]
     return Assessment(

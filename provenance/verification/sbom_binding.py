@@ -12,6 +12,7 @@ The most strongly bound SBOM is the one the rules see. VEX documents beside the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from provenance.evidence.sbom.limits import MAX_SBOM_BYTES, MAX_VEX_BYTES
 from provenance.evidence.sbom.vex import VexStatement, parse_vex
 from provenance.facts import AttestationFact, SbomBinding, SbomFacts
 from provenance.inputs.artifact import Artifact
+from provenance.verification.vendor_signatures import SignedFile
 
 __all__ = [
     "FOLDER_SBOMS",
@@ -65,8 +67,14 @@ def gather_sbom(
     attestations: Sequence[AttestationFact],
     sbom_files: Sequence[tuple[str, bytes]],
     vex_files: Sequence[tuple[str, bytes]],
+    *,
+    signed_files: Sequence[SignedFile] = (),
 ) -> tuple[SbomFacts | None, list[tuple[str, str]]]:
-    """The facts (None if no SBOM or VEX was delivered) and (source, reason) problems."""
+    """The facts (None if no SBOM or VEX was delivered) and (source, reason) problems.
+
+    `signed_files`: SBOM files whose bytes a signature verified for; such a file that names
+    the artifact is bound `signed-file` (if the bytes read here are the bytes signed)."""
+    signed = {(f.path, f.sha256): f for f in signed_files if f.vendor is not None}
     candidates: list[SbomFacts] = []
     problems: list[tuple[str, str]] = []
     for fact in attestations:
@@ -88,7 +96,11 @@ def gather_sbom(
             problems.append((path, str(malformed)))
             candidates.append(SbomFacts(None, None, path, problem=str(malformed)))
             continue
-        if _names(sbom, artifact.sha256.hex()):
+        by = signed.get((path, hashlib.sha256(data).hexdigest()))
+        if _names(sbom, artifact.sha256.hex()) and by is not None:
+            detail = f"signed by {by.vendor} ({by.signer}); names the artifact's SHA-256"
+            candidates.append(SbomFacts(sbom, "signed-file", path, binding_detail=detail))
+        elif _names(sbom, artifact.sha256.hex()):
             candidates.append(
                 SbomFacts(sbom, "named", path, binding_detail="names the artifact's SHA-256")
             )

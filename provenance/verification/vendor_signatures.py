@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -47,11 +47,13 @@ __all__ = [
     "CHECKSUM_LIST_NAMES",
     "DETACHED_SUFFIXES",
     "SignatureFormat",
+    "SignedFile",
     "signature_format",
     "signed_file",
     "verify_authenticode_in",
     "verify_detached",
     "verify_list_bundle",
+    "verify_signed_file",
     "x509_rules",
 ]
 
@@ -371,3 +373,40 @@ def _is_pe(path: Path) -> bool:
             return handle.read(2) == b"MZ"
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    """A file beside the artifact (an SBOM) whose exact bytes a vendor signer signed."""
+
+    path: str
+    sha256: str  # hex of the bytes the signature covers
+    vendor: str | None
+    signer: str  # the rule, in words
+
+
+def verify_signed_file(
+    data: bytes,
+    source: Path,
+    target: Path,
+    *,
+    signers: Sequence[NamedSigner],
+    now: datetime,
+    max_bytes: int,
+) -> SignedFile:
+    """A detached OpenPGP or CMS signature (`source`) over `target`'s bytes."""
+    fmt = signature_format(data)
+    if fmt is None:
+        raise EvidenceError(
+            f"{source}: not an OpenPGP or CMS signature (by its content)", check="signature"
+        )
+    content = read_bounded(target, max_bytes, "signed file")
+    if content is None:
+        raise EvidenceError(f"{target}: larger than {max_bytes} bytes", check="signature")
+    signed_by = _check_for(fmt, data, source, target, signers, now=now)(content)
+    return SignedFile(
+        str(target),
+        hashlib.sha256(content).hexdigest(),
+        _owner(signers, signed_by.signer),
+        signed_by.signer,
+    )
