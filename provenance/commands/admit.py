@@ -121,7 +121,9 @@ def admit(
         # 2. The copy we keep is the copy we verify.
         staged = store.stage_copy(artifact)
         try:
-            subject = Artifact(name=str(artifact), sha256=staged.sha256, path=staged.path)
+            subject = Artifact(
+                name=str(artifact), sha256=staged.sha256, path=staged.path, delivered_as=artifact
+            )
             # 3. The slow part, outside the lock.
             examination = examine(
                 inputs,

@@ -25,10 +25,18 @@ class Artifact:
     name: str
     sha256: bytes
     path: Path | None = None
+    # Where the file was delivered, when `path` is a private copy of it (admit verifies the
+    # copy it keeps): evidence names the delivered file, and CRLs lie beside it.
+    delivered_as: Path | None = None
 
     @property
     def digest_text(self) -> str:
         return "sha256:" + self.sha256.hex()
+
+    @property
+    def delivered_path(self) -> Path | None:
+        """The file as delivered: its name and folder, for evidence that goes by name."""
+        return self.delivered_as or self.path
 
 
 def sha256_file(path: Path) -> bytes:

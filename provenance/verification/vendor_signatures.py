@@ -121,6 +121,12 @@ def _fact(
     )
 
 
+def _delivered_name(artifact: Artifact) -> str | None:
+    """The name a checksum list must list: the delivered file's, not that of a staged copy."""
+    delivered = artifact.delivered_path
+    return delivered.name if delivered is not None else None
+
+
 def _owner(signers: Sequence[NamedSigner], rule_text: str) -> str | None:
     """The vendor of the rule whose description the check reported."""
     for named in signers:
@@ -144,7 +150,8 @@ def verify_detached(
             f"{source}: not an OpenPGP or CMS signature (by its content)", check="signature"
         )
     target = signed_file(source)
-    over_artifact = artifact.path is not None and target.name == artifact.path.name
+    delivered = artifact.delivered_path
+    over_artifact = delivered is not None and target.name == delivered.name
     check = _check_for(fmt, data, source, target, signers, now=now)
     if over_artifact:
         assert artifact.path is not None
@@ -170,7 +177,7 @@ def verify_detached(
         str(target),
         artifact,
         check,
-        artifact_name=artifact.path.name if artifact.path is not None else None,
+        artifact_name=_delivered_name(artifact),
     )
     signed = result.signed_by
     return _fact(
@@ -332,7 +339,7 @@ def verify_list_bundle(
         str(target),
         artifact,
         check,
-        artifact_name=artifact.path.name if artifact.path is not None else None,
+        artifact_name=_delivered_name(artifact),
     )
     signed = facts[0]
     # The list's Sigstore signature, re-aimed at the artifact it lists.
@@ -349,21 +356,21 @@ def verify_authenticode_in(
 ) -> SignatureFact | None:
     """The artifact's own Authenticode signature, if it is a signed PE file and the policy has
     X.509 signers; None if it is not a PE file or carries no signature at all."""
-    path = artifact.path
-    if path is None or not x509_rules(signers) or not _is_pe(path):
+    path, delivered = artifact.path, artifact.delivered_path
+    if path is None or delivered is None or not x509_rules(signers) or not _is_pe(path):
         return None
-    crls = delivery_crls(path.parent)
+    crls = delivery_crls(delivered.parent)
     try:
         signed_by = x509_signed_by(
             lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls),
             signers,
-            f"{path} (Authenticode)",
+            f"{delivered} (Authenticode)",
         )
     except UnsignedPeFile:
         return None  # an unsigned PE: no evidence either way
     return _fact(
         signed_by, _owner(signers, signed_by.signer), artifact,
-        source=f"{path} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,
+        source=f"{delivered} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,
     )  # fmt: skip
 
 
