@@ -19,7 +19,8 @@ def walkthrough(heading: str = "## Gate an update into a segment") -> str:
 def commands(script: str) -> list[str]:
     """The script's commands, continuation lines joined, comments dropped."""
     joined = script.replace("\\\n", " ")
-    return [line.split("#", 1)[0].strip() for line in joined.splitlines() if line.strip()]
+    found = [line.split("#", 1)[0].strip() for line in joined.splitlines()]
+    return [command for command in found if command]
 
 
 def test_the_provenance_examples_pass_and_fail_as_the_readme_says() -> None:
@@ -65,3 +66,27 @@ def test_the_gate_walkthrough_runs_as_written(tmp_path: Path) -> None:
     for line in first_admit.splitlines():
         if line.startswith("  ok   ") and "days old" not in line:
             assert line in readme, line
+
+
+def test_each_vendor_native_example_exits_as_the_readme_says(tmp_path: Path) -> None:
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    script = walkthrough("## Vendor-native signatures")
+    for command, line in zip(commands(script), _expected_exits(script), strict=True):
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == line, (command, done.stderr)
+
+
+def _expected_exits(script: str) -> list[int]:
+    """The `# exit N` each command's last line carries (a command without one must pass)."""
+    joined = script.replace("\\\n", " ")
+    exits = []
+    for line in joined.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        marker = line.rsplit("# exit ", 1)
+        exits.append(int(marker[1].split()[0]) if len(marker) == 2 else 0)
+    return exits

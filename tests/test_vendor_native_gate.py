@@ -71,6 +71,11 @@ def verify(
     return result, report
 
 
+def finding(report: dict[str, Any], rule: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(f for f in report["findings"] if f["rule"] == rule)
+    return found
+
+
 def signatures(report: dict[str, Any]) -> list[dict[str, Any]]:
     (baseline,) = [f for f in report["findings"] if f["rule"] == "vendor_signature"]
     found: list[dict[str, Any]] = baseline.get("evidence", {}).get("signatures", [])
@@ -214,6 +219,21 @@ def test_a_wrong_published_hash_is_a_problem_and_no_evidence(cli: CliRunner, alo
         }
     ]
     assert f"vendor_signature: {NO_VENDOR_SIGNATURE}" in result.stderr
+    assert finding(report, "published_hash")["reason"] == (
+        f"{alone / IOM}: sha256 is {actual}, expected {wrong} (--expected-sha256)"
+    )
+
+
+def test_a_wrong_published_hash_denies_even_a_signed_file(cli: CliRunner) -> None:
+    """The operator's hash says which file they mean to install: a signed file that is not it
+    is still the wrong file."""
+    wrong = "cd" * 32
+    result, report = verify(cli, FIXTURE, FW, L1, "--expected-sha256", wrong)
+    assert result.code == 1
+    assert report["evidence_strength"] == "signed-identity"
+    assert finding(report, "vendor_signature")["passed"] is True
+    assert finding(report, "published_hash")["passed"] is False
+    assert "denied for level1-controllers: published_hash: " in result.stderr
 
 
 # -- negative cases (issue 6), each from an altered copy of the delivery ----------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from provenance.decision.context import AdmissionHistory, DecisionContext
 from provenance.decision.evidence_strength import Strength, evidence_strength
 from provenance.decision.product import Identification, identify
+from provenance.decision.requirements.baseline import OperatorHash
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import Decision
 from provenance.inputs.artifact import Artifact
@@ -117,6 +118,7 @@ def judge(
         approvals=facts.approvals,
         attestations=facts.attestations,
         published_hash=facts.published_hash,
+        published_hash_mismatch=facts.published_hash_mismatch,
         layouts=facts.layouts,
         sbom_facts=facts.sbom,
         product=identification.product,
@@ -125,4 +127,6 @@ def judge(
         now=now,
         history=history,
     )
+    if facts.published_hash is not None or facts.published_hash_mismatch is not None:
+        rules = AllOf(rules.name, [*rules.rules, OperatorHash()])
     return Decision(segment, rules.evaluate(context))

@@ -50,6 +50,7 @@ class DecisionContext:
     history: AdmissionHistory
     attestations: tuple[AttestationFact, ...] = ()  # verified in-toto statements about it
     published_hash: PublishedHashFact | None = None  # the operator's --expected-sha256 matched
+    published_hash_mismatch: str | None = None  # ... or did not, and why
     layouts: tuple[LayoutFact, ...] = ()  # verified in-toto layouts naming it
     sbom_facts: SbomFacts | None = None  # the SBOM delivered for it, and how it is bound
 

@@ -95,6 +95,8 @@ class Assessment:
     inputs: tuple[tuple[str, str], ...]  # (path, sha256 hex) of every file examined
     attestations: tuple[AttestationFact, ...] = ()
     published_hash: PublishedHashFact | None = None
+    # The operator gave --expected-sha256 and it did not match: why (the rule denies on it).
+    published_hash_mismatch: str | None = None
     layouts: tuple[LayoutFact, ...] = ()
     sbom: SbomFacts | None = None
 
@@ -321,6 +323,7 @@ def assess(
     problems: list[EvidenceProblem] = []
     inputs: list[tuple[str, str]] = []
     published = _published_hash(artifact, expected_sha256, problems)
+    mismatch = problems[-1].reason if expected_sha256 is not None and published is None else None
     try:
         embedded = verify_authenticode_in(artifact, signers, now=now)
     except VerificationFailure as failure:
@@ -362,6 +365,7 @@ def assess(
         inputs=tuple(inputs),
         attestations=tuple(collected.attestations),
         published_hash=published,
+        published_hash_mismatch=mismatch,
         layouts=tuple(collected.layouts),
         sbom=sbom,
     )

@@ -8,7 +8,7 @@ from provenance.decision.context import DecisionContext
 from provenance.decision.requirements.evidence import signature_evidence
 from provenance.decision.rules import Finding
 
-__all__ = ["VendorSignature"]
+__all__ = ["OperatorHash", "VendorSignature"]
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,27 @@ class VendorSignature:
 
     def describe(self) -> str:
         return "a verified signature by one of the policy's vendors (always required)"
+
+
+@dataclass(frozen=True)
+class OperatorHash:
+    """Added when the operator gave `--expected-sha256`: the file must be the one the vendor's
+    portal describes, whatever else verified (a mismatch is never outweighed by a signature:
+    it says this is not the file the operator meant to install)."""
+
+    name: str = "published_hash"
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        if context.published_hash is not None:
+            return Finding(
+                self.name, True, "matches the SHA-256 the operator copied from the vendor"
+            )
+        return Finding(
+            self.name,
+            False,
+            context.published_hash_mismatch
+            or "expected the SHA-256 the operator gave, got no comparison",
+        )
+
+    def describe(self) -> str:
+        return "the SHA-256 the operator gave with --expected-sha256"
