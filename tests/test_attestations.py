@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE
 from provenance.testing import derive_ec_key
 from provenance.verification.dsse import pae
+from provenance.verification.in_toto_keys import key_from_public
 from tests.conftest import CliRunner
 
 NOW = "2026-06-10T00:00:00Z"
@@ -477,3 +478,14 @@ def test_glob_and_regex_for_one_claim_is_a_policy_error(cli: CliRunner, delivery
     result = delivery.verify(cli, requirement='{source: "a", source_regex: "b"}')
     assert result.code == 2
     assert "give a claim as a glob or as a regex, not both" in result.stderr
+
+
+def test_a_securesystemslib_key_file_is_a_vendor_key(cli: CliRunner, tmp_path: Path) -> None:
+    key = derive_ec_key("attestation tests", "sslib")
+    delivery = Delivery(tmp_path, {}, "key: keys/release.json")
+    (delivery.folder / "keys" / "release.json").write_text(
+        json.dumps(key_from_public(key.public_key(), "release").to_dict())
+    )
+    delivery.write("fw.bin.intoto.json", envelope(provenance_v1(delivery.sha256), key))
+    result = delivery.verify(cli)
+    assert result.code == 0, result.stderr

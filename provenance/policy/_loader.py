@@ -54,6 +54,7 @@ from provenance.verification.signers import (
     PublicKeySigner,
     SignerRule,
     SigstoreIdentity,
+    key_id_of,
     load_public_key,
 )
 from provenance.verification.x509.signer import X509Signer, load_x509_signer
@@ -234,10 +235,15 @@ class _Checker:
         return location
 
     def _key(self, at: JsonPath, reference: Any) -> PublicKeySigner | None:
+        """A PEM public key, or a securesystemslib key file (the format in-toto tools write)."""
         if not isinstance(reference, str) or not reference:
             return None
+        path = self.base / reference
         try:
-            return load_public_key(self.base / reference)
+            if path.suffix == ".json":
+                public = load_layout_key(path).public
+                return PublicKeySigner(key=public, source=str(path), key_id=key_id_of(public))
+            return load_public_key(path)
         except InputError as exc:
             self.error(at, str(exc))
             return None

@@ -24,6 +24,7 @@ __all__ = [
     "PublicKeySigner",
     "SignerRule",
     "SigstoreIdentity",
+    "key_id_of",
     "load_public_key",
 ]
 
