@@ -489,3 +489,36 @@ def test_a_securesystemslib_key_file_is_a_vendor_key(cli: CliRunner, tmp_path: P
     delivery.write("fw.bin.intoto.json", envelope(provenance_v1(delivery.sha256), key))
     result = delivery.verify(cli)
     assert result.code == 0, result.stderr
+
+
+# -- a checksum list signed with a plain vendor key (cosign sign-blob --key style) ----------
+
+
+@pytest.mark.parametrize("encoding", ["base64", "raw"])
+def test_a_key_signed_checksum_list_lists_the_artifact(
+    cli: CliRunner, delivery: Delivery, vendor_key: ed25519.Ed25519PrivateKey, encoding: str
+) -> None:
+    sums = f"{delivery.sha256}  fw.bin\n".encode()
+    (delivery.folder / "SHA256SUMS").write_bytes(sums)
+    signature = vendor_key.sign(sums)
+    (delivery.folder / "SHA256SUMS.sig").write_bytes(
+        base64.b64encode(signature) if encoding == "base64" else signature
+    )
+    result = delivery.verify(cli, requirement="{slsa_build_level: 1}")
+    report = report_of(result)
+    assert report["evidence_strength"] == "signed-checksum-list"
+    assert finding(report, "vendor_signature")["passed"] is True
+
+
+def test_a_checksum_list_signed_by_another_key_is_refused(
+    cli: CliRunner, delivery: Delivery
+) -> None:
+    sums = f"{delivery.sha256}  fw.bin\n".encode()
+    (delivery.folder / "SHA256SUMS").write_bytes(sums)
+    (delivery.folder / "SHA256SUMS.sig").write_bytes(_ed25519("not the vendor").sign(sums))
+    result = delivery.verify(cli)
+    assert result.code == 1
+    assert problems(report_of(result)) == [
+        f"{delivery.folder / 'SHA256SUMS.sig'}: signature over SHA256SUMS verifies under none of "
+        "the policy's vendor keys (1 tried)"
+    ]

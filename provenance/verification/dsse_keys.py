@@ -11,7 +11,7 @@ from provenance.verification.dsse import dsse_hash, pae
 from provenance.verification.signatures import verify_signature
 from provenance.verification.signers import PublicKeySigner
 
-__all__ = ["signers_of"]
+__all__ = ["signature_valid", "signers_of"]
 
 
 def signers_of(envelope: Envelope, keys: Sequence[PublicKeySigner]) -> list[PublicKeySigner]:
@@ -25,11 +25,12 @@ def signers_of(envelope: Envelope, keys: Sequence[PublicKeySigner]) -> list[Publ
     return [
         key
         for key in {key.key_id: key for key in keys}.values()
-        if any(_verifies(key, sig.sig, signed) for sig in envelope.signatures)
+        if any(signature_valid(key, sig.sig, signed) for sig in envelope.signatures)
     ]
 
 
-def _verifies(key: PublicKeySigner, signature: bytes, signed: bytes) -> bool:
+def signature_valid(key: PublicKeySigner, signature: bytes, signed: bytes) -> bool:
+    """A signature by `key` over `signed`, with the hash its key type pairs with."""
     algorithm = dsse_hash(key.key)
     if verify_signature(key.key, signature, signed, algorithm=algorithm):
         return True

@@ -13,6 +13,8 @@ own clock is not evidence).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -26,11 +28,13 @@ from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
 from provenance.verification.checksum_list import SignatureCheck, SignedBy, verify_checksum_list
+from provenance.verification.dsse_keys import signature_valid
 from provenance.verification.openpgp import (
     OpenPgpSigner,
     openpgp_signature_check,
     verify_openpgp_signature,
 )
+from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.x509 import (
     ContentDigest,
@@ -77,7 +81,9 @@ def signature_format(data: bytes) -> SignatureFormat | None:
         return "cms"
     if head[:1] == b"\x30":
         return "cms"
-    if head[:1] and head[0] & 0x80:
+    # A binary OpenPGP signature packet: new format tag 2 (0xC2), or old format tag 2 with
+    # any length type (0x88-0x8B).
+    if head[:1] == b"\xc2" or head[:1] in (b"\x88", b"\x89", b"\x8a", b"\x8b"):
         return "openpgp"
     return None
 
@@ -145,11 +151,15 @@ def verify_detached(
 ) -> SignatureFact:
     """Verify a detached signature over the artifact or over a checksum list listing it."""
     fmt = signature_format(data)
+    target = signed_file(source)
+    if target.name in CHECKSUM_LIST_NAMES and not _rules_for(fmt, signers):
+        # Raw signature bytes can look like anything; with no OpenPGP or X.509 signer to
+        # verify that format, a plain vendor key is the only reading left.
+        return _key_signed_list(data, source, target, artifact, signers)
     if fmt is None:
         raise EvidenceError(
             f"{source}: not an OpenPGP or CMS signature (by its content)", check="signature"
         )
-    target = signed_file(source)
     delivered = artifact.delivered_path
     over_artifact = delivered is not None and target.name == delivered.name
     check = _check_for(fmt, data, source, target, signers, now=now)
@@ -185,6 +195,68 @@ def verify_detached(
         content="checksum-list", signed_at=signed.signed_at if fmt == "cms" else None,
         checksum_list=str(target),
     )  # fmt: skip
+
+
+def _key_signed_list(
+    data: bytes,
+    source: Path,
+    target: Path,
+    artifact: Artifact,
+    signers: Sequence[NamedSigner],
+) -> SignatureFact:
+    """A checksum list signed with a plain vendor key (`cosign sign-blob --key`, `openssl
+    dgst -sign`): the signature as raw bytes or base64 text, over the list's exact bytes."""
+    keys = [n for n in signers if isinstance(n.rule, PublicKeySigner)]
+    if not keys:
+        raise EvidenceError(
+            f"{source}: not an OpenPGP or CMS signature, and the policy names no vendor keys "
+            "to try it as a plain key signature",
+            check="signature",
+        )
+    signature = _raw_signature(data)
+
+    def check(listed: bytes) -> SignedBy:
+        for named in keys:
+            rule = named.rule
+            assert isinstance(rule, PublicKeySigner)
+            if signature_valid(rule, signature, listed):
+                return SignedBy("key", rule.describe(), rule.key_id, None, str(source))
+        raise VerificationFailure(
+            f"{source}: signature over {target.name} verifies under none of the policy's "
+            f"vendor keys ({len(keys)} tried)",
+            check="signature",
+        )
+
+    listed = read_bounded(target, MAX_CHECKSUM_LIST_BYTES, "checksum list")
+    if listed is None:
+        raise EvidenceError(f"{target}: larger than {MAX_CHECKSUM_LIST_BYTES} bytes", check="list")
+    result = verify_checksum_list(
+        listed,
+        str(target),
+        artifact,
+        check,
+        artifact_name=artifact.delivered_path.name if artifact.delivered_path else None,
+    )
+    signed = result.signed_by
+    return _fact(
+        signed, _owner(signers, signed.signer), artifact, source=str(source),
+        content="checksum-list", signed_at=None, checksum_list=str(target),
+    )  # fmt: skip
+
+
+def _rules_for(fmt: SignatureFormat | None, signers: Sequence[NamedSigner]) -> bool:
+    """Does the policy have signer rules for signatures of this format?"""
+    kind = {"openpgp": OpenPgpSigner, "cms": X509Signer}.get(fmt) if fmt else None
+    return kind is not None and any(isinstance(named.rule, kind) for named in signers)
+
+
+def _raw_signature(data: bytes) -> bytes:
+    """Base64 text (as cosign writes it) or the raw signature bytes."""
+    text = data.strip()
+    try:
+        return base64.b64decode(text, validate=True) if text else data
+    except (binascii.Error, ValueError):
+        return data
 
 
 def _check_for(
