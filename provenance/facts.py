@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -148,3 +149,6 @@ class SbomFacts:
     problem: str | None = None  # why a delivered SBOM is unusable (malformed, oversized)
     binding_detail: str | None = None  # what the binding check found, in words
     vex: tuple[VexStatement, ...] = ()
+    # VEX source (file or attestation) -> how it is bound: signed-attestation (about this
+    # digest), signed-file (a vendor signed the file), None (unsigned: policy decides).
+    vex_bindings: Mapping[str, SbomBinding] = field(default_factory=dict)

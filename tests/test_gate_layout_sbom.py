@@ -239,3 +239,23 @@ def test_a_signed_sbom_file_naming_the_digest_is_bound_signed_file(
     code, report = decide(cli, delivery)
     assert code == 1
     assert any(str(signature) == p["source"] for p in report["evidence"]["problems"])
+
+
+def test_vex_documents_carry_how_they_are_bound(delivery: Path) -> None:
+    vex = delivery / f"{FIRMWARE}.vex.json"
+    result = evaluate(str(delivery / FIRMWARE), policy_path=delivery / "policy.yaml", segment=L1)
+    facts = result.examination.assessment.sbom
+    assert facts is not None
+    assert facts.vex_bindings == {str(vex): None}  # unsigned: the vulnerability policy decides
+    instance = PrivateSigstoreInstance.create(SEED, origin="log.fixtures.invalid")
+    bundle = instance.sign_artifact(
+        vex.read_bytes(),
+        identity=f"{VENDOR_WORKFLOW}@refs/tags/v4.2.1",
+        issuer=ISSUER,
+        signed_at=SIGNED_AT,
+    )
+    vex.with_name(vex.name + ".sigstore.json").write_text(bundle_json(bundle))
+    result = evaluate(str(delivery / FIRMWARE), policy_path=delivery / "policy.yaml", segment=L1)
+    facts = result.examination.assessment.sbom
+    assert facts is not None
+    assert facts.vex_bindings == {str(vex): "signed-file"}

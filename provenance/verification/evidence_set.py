@@ -113,8 +113,8 @@ def discover_evidence(artifact: Path) -> list[Path]:
     sboms, vex = sbom_files_beside(artifact)
     found += sboms + vex
     found += [
-        sbom.with_name(sbom.name + suffix)
-        for sbom in sboms
+        document.with_name(document.name + suffix)
+        for document in (*sboms, *vex)
         for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES)
     ]
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
@@ -158,11 +158,12 @@ def _kind(path: Path, data: bytes) -> str:
 
 
 def _signs_an_sbom(path: Path) -> bool:
-    """`bom.cdx.json.sig`, `X.cdx.json.sigstore.json`: a signature over an SBOM file."""
+    """`bom.cdx.json.sig`, `X.cdx.json.sigstore.json`, `X.vex.json.asc`: a signature over an
+    SBOM or VEX file."""
     for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES):
         if path.name.endswith(suffix):
             signed = path.name[: -len(suffix)]
-            return signed.endswith(SBOM_SUFFIXES) or signed in FOLDER_SBOMS
+            return signed.endswith((*SBOM_SUFFIXES, *VEX_SUFFIXES)) or signed in FOLDER_SBOMS
     return False
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from provenance.errors import EvidenceError
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 SBOM_PREDICATE_PREFIXES = ("https://cyclonedx.org/bom", "https://spdx.dev/Document")
+OPENVEX_PREFIX = "https://openvex.dev/ns"
 SBOM_SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json")
 FOLDER_SBOMS = ("bom.json", "bom.xml")
 VEX_SUFFIXES = (".vex.json", ".openvex.json")
@@ -107,28 +108,52 @@ def gather_sbom(
         else:
             detail = "its described component does not list the artifact's SHA-256"
             candidates.append(SbomFacts(sbom, None, path, binding_detail=detail))
-    vex = _vex(vex_files, problems)
+    vex, vex_bindings = _vex(artifact, attestations, vex_files, signed, problems)
     if not candidates and not vex:
         return None, problems
     # The usable SBOM bound most strongly; an unusable one only if nothing else was delivered.
     best = max(candidates, key=lambda c: (c.sbom is not None, _RANK[c.binding]), default=None)
     if best is None:
-        return SbomFacts(None, None, vex=vex), problems
+        return SbomFacts(None, None, vex=vex, vex_bindings=vex_bindings), problems
     return SbomFacts(
-        best.sbom, best.binding, best.source, best.problem, best.binding_detail, vex
+        best.sbom,
+        best.binding,
+        best.source,
+        best.problem,
+        best.binding_detail,
+        vex,
+        vex_bindings,
     ), problems
 
 
 def _vex(
-    files: Sequence[tuple[str, bytes]], problems: list[tuple[str, str]]
-) -> tuple[VexStatement, ...]:
+    artifact: Artifact,
+    attestations: Sequence[AttestationFact],
+    files: Sequence[tuple[str, bytes]],
+    signed: Mapping[tuple[str, str], SignedFile],
+    problems: list[tuple[str, str]],
+) -> tuple[tuple[VexStatement, ...], dict[str, SbomBinding]]:
+    """Every VEX statement delivered, and how each source is bound: an OpenVEX attestation
+    about this digest (signed-attestation), a VEX file a vendor signed (signed-file), or an
+    unsigned file (None)."""
     statements: list[VexStatement] = []
+    bindings: dict[str, SbomBinding] = {}
+    documents: list[tuple[str, bytes, SbomBinding]] = [
+        (fact.signature.bundle, json.dumps(fact.predicate).encode(), "signed-attestation")
+        for fact in attestations
+        if fact.signature.vendor is not None and fact.predicate_type.startswith(OPENVEX_PREFIX)
+    ]
     for path, data in files:
+        by = signed.get((path, hashlib.sha256(data).hexdigest()))
+        binding: SbomBinding = "signed-file" if by is not None else None
+        documents.append((path, data, binding))
+    for source, data, bound in documents:
         try:
-            document = parse_vex(data, path)
+            document = parse_vex(data, source)
         except EvidenceError as malformed:
-            problems.append((path, str(malformed)))
+            problems.append((source, str(malformed)))
             continue
         statements += document.statements
-        problems += [(path, problem) for problem in document.problems]
-    return tuple(statements)
+        bindings[source] = bound
+        problems += [(source, problem) for problem in document.problems]
+    return tuple(statements), bindings
