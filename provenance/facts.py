@@ -56,6 +56,47 @@ class SignatureFact:
     predicate_type: str | None  # DSSE in-toto statements only
     checksum_list: str | None = None  # the list file, for content "checksum-list"
 
+    @classmethod
+    def without_log(
+        cls,
+        *,
+        artifact_sha256: str,
+        signer_kind: Literal["sigstore-identity", "key", "x509", "openpgp"],
+        key_id: str,
+        matched_rule: str,
+        vendor: str | None,
+        source: str,
+        content: Literal["dsse", "cms", "authenticode", "openpgp", "checksum-list"],
+        signed_at: datetime | None = None,
+        predicate_type: str | None = None,
+        checksum_list: str | None = None,
+    ) -> SignatureFact:
+        """A signature verified outside any transparency log (vendor keys, X.509, OpenPGP).
+
+        `signed_at` only if a trusted timestamp says so; the signer's own clock is not."""
+        return cls(
+            artifact_sha256=artifact_sha256,
+            signer_kind=signer_kind,
+            identity=None,
+            issuer=None,
+            key_id=key_id,
+            matched_rule=matched_rule,
+            vendor=vendor,
+            signed_at=signed_at,
+            integrated_time=None,
+            rfc3161_times=(signed_at,) if signed_at is not None else (),
+            log_index=None,
+            log_id=None,
+            log_url=None,
+            trust_root=None,
+            bundle=source,
+            bundle_media_type=None,
+            log_entry_kind=None,
+            content=content,
+            predicate_type=predicate_type,
+            checksum_list=checksum_list,
+        )
+
     def time_text(self) -> str:
         """When it was signed, as far as verified evidence says."""
         if self.signed_at is None:

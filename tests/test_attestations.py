@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from provenance.commands.evaluate import evaluate
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE
 from provenance.testing import derive_ec_key
 from provenance.verification.dsse import pae
@@ -508,6 +509,11 @@ def test_a_key_signed_checksum_list_lists_the_artifact(
     report = report_of(result)
     assert report["evidence_strength"] == "signed-checksum-list"
     assert finding(report, "vendor_signature")["passed"] is True
+    evaluation = evaluate(
+        str(delivery.artifact), policy_path=delivery.folder / "policy.yaml", segment="ops"
+    )
+    [fact] = evaluation.examination.assessment.signatures
+    assert (fact.signer_kind, fact.content, fact.signed_at) == ("key", "checksum-list", None)
 
 
 def test_a_checksum_list_signed_by_another_key_is_refused(

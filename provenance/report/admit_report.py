@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provenance import __version__
 from provenance.commands.admit import AdmitResult
 from provenance.report.decision_report import (
+    decision_to_dict,
     examination_lines,
     finding_lines,
-    finding_to_dict,
     one_line,
     problems_note,
 )
@@ -50,33 +49,15 @@ def render_text(result: AdmitResult) -> str:
 
 
 def admit_to_dict(result: AdmitResult) -> dict[str, Any]:
-    examination = result.examination
-    identification = examination.identification
     admission = result.admission
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "provenance", "version": __version__},
-        "decision": "allow" if result.allowed else "deny",
-        "reason": result.decision.reason or None,
-        "artifact": {"name": result.artifact_name, "sha256": result.sha256},
-        "segment": result.segment,
-        "policy": {"path": result.policy.path, "sha256": result.policy.sha256},
-        "product": identification.product,
-        "version": (
-            {"value": identification.version.value, "source": identification.version.source}
-            if identification.version
-            else None
-        ),
-        "evidence_strength": examination.evidence_strength,
-        "findings": [finding_to_dict(child) for child in result.decision.finding.children],
-        "evidence": {
-            "inputs": [
-                {"path": path, "sha256": digest} for path, digest in examination.assessment.inputs
-            ],
-            "problems": [
-                {"source": p.source, "reason": p.reason} for p in examination.assessment.problems
-            ],
-        },
+    return decision_to_dict(
+        artifact_name=result.artifact_name,
+        sha256=result.sha256,
+        segment=result.segment,
+        policy=result.policy,
+        examination=result.examination,
+        decision=result.decision,
+    ) | {
         "audit": {"seq": result.audit.seq, "hash": result.audit.hash.hex()},
         "admission": (
             {

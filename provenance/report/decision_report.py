@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from provenance.commands.evaluate import Evaluation
     from provenance.commands.evaluation import Examination
     from provenance.decision.segment import Decision
+    from provenance.policy import Policy
 
 __all__ = [
     "SCHEMA_VERSION",
+    "decision_to_dict",
     "evaluation_to_dict",
     "examination_lines",
     "examination_to_dict",
@@ -184,24 +186,44 @@ def examination_to_dict(examination: Examination) -> dict[str, Any]:
 
 
 def evaluation_to_dict(result: Evaluation) -> dict[str, Any]:
-    identification = result.examination.identification
+    return decision_to_dict(
+        artifact_name=result.artifact_name,
+        sha256=result.sha256,
+        segment=result.segment,
+        policy=result.policy,
+        examination=result.examination,
+        decision=result.decision,
+    )
+
+
+def decision_to_dict(
+    *,
+    artifact_name: str,
+    sha256: str,
+    segment: str,
+    policy: Policy,
+    examination: Examination,
+    decision: Decision,
+) -> dict[str, Any]:
+    """The fields every decision report has (verify --segment, admit)."""
+    identification = examination.identification
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "provenance", "version": __version__},
-        "decision": "allow" if result.allowed else "deny",
-        "reason": result.decision.reason or None,
-        "artifact": {"name": result.artifact_name, "sha256": result.sha256},
-        "segment": result.segment,
-        "policy": {"path": result.policy.path, "sha256": result.policy.sha256},
+        "decision": "allow" if decision.allowed else "deny",
+        "reason": decision.reason or None,
+        "artifact": {"name": artifact_name, "sha256": sha256},
+        "segment": segment,
+        "policy": {"path": policy.path, "sha256": policy.sha256},
         "product": identification.product,
         "version": (
             {"value": identification.version.value, "source": identification.version.source}
             if identification.version
             else None
         ),
-        "evidence_strength": result.examination.evidence_strength,
-        "findings": [finding_to_dict(child) for child in result.decision.finding.children],
-        "evidence": examination_to_dict(result.examination),
+        "evidence_strength": examination.evidence_strength,
+        "findings": [finding_to_dict(child) for child in decision.finding.children],
+        "evidence": examination_to_dict(examination),
     }
 
 

@@ -72,24 +72,14 @@ def verify_key_envelope(
     # 4. Claims, one fact per vendor (a vendor listed twice counts once).
     facts: dict[str | None, AttestationFact] = {}
     for named, keys in matched:
-        signature = SignatureFact(
+        # A key signature without a log or timestamp has no trusted time.
+        signature = SignatureFact.without_log(
             artifact_sha256=artifact.sha256.hex(),
             signer_kind="key",
-            identity=None,
-            issuer=None,
             key_id=",".join(key.key_id for key in keys),
             matched_rule=named.rule.describe(),
             vendor=named.vendor,
-            signed_at=None,  # a key signature without a log or timestamp has no trusted time
-            integrated_time=None,
-            rfc3161_times=(),
-            log_index=None,
-            log_id=None,
-            log_url=None,
-            trust_root=None,
-            bundle=source,
-            bundle_media_type=None,
-            log_entry_kind=None,
+            source=source,
             content="dsse",
             predicate_type=statement.predicate_type,
         )

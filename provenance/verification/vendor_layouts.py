@@ -74,7 +74,7 @@ def verify_vendor_layout(
 def _verify(
     layout: Path, artifact: Artifact, trust: LayoutTrust, now: datetime, run_inspections: bool
 ) -> LayoutResult:
-    if not run_inspections:
+    def verify(inspection_dir: Path | None) -> LayoutResult:
         return verify_layout(
             layout,
             layout_keys=trust.keys,
@@ -82,17 +82,13 @@ def _verify(
             artifact_sha256=artifact.sha256,
             now=now,
             threshold=trust.threshold,
+            run_inspections=inspection_dir is not None,
+            inspection_dir=inspection_dir,
         )
+
+    if not run_inspections:
+        return verify(None)
     with tempfile.TemporaryDirectory(prefix="provenance-inspect-") as scratch:
         work = Path(scratch) / "delivery"
         shutil.copytree(layout.parent, work, symlinks=True)
-        return verify_layout(
-            layout,
-            layout_keys=trust.keys,
-            link_dir=layout.parent,
-            artifact_sha256=artifact.sha256,
-            now=now,
-            threshold=trust.threshold,
-            run_inspections=True,
-            inspection_dir=work,
-        )
+        return verify(work)

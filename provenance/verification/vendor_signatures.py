@@ -103,26 +103,15 @@ def _fact(
     signed_at: datetime | None,
     checksum_list: str | None = None,
 ) -> SignatureFact:
-    return SignatureFact(
+    return SignatureFact.without_log(
         artifact_sha256=artifact.sha256.hex(),
-        signer_kind="openpgp" if signed_by.kind == "openpgp" else "x509",
-        identity=None,
-        issuer=None,
+        signer_kind=signed_by.kind,
         key_id=signed_by.key_id,
         matched_rule=signed_by.signer,
         vendor=vendor,
-        signed_at=signed_at,
-        integrated_time=None,
-        rfc3161_times=(signed_at,) if signed_at is not None else (),
-        log_index=None,
-        log_id=None,
-        log_url=None,
-        trust_root=None,
-        bundle=source,
-        bundle_media_type=None,
-        log_entry_kind=None,
+        source=source,
         content=content,
-        predicate_type=None,
+        signed_at=signed_at,
         checksum_list=checksum_list,
     )
 
@@ -179,20 +168,30 @@ def verify_detached(
             f"({', '.join(CHECKSUM_LIST_NAMES)})",
             check="signature",
         )
+    return _listed_in(target, artifact, check, signers, source, timestamped=fmt == "cms")
+
+
+def _listed_in(
+    target: Path,
+    artifact: Artifact,
+    check: SignatureCheck,
+    signers: Sequence[NamedSigner],
+    source: Path,
+    *,
+    timestamped: bool,
+) -> SignatureFact:
+    """The fact for an artifact listed in the checksum list `target`, whose signature `check`
+    verifies (before the list is parsed). `timestamped`: the check's time is a trusted one."""
     listed = read_bounded(target, MAX_CHECKSUM_LIST_BYTES, "checksum list")
     if listed is None:
         raise EvidenceError(f"{target}: larger than {MAX_CHECKSUM_LIST_BYTES} bytes", check="list")
     result = verify_checksum_list(
-        listed,
-        str(target),
-        artifact,
-        check,
-        artifact_name=_delivered_name(artifact),
+        listed, str(target), artifact, check, artifact_name=_delivered_name(artifact)
     )
     signed = result.signed_by
     return _fact(
         signed, _owner(signers, signed.signer), artifact, source=str(source),
-        content="checksum-list", signed_at=signed.signed_at if fmt == "cms" else None,
+        content="checksum-list", signed_at=signed.signed_at if timestamped else None,
         checksum_list=str(target),
     )  # fmt: skip
 
@@ -227,21 +226,7 @@ def _key_signed_list(
             check="signature",
         )
 
-    listed = read_bounded(target, MAX_CHECKSUM_LIST_BYTES, "checksum list")
-    if listed is None:
-        raise EvidenceError(f"{target}: larger than {MAX_CHECKSUM_LIST_BYTES} bytes", check="list")
-    result = verify_checksum_list(
-        listed,
-        str(target),
-        artifact,
-        check,
-        artifact_name=artifact.delivered_path.name if artifact.delivered_path else None,
-    )
-    signed = result.signed_by
-    return _fact(
-        signed, _owner(signers, signed.signer), artifact, source=str(source),
-        content="checksum-list", signed_at=None, checksum_list=str(target),
-    )  # fmt: skip
+    return _listed_in(target, artifact, check, signers, source, timestamped=False)
 
 
 def _rules_for(fmt: SignatureFormat | None, signers: Sequence[NamedSigner]) -> bool:
