@@ -512,3 +512,16 @@ def test_pinned_certificates_span_2026_to_2036() -> None:
         certificate = x509.load_pem_x509_certificate((FIXTURE / name).read_bytes())
         assert certificate.not_valid_before_utc < datetime(2026, 1, 1, tzinfo=UTC), name
         assert certificate.not_valid_after_utc >= datetime(2036, 1, 1, tzinfo=UTC), name
+
+
+def test_online_revocation_is_an_explicit_flag(cli: CliRunner) -> None:
+    # The CRL beside the firmware decides, so no OCSP request is made (the suite has no
+    # network): the flag only allows asking when no CRL does.
+    result, report = verify(cli, FIXTURE, FW, L1, "--online-revocation")
+    assert result.code == 0, result.stderr
+    assert report["decision"] == "allow"
+    usage = cli("verify", FIXTURE / FW, "--online-revocation")
+    assert usage.code == 2
+    assert usage.stderr == (
+        "error: --online-revocation: only with --segment (a decision under a policy)\n"
+    )

@@ -94,3 +94,11 @@ run_inspections_option = click.option(
     help="Run the commands an in-toto layout's inspections name (in a private copy of the "
     "layout's folder). Off by default: the report lists skipped inspections.",
 )
+
+
+online_revocation_option = click.option(
+    "--online-revocation",
+    is_flag=True,
+    help="ONLINE: ask a certificate's OCSP responder when no CRL file decides (X.509 vendor "
+    "signatures). Off by default: revocation comes from CRL files beside the evidence only.",
+)

@@ -15,6 +15,7 @@ from provenance._cli.common import (
     expected_sha256_option,
     library_errors,
     one_line,
+    online_revocation_option,
     report_format_option,
     run_inspections_option,
     site_public_keys_option,
@@ -55,6 +56,7 @@ Exit codes:
 )
 @expected_sha256_option
 @run_inspections_option
+@online_revocation_option
 @report_format_option()
 def admit(
     *,
@@ -68,6 +70,7 @@ def admit(
     version: str | None,
     expected_sha256: str | None,
     run_inspections: bool,
+    online_revocation: bool,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT and its EVIDENCE (default: the bundles and approvals beside it) and, if
@@ -88,6 +91,7 @@ def admit(
             version=version,
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
+            online_revocation=online_revocation,
         )
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)

@@ -14,6 +14,7 @@ from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     expected_sha256_option,
+    online_revocation_option,
     report_format_option,
     run_inspections_option,
     usage_exit,
@@ -133,6 +134,7 @@ def _signers_from_flags(
 @click.option("--version", "product_version", metavar="V", help="With --segment: the version.")
 @expected_sha256_option
 @run_inspections_option
+@online_revocation_option
 @report_format_option()
 def verify(
     *,
@@ -154,6 +156,7 @@ def verify(
     product_version: str | None,
     expected_sha256: str | None,
     run_inspections: bool,
+    online_revocation: bool,
     output_format: str,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
@@ -182,6 +185,7 @@ def verify(
             version=product_version,
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
+            online_revocation=online_revocation,
             output_format=output_format,
         )
     segment_only = [
@@ -193,6 +197,7 @@ def verify(
             ("--version", product_version),
             ("--expected-sha256", expected_sha256),
             ("--run-inspections", run_inspections),
+            ("--online-revocation", online_revocation),
         )
         if given
     ]
@@ -247,6 +252,7 @@ def _verify_segment(
     version: str | None,
     expected_sha256: str | None,
     run_inspections: bool,
+    online_revocation: bool,
     output_format: str,
 ) -> NoReturn:
     from provenance.commands.evaluate import evaluate
@@ -265,6 +271,7 @@ def _verify_segment(
             version=version,
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
+            online_revocation=online_revocation,
         )
     except UsageError as exc:
         usage_exit(str(exc))

@@ -106,6 +106,7 @@ def admit(
     version: str | None = None,
     expected_sha256: str | None = None,
     run_inspections: bool = False,
+    online_revocation: bool = False,
     clock: Clock = utc_now,
     busy_timeout: float = BUSY_TIMEOUT_SECONDS,
 ) -> AdmitResult:
@@ -134,6 +135,7 @@ def admit(
                 operator_version=version,
                 expected_sha256=expected_sha256,
                 run_inspections=run_inspections,
+                online_revocation=online_revocation,
             )
             # 4. Decide and record, atomically.
             with ledger.transaction() as transaction:

@@ -48,6 +48,7 @@ def evaluate(
     version: str | None = None,
     expected_sha256: str | None = None,
     run_inspections: bool = False,
+    online_revocation: bool = False,
     clock: Clock = utc_now,
 ) -> Evaluation:
     """Decide about `artifact` (a path, or `sha256:<hex>`) for `segment`.
@@ -75,6 +76,7 @@ def evaluate(
         operator_version=version,
         expected_sha256=expected_sha256,
         run_inspections=run_inspections,
+        online_revocation=online_revocation,
     )
     decision = judge(rules, examination, segment=segment, now=clock(), history=NoHistory())
     return Evaluation(

@@ -77,6 +77,7 @@ def examine(
     operator_version: str | None = None,
     expected_sha256: str | None = None,
     run_inspections: bool = False,
+    online_revocation: bool = False,
 ) -> Examination:
     """Verify every piece of evidence (the slow, cryptographic part; no lock is held)."""
     policy = inputs.policy
@@ -90,6 +91,7 @@ def examine(
         expected_sha256=expected_sha256,
         layout_trust=inputs.layout_trust,
         run_inspections=run_inspections,
+        online_revocation=online_revocation,
     )
     identification = identify(
         assessment.signatures,

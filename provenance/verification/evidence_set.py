@@ -205,6 +205,7 @@ class _Verifier:
     now: datetime
     layout_trust: Sequence[LayoutTrust] = ()
     run_inspections: bool = False
+    online_revocation: bool = False  # OCSP for X.509 signers, only when the operator asks
 
     def file(self, kind: str, data: bytes, path: Path, into: _Collected) -> None:
         """Verify evidence that only files have (it names what it signs, or has links beside)."""
@@ -260,7 +261,13 @@ class _Verifier:
         )  # fmt: skip
         if not path.name.endswith(BUNDLE_SUFFIXES):
             return verify_signed_file(
-                data, path, target, signers=self.signers, now=self.now, max_bytes=MAX_SBOM_BYTES
+                data,
+                path,
+                target,
+                signers=self.signers,
+                now=self.now,
+                max_bytes=MAX_SBOM_BYTES,
+                online=self.online_revocation,
             )
         content = read_bounded(target, MAX_SBOM_BYTES, "signed SBOM")
         if content is None:
@@ -271,7 +278,14 @@ class _Verifier:
 
     def vendor_native(self, kind: str, data: bytes, path: Path) -> SignatureFact:
         if kind == "detached":
-            return verify_detached(data, path, self.artifact, signers=self.signers, now=self.now)
+            return verify_detached(
+                data,
+                path,
+                self.artifact,
+                signers=self.signers,
+                now=self.now,
+                online=self.online_revocation,
+            )
         return verify_list_bundle(
             data,
             path,
@@ -313,12 +327,21 @@ def assess(
     expected_sha256: str | None = None,
     layout_trust: Sequence[LayoutTrust] = (),
     run_inspections: bool = False,
+    online_revocation: bool = False,
 ) -> Assessment:
     """Verify each piece of evidence on its own; `expected_sha256` is the operator's
     published hash, if given (`InputError` if it is not a SHA-256); `layout_trust` the
-    vendors' in-toto layout keys; inspections run only if `run_inspections`."""
+    vendors' in-toto layout keys; inspections run only if `run_inspections`; OCSP is asked
+    (the one online check here) only if `online_revocation`."""
     verifier = _Verifier(
-        artifact, signers, trust_roots, group_members, now, layout_trust, run_inspections
+        artifact,
+        signers,
+        trust_roots,
+        group_members,
+        now,
+        layout_trust,
+        run_inspections,
+        online_revocation,
     )
     collected = _Collected()
     problems: list[EvidenceProblem] = []
@@ -326,7 +349,7 @@ def assess(
     published = _published_hash(artifact, expected_sha256, problems)
     mismatch = problems[-1].reason if expected_sha256 is not None and published is None else None
     try:
-        embedded = verify_authenticode_in(artifact, signers, now=now)
+        embedded = verify_authenticode_in(artifact, signers, now=now, online=online_revocation)
     except VerificationFailure as failure:
         problems.append(EvidenceProblem(f"{artifact.name} (Authenticode)", str(failure)))
     else:

@@ -137,6 +137,7 @@ def verify_detached(
     *,
     signers: Sequence[NamedSigner],
     now: datetime,
+    online: bool = False,
 ) -> SignatureFact:
     """Verify a detached signature over the artifact or over a checksum list listing it."""
     fmt = signature_format(data)
@@ -151,11 +152,11 @@ def verify_detached(
         )
     delivered = artifact.delivered_path
     over_artifact = delivered is not None and target.name == delivered.name
-    check = _check_for(fmt, data, source, target, signers, now=now)
+    check = _check_for(fmt, data, source, target, signers, now=now, online=online)
     if over_artifact:
         assert artifact.path is not None
         if fmt == "cms":
-            signed_by = _cms(data, source, artifact.path, signers, now=now)
+            signed_by = _cms(data, source, artifact.path, signers, now=now, online=online)
         else:
             signed_by = _openpgp_file(data, source, artifact.path, signers, now)
         return _fact(
@@ -252,11 +253,17 @@ def _check_for(
     signers: Sequence[NamedSigner],
     *,
     now: datetime,
+    online: bool = False,
 ) -> SignatureCheck:
     """How to check the signature over a checksum list's bytes."""
     if fmt == "cms":
         return lambda listed: _cms(
-            data, source, ContentDigest("sha256", hashlib.sha256(listed).digest()), signers, now=now
+            data,
+            source,
+            ContentDigest("sha256", hashlib.sha256(listed).digest()),
+            signers,
+            now=now,
+            online=online,
         )
     rules = _openpgp_rules(signers, source)
     return openpgp_signature_check(
@@ -325,10 +332,11 @@ def _cms(
     signers: Sequence[NamedSigner],
     *,
     now: datetime,
+    online: bool = False,
 ) -> SignedBy:
     crls = delivery_crls(source.parent)
     return x509_signed_by(
-        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=crls),
+        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=crls, online=online),
         signers,
         str(source),
     )
@@ -409,7 +417,7 @@ def verify_list_bundle(
 
 
 def verify_authenticode_in(
-    artifact: Artifact, signers: Sequence[NamedSigner], *, now: datetime
+    artifact: Artifact, signers: Sequence[NamedSigner], *, now: datetime, online: bool = False
 ) -> SignatureFact | None:
     """The artifact's own Authenticode signature, if it is a signed PE file and the policy has
     X.509 signers; None if it is not a PE file or carries no signature at all."""
@@ -419,7 +427,7 @@ def verify_authenticode_in(
     crls = delivery_crls(delivered.parent)
     try:
         signed_by = x509_signed_by(
-            lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls),
+            lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls, online=online),
             signers,
             f"{delivered} (Authenticode)",
         )
@@ -457,6 +465,7 @@ def verify_signed_file(
     signers: Sequence[NamedSigner],
     now: datetime,
     max_bytes: int,
+    online: bool = False,
 ) -> SignedFile:
     """A detached OpenPGP or CMS signature (`source`) over `target`'s bytes."""
     fmt = signature_format(data)
@@ -467,7 +476,7 @@ def verify_signed_file(
     content = read_bounded(target, max_bytes, "signed file")
     if content is None:
         raise EvidenceError(f"{target}: larger than {max_bytes} bytes", check="signature")
-    signed_by = _check_for(fmt, data, source, target, signers, now=now)(content)
+    signed_by = _check_for(fmt, data, source, target, signers, now=now, online=online)(content)
     return SignedFile(
         str(target),
         hashlib.sha256(content).hexdigest(),
