@@ -259,3 +259,12 @@ def test_vex_documents_carry_how_they_are_bound(delivery: Path) -> None:
     facts = result.examination.assessment.sbom
     assert facts is not None
     assert facts.vex_bindings == {str(vex): "signed-file"}
+
+
+def test_an_unusable_sbom_beside_a_good_one_still_fails(cli: CliRunner, delivery: Path) -> None:
+    (delivery / f"{FIRMWARE}.cdx.json").write_text("{not json")
+    code, report = decide(cli, delivery)
+    assert code == 1
+    reason = finding(report, "sbom")["reason"]
+    assert reason.startswith("expected a valid SBOM, got: "), reason
+    assert f"{FIRMWARE}.cdx.json" in reason

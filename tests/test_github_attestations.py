@@ -168,3 +168,14 @@ def test_unreachable_api_is_a_clear_usage_error(
     assert result.stderr.startswith(
         "error: github:acme-automation/plc-firmware: cannot reach the GitHub API: "
     )
+
+
+def test_redirects_are_not_followed(github: FakeGitHub) -> None:
+    github.pages[FIRST] = (302, {"Location": "http://evil.example/x"}, b"")
+    with pytest.raises(InputError, match="GitHub API answered 302"):
+        fetch_attestations(
+            GitHubRepository("acme-automation", "plc-firmware"),
+            DIGEST,
+            environ={"GITHUB_API_URL": github.url, "GITHUB_TOKEN": "secret"},
+        )
+    assert len(github.requests) == 1

@@ -20,12 +20,14 @@ import jsonschema
 import pytest
 from cryptography import x509
 
+import provenance.commands.evaluate as evaluate_module
 from fixtures import vendor_native as nw
 from provenance.commands.evaluate import evaluate
 from provenance.evidence.pe_file import parse_pe
 from provenance.signing.keys import generate_key
 from provenance.testing.openpgp import armor, derive_openpgp_key
 from provenance.testing.vendor_pki import Issued, VendorPki, sign_cms_detached
+from provenance.verification import evidence_set
 from tests.conftest import CliResult, CliRunner
 
 REPO = Path(__file__).parents[1]
@@ -524,4 +526,84 @@ def test_online_revocation_is_an_explicit_flag(cli: CliRunner) -> None:
     assert usage.code == 2
     assert usage.stderr == (
         "error: --online-revocation: only with --segment (a decision under a policy)\n"
+    )
+
+
+# -- attribution: whose evidence counts for whom (review findings) ---------------------------
+
+_X509 = """      - x509:
+          roots: [certs/northwind-root-ca.pem]
+          intermediates: [certs/northwind-code-signing-ca.pem]
+          subject: {{O: "Northwind Controls"}}
+          eku: [{eku}]
+          tsa_roots: [certs/meridian-tsa-root.pem]
+"""
+
+
+def test_a_signature_counts_only_for_the_vendor_whose_rule_verified_it(
+    cli: CliRunner, delivery: Path
+) -> None:
+    """Two vendors pin the same root; only vendor-b's rule (codeSigning) accepts the firmware's
+    signer: vendor-a (timeStamping) must not be credited with it."""
+    (delivery / "policy.yaml").write_text(
+        "version: 1\nvendors:\n"
+        "  vendor-a:\n    signers:\n" + _X509.format(eku="timeStamping")
+        + "    products: [pkg:generic/vendor-a/x]\n"
+        "  vendor-b:\n    signers:\n" + _X509.format(eku="codeSigning")
+        + "    products: [pkg:generic/vendor-b/y]\n"
+        "segments:\n  s:\n    require:\n      signed_by: [vendor-a]\n"
+    )  # fmt: skip
+    result, report = verify(cli, delivery, FW, "s")
+    assert result.code == 1
+    assert finding(report, "signed_by")["reason"] == (
+        "expected signatures by vendor-a, got none of them"
+    )
+    assert {s["vendor"] for s in signatures(report)} == {"vendor-b"}
+
+
+def test_the_evidence_minimum_counts_the_required_vendors_only(
+    cli: CliRunner, delivery: Path
+) -> None:
+    """northwind only lists the file in its OpenPGP-signed SHA256SUMS; an integrator's CMS
+    signature over the file must not make northwind's evidence signed-identity."""
+    (delivery / "policy.yaml").write_text(
+        "version: 1\nvendors:\n"
+        "  northwind-controls:\n    signers:\n      - openpgp: keys/northwind-release.asc\n"
+        "    products: [pkg:generic/northwind-controls/rtu-firmware]\n"
+        "  integrator:\n    signers:\n" + _X509.format(eku="codeSigning")
+        + "    products: [pkg:generic/integrator/other]\n"
+        "segments:\n  l1:\n    require:\n      signed_by: [northwind-controls]\n"
+        "      evidence: {minimum: signed-identity}\n"
+    )  # fmt: skip
+    result, report = verify(cli, delivery, FW, "l1")
+    assert result.code == 1
+    assert report["evidence_strength"] == "signed-identity"  # by someone in the policy
+    assert finding(report, "evidence")["reason"] == (
+        "expected signed-identity or stronger, got signed-checksum-list"
+    )
+
+
+def test_a_file_swapped_during_verification_is_judged_by_the_bytes_first_read(
+    delivery: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivered file holds other bytes when it is read, and the signed firmware is put
+    back before the evidence is checked: every check reads the private copy, so the
+    signature (over the firmware) does not vouch for the bytes decided about."""
+    signed = (delivery / FW).read_bytes()
+    (delivery / FW).write_bytes(b"EVIL FIRMWARE " * 1000)
+    real_discover = evidence_set.discover_evidence
+
+    def swap_then_discover(path: Path) -> list[Path]:
+        (delivery / FW).write_bytes(signed)  # the attacker restores the signed bytes
+        return real_discover(path)
+
+    monkeypatch.setattr(evaluate_module, "discover_evidence", swap_then_discover)
+    result = evaluate_module.evaluate(
+        str(delivery / FW), policy_path=delivery / "policy.yaml", segment=L1
+    )
+    assert not result.allowed
+    assert result.sha256 == hashlib.sha256(b"EVIL FIRMWARE " * 1000).hexdigest()
+    assert any(
+        "messageDigest does not match the artifact" in problem.reason
+        for problem in result.examination.assessment.problems
     )

@@ -7,6 +7,7 @@ the ledger there is no admission history, so `rollback` passes here; `admit` che
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from provenance.commands.evaluation import Examination, GateInputs, examine, jud
 from provenance.decision.context import NoHistory
 from provenance.decision.segment import Decision, compile_segment
 from provenance.errors import UsageError
-from provenance.inputs.artifact import artifact_from_argument
+from provenance.inputs.artifact import snapshot
 from provenance.policy import Policy, load_policy
 from provenance.verification.evidence_set import EvidenceDocument, discover_evidence
 
@@ -61,23 +62,26 @@ def evaluate(
     policy = load_policy(policy_path)
     rules = compile_segment(policy, segment)
     inputs = GateInputs.from_policy(policy)
-    subject = artifact_from_argument(artifact)
-    files = list(evidence)
-    if not files and subject.path is not None:
-        files = discover_evidence(subject.path)
-    if not files and not fetched and subject.path is None and expected_sha256 is None:
-        raise UsageError(f"{artifact}: a digest has no evidence beside it; give --evidence")
-    examination = examine(
-        inputs,
-        subject,
-        [*files, *fetched],
-        now=clock(),
-        operator_product=product,
-        operator_version=version,
-        expected_sha256=expected_sha256,
-        run_inspections=run_inspections,
-        online_revocation=online_revocation,
-    )
+    with tempfile.TemporaryDirectory(prefix="provenance-verify-") as scratch:
+        # Every check reads the same private copy (see `snapshot`); nothing is written
+        # anywhere else, and the copy goes with the directory.
+        subject = snapshot(artifact, Path(scratch))
+        files = list(evidence)
+        if not files and subject.delivered_path is not None:
+            files = discover_evidence(subject.delivered_path)
+        if not files and not fetched and subject.path is None and expected_sha256 is None:
+            raise UsageError(f"{artifact}: a digest has no evidence beside it; give --evidence")
+        examination = examine(
+            inputs,
+            subject,
+            [*files, *fetched],
+            now=clock(),
+            operator_product=product,
+            operator_version=version,
+            expected_sha256=expected_sha256,
+            run_inspections=run_inspections,
+            online_revocation=online_revocation,
+        )
     decision = judge(rules, examination, segment=segment, now=clock(), history=NoHistory())
     return Evaluation(
         artifact_name=artifact,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -56,6 +56,10 @@ class DecisionContext:
 
     @property
     def evidence_strength(self) -> Strength:
+        return self.evidence_strength_by(None)
+
+    def evidence_strength_by(self, vendors: Collection[str] | None) -> Strength:
+        """The strongest evidence by these vendors (None: any vendor of the policy)."""
         return evidence_strength(
-            self.signatures, self.attestations, self.published_hash, self.layouts
+            self.signatures, self.attestations, self.published_hash, self.layouts, vendors
         )

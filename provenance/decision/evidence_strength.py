@@ -14,7 +14,7 @@ piece of verified evidence by a vendor of the policy:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
@@ -52,12 +52,19 @@ def evidence_strength(
     attestations: Sequence[AttestationFact],
     published_hash: PublishedHashFact | None,
     layouts: Sequence[LayoutFact] = (),
+    vendors: Collection[str] | None = None,
 ) -> Strength:
-    if layouts or any(
-        fact.signature.vendor is not None and _attests_build(fact) for fact in attestations
+    """The strongest evidence by a vendor of the policy, or only by `vendors` if given (a
+    segment's minimum counts the vendors it requires, not whoever else signed)."""
+
+    def counts(vendor: str | None) -> bool:
+        return vendor is not None and (vendors is None or vendor in vendors)
+
+    if any(counts(layout.vendor) for layout in layouts) or any(
+        counts(fact.signature.vendor) and _attests_build(fact) for fact in attestations
     ):
         return "attested-build"
-    by_vendor = [fact for fact in signatures if fact.vendor is not None]
+    by_vendor = [fact for fact in signatures if counts(fact.vendor)]
     if any(fact.content != "checksum-list" for fact in by_vendor):
         return "signed-identity"
     if by_vendor:

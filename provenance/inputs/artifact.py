@@ -13,7 +13,14 @@ from pathlib import Path
 
 from provenance.errors import InputError
 
-__all__ = ["Artifact", "artifact_from_argument", "sha256_file"]
+__all__ = [
+    "Artifact",
+    "artifact_from_argument",
+    "digest_argument",
+    "file_argument",
+    "sha256_file",
+    "snapshot",
+]
 
 _DIGEST_ARGUMENT = re.compile(r"sha256:([0-9a-fA-F]{64})")
 
@@ -53,11 +60,25 @@ def sha256_file(path: Path) -> bytes:
 
 def artifact_from_argument(argument: str) -> Artifact:
     """`sha256:<64 hex>` is a digest; anything else is a path to a file to hash."""
-    if argument.startswith("sha256:"):
-        match = _DIGEST_ARGUMENT.fullmatch(argument)
-        if match is None:
-            raise InputError(f"{argument}: expected 'sha256:' followed by 64 hexadecimal digits")
-        return Artifact(name=argument, sha256=bytes.fromhex(match.group(1)))
+    digest = digest_argument(argument)
+    if digest is not None:
+        return digest
+    path = file_argument(argument)
+    return Artifact(name=argument, sha256=sha256_file(path), path=path)
+
+
+def digest_argument(argument: str) -> Artifact | None:
+    """The artifact a `sha256:<64 hex>` argument names; None if it is not one."""
+    if not argument.startswith("sha256:"):
+        return None
+    match = _DIGEST_ARGUMENT.fullmatch(argument)
+    if match is None:
+        raise InputError(f"{argument}: expected 'sha256:' followed by 64 hexadecimal digits")
+    return Artifact(name=argument, sha256=bytes.fromhex(match.group(1)))
+
+
+def file_argument(argument: str) -> Path:
+    """The regular file an argument names; `InputError` otherwise."""
     path = Path(argument)
     if not path.exists():
         raise InputError(f"{argument}: no such file")
@@ -66,4 +87,30 @@ def artifact_from_argument(argument: str) -> Artifact:
     if not path.is_file():
         # A device or FIFO could stream forever; a vendor artifact is a regular file.
         raise InputError(f"{argument}: not a regular file")
-    return Artifact(name=argument, sha256=sha256_file(path), path=path)
+    return path
+
+
+_CHUNK = 1 << 20
+
+
+def snapshot(argument: str, folder: Path) -> Artifact:
+    """The artifact an argument names; a file is copied into `folder` as it is hashed.
+
+    Evidence checks that read the file again (CMS, OpenPGP, Authenticode, SHA-512 subjects)
+    then read bytes that cannot change under them: the digest decided about is the digest of
+    the bytes every check saw. (`admit` keeps such a copy in its store for the same reason.)
+    """
+    digest_mode = digest_argument(argument)
+    if digest_mode is not None:
+        return digest_mode
+    path = file_argument(argument)
+    copy = folder / path.name
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as source, copy.open("xb") as target:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                target.write(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot copy artifact: {exc.strerror or exc}") from exc
+    return Artifact(name=argument, sha256=digest.digest(), path=copy, delivered_as=path)

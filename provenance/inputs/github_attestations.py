@@ -125,7 +125,11 @@ def _next_url(link_header: str | None) -> str | None:
 
 def _get(http: requests.Session, url: str, headers: Mapping[str, str], where: str) -> _Page | None:
     try:
-        with http.get(url, headers=headers, timeout=TIMEOUT_SECONDS, stream=True) as response:
+        # No redirects: a 3xx could lead to another origin or to plain HTTP, outside the
+        # checks above; the API answers 200 or an error.
+        with http.get(
+            url, headers=headers, timeout=TIMEOUT_SECONDS, stream=True, allow_redirects=False
+        ) as response:
             body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise InputError(f"{where}: cannot reach the GitHub API: {exc}") from exc

@@ -72,10 +72,6 @@ def _nothing_weaker(inherited: Any, own: Any) -> Weakening:
     return []
 
 
-def _nothing_to_check(context: CheckContext, at: JsonPath, entry: Any) -> None:
-    """The schema says all there is to say about this kind."""
-
-
 def _int(value: Any) -> int | None:
     """A count or a number of days: a positive integer, as the schema demands; else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
@@ -319,7 +315,7 @@ def _evidence_weakening(inherited: Any, own: Any) -> Weakening:
 
 
 def _check_attestations(context: CheckContext, at: JsonPath, entry: Any) -> None:
-    """`attestations` and `in_toto`: the vendors in `from` must exist."""
+    """`attestations`, `in_toto`, `evidence`: the vendors in `from` must exist."""
     if isinstance(entry, dict):
         _check_vendor_list(context, (*at, "from"), entry.get("from"))
 
@@ -386,7 +382,7 @@ KINDS: Mapping[str, RequirementKind] = {
     "approvals": RequirementKind(_check_approvals, _approvals_weakening),
     "provenance": RequirementKind(_check_provenance, _provenance_weakening),
     "attestations": RequirementKind(_check_attestations, _nothing_weaker),
-    "evidence": RequirementKind(_nothing_to_check, _evidence_weakening),
+    "evidence": RequirementKind(_check_attestations, _evidence_weakening),
     "in_toto": RequirementKind(_check_attestations, _nothing_weaker),
     "sbom": RequirementKind(_check_sbom, _nothing_weaker),
     "components": RequirementKind(_check_components, _nothing_weaker),

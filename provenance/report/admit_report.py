@@ -27,7 +27,7 @@ def verdict_line(result: AdmitResult) -> str:
         return f"OK: {result.artifact_name}: admitted to {result.segment}"
     return (
         f"FAIL: {result.artifact_name}: denied for {result.segment}: "
-        f"{one_line(result.decision.reason)}{problems_note(result.examination)}"
+        f"{one_line(result.decision.reason)}{problems_note(result.examination, result.decision)}"
     )
 
 

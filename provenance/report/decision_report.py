@@ -47,13 +47,15 @@ def verdict_line(result: Evaluation) -> str:
         return f"OK: {result.artifact_name}: allowed for {result.segment}"
     return (
         f"FAIL: {result.artifact_name}: denied for {result.segment}: "
-        f"{one_line(result.decision.reason)}{problems_note(result.examination)}"
+        f"{one_line(result.decision.reason)}{problems_note(result.examination, result.decision)}"
     )
 
 
-def problems_note(examination: Examination) -> str:
-    """On a denial, why evidence that was handed in counted for nothing (the first reason)."""
-    problems = examination.assessment.problems
+def problems_note(examination: Examination, decision: Decision | None = None) -> str:
+    """On a denial, why evidence that was handed in counted for nothing (the first reason
+    the decision does not already give)."""
+    said = decision.reason if decision is not None else ""
+    problems = [p for p in examination.assessment.problems if p.reason not in said]
     if not problems:
         return ""
     first = problems[0]

@@ -45,6 +45,8 @@ class SignedBy:
     key_id: str  # OpenPGP fingerprint, "sha256:<SPKI hex>", certificate fingerprint, ...
     signed_at: datetime | None  # as the signature says, if it says
     evidence: str  # the signature file, for the record
+    # The policy vendor whose rule verified it, when the check knows the rule's owner.
+    vendor: str | None = None
 
 
 SignatureCheck = Callable[[bytes], SignedBy]

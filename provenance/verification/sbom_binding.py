@@ -111,15 +111,17 @@ def gather_sbom(
     vex, vex_bindings = _vex(artifact, attestations, vex_files, signed, problems)
     if not candidates and not vex:
         return None, problems
-    # The usable SBOM bound most strongly; an unusable one only if nothing else was delivered.
+    # The usable SBOM bound most strongly; but a delivered SBOM that is unusable is never
+    # passed over in silence (fail closed: the rules fail on `problem`).
     best = max(candidates, key=lambda c: (c.sbom is not None, _RANK[c.binding]), default=None)
     if best is None:
         return SbomFacts(None, None, vex=vex, vex_bindings=vex_bindings), problems
+    unusable = next((c for c in candidates if c.problem is not None), None)
     return SbomFacts(
         best.sbom,
         best.binding,
         best.source,
-        best.problem,
+        unusable.problem if unusable else None,
         best.binding_detail,
         vex,
         vex_bindings,

@@ -31,7 +31,6 @@ from provenance.verification.checksum_list import SignatureCheck, SignedBy, veri
 from provenance.verification.dsse_keys import signature_valid
 from provenance.verification.openpgp import (
     OpenPgpSigner,
-    openpgp_signature_check,
     verify_openpgp_signature,
 )
 from provenance.verification.signers import PublicKeySigner
@@ -122,14 +121,6 @@ def _delivered_name(artifact: Artifact) -> str | None:
     return delivered.name if delivered is not None else None
 
 
-def _owner(signers: Sequence[NamedSigner], rule_text: str) -> str | None:
-    """The vendor of the rule whose description the check reported."""
-    for named in signers:
-        if named.rule.describe() == rule_text:
-            return named.vendor
-    raise VerificationFailure(f"no policy rule {rule_text!r}", check="signer")  # unreachable
-
-
 def verify_detached(
     data: bytes,
     source: Path,
@@ -142,9 +133,11 @@ def verify_detached(
     """Verify a detached signature over the artifact or over a checksum list listing it."""
     fmt = signature_format(data)
     target = signed_file(source)
-    if target.name in CHECKSUM_LIST_NAMES and not _rules_for(fmt, signers):
-        # Raw signature bytes can look like anything; with no OpenPGP or X.509 signer to
-        # verify that format, a plain vendor key is the only reading left.
+    has_keys = any(isinstance(named.rule, PublicKeySigner) for named in signers)
+    # Raw signature bytes can look like anything (DER ECDSA starts like CMS); with no signer
+    # for the format they seem to be, a plain vendor key is the other reading.
+    plain = fmt is None or has_keys
+    if target.name in CHECKSUM_LIST_NAMES and not _rules_for(fmt, signers) and plain:
         return _key_signed_list(data, source, target, artifact, signers)
     if fmt is None:
         raise EvidenceError(
@@ -158,9 +151,11 @@ def verify_detached(
         if fmt == "cms":
             signed_by = _cms(data, source, artifact.path, signers, now=now, online=online)
         else:
-            signed_by = _openpgp_file(data, source, artifact.path, signers, now)
+            signed_by = _openpgp(
+                data, source, artifact.path, data_name=artifact.name, signers=signers, now=now
+            )
         return _fact(
-            signed_by, _owner(signers, signed_by.signer), artifact, source=str(source),
+            signed_by, signed_by.vendor, artifact, source=str(source),
             content=fmt, signed_at=signed_by.signed_at if fmt == "cms" else None,
         )  # fmt: skip
     if target.name not in CHECKSUM_LIST_NAMES and target.suffix not in (".sha256", ".sha512"):
@@ -191,7 +186,7 @@ def _listed_in(
     )
     signed = result.signed_by
     return _fact(
-        signed, _owner(signers, signed.signer), artifact, source=str(source),
+        signed, signed.vendor, artifact, source=str(source),
         content="checksum-list", signed_at=signed.signed_at if timestamped else None,
         checksum_list=str(target),
     )  # fmt: skip
@@ -220,7 +215,9 @@ def _key_signed_list(
             rule = named.rule
             assert isinstance(rule, PublicKeySigner)
             if signature_valid(rule, signature, listed):
-                return SignedBy("key", rule.describe(), rule.key_id, None, str(source))
+                return SignedBy(
+                    "key", rule.describe(), rule.key_id, None, str(source), vendor=named.vendor
+                )
         raise VerificationFailure(
             f"{source}: signature over {target.name} verifies under none of the policy's "
             f"vendor keys ({len(keys)} tried)",
@@ -265,9 +262,8 @@ def _check_for(
             now=now,
             online=online,
         )
-    rules = _openpgp_rules(signers, source)
-    return openpgp_signature_check(
-        data, rules, now=now, signature_name=str(source), data_name=target.name
+    return lambda listed: _openpgp(
+        data, source, listed, data_name=target.name, signers=signers, now=now
     )
 
 
@@ -315,6 +311,7 @@ def x509_signed_by(
         rule = next(r for r in rules if r.source == result.matched_rule)
         timestamped = result.validation_time_source.startswith("rfc3161:")
         return SignedBy(
+            vendor=vendor,
             kind="x509",
             signer=rule.describe(),
             key_id=f"x509:sha256:{result.leaf.sha256} ({result.leaf_subject}; "
@@ -355,13 +352,20 @@ def delivery_crls(folder: Path) -> list[CrlFile]:
     return crls
 
 
-def _openpgp_file(
-    data: bytes, source: Path, artifact: Path, signers: Sequence[NamedSigner], now: datetime
+def _openpgp(
+    signature: bytes,
+    source: Path,
+    data: bytes | Path,
+    *,
+    data_name: str,
+    signers: Sequence[NamedSigner],
+    now: datetime,
 ) -> SignedBy:
-    """Stream the artifact through the verifier instead of reading it into memory."""
+    """An OpenPGP signature over `data` (bytes, or a file streamed through the verifier),
+    credited to the vendor whose pinned certificate verified it."""
     rules = _openpgp_rules(signers, source)
     verified = verify_openpgp_signature(
-        data, artifact, rules, now=now, data_name=artifact.name, signature_name=str(source)
+        signature, data, rules, now=now, data_name=data_name, signature_name=str(source)
     )
     return SignedBy(
         kind="openpgp",
@@ -369,6 +373,7 @@ def _openpgp_file(
         key_id=verified.signing_key,
         signed_at=verified.signed_at,
         evidence=str(source),
+        vendor=next(n.vendor for n in signers if n.rule is verified.signer),
     )
 
 
@@ -392,6 +397,7 @@ def verify_list_bundle(
         fact = bundle_check(subject)
         facts.append(fact)
         return SignedBy(
+            vendor=fact.vendor,
             kind=fact.signer_kind,
             signer=fact.matched_rule,
             key_id=fact.key_id or fact.identity or "",
@@ -434,7 +440,7 @@ def verify_authenticode_in(
     except UnsignedPeFile:
         return None  # an unsigned PE: no evidence either way
     return _fact(
-        signed_by, _owner(signers, signed_by.signer), artifact,
+        signed_by, signed_by.vendor, artifact,
         source=f"{delivered} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,
     )  # fmt: skip
 
@@ -480,6 +486,6 @@ def verify_signed_file(
     return SignedFile(
         str(target),
         hashlib.sha256(content).hexdigest(),
-        _owner(signers, signed_by.signer),
+        signed_by.vendor,
         signed_by.signer,
     )
