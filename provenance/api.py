@@ -11,9 +11,11 @@ from provenance.commands.approve import Approval, approve
 from provenance.commands.audit import audit_export, audit_verify
 from provenance.commands.check import CheckResult, check
 from provenance.commands.check_vsa import check_vsa
+from provenance.commands.evaluate import Evaluation, evaluate
 from provenance.commands.keys import generate as generate_key
 from provenance.commands.policy_explain import explain_segment
 from provenance.commands.policy_test import CaseResult, run_policy_tests
+from provenance.commands.sbom_check import SbomCheckResult, check_sbom
 from provenance.commands.verify import verify
 
 __all__ = [
@@ -21,12 +23,16 @@ __all__ = [
     "Approval",
     "CaseResult",
     "CheckResult",
+    "Evaluation",
+    "SbomCheckResult",
     "admit",
     "approve",
     "audit_export",
     "audit_verify",
     "check",
+    "check_sbom",
     "check_vsa",
+    "evaluate",
     "explain_segment",
     "generate_key",
     "run_policy_tests",
