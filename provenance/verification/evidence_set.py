@@ -1,10 +1,17 @@
 """Verify every piece of evidence handed in for one artifact, and keep what held as facts.
 
 Evidence that does not verify is kept as a problem with its reason (a report lists it); it
-never becomes a fact. Which evidence a file is: Sigstore bundles by name (`.sigstore.json`,
-`.sigstore`) or media type; DSSE envelopes by content: signed by a site group member, an
-approval; by a vendor key, an attestation; `.jsonl` files line by line (one bundle or
-envelope per line, as GitHub and slsa-github-generator publish attestations).
+never becomes a fact. What a file is, by its name first, then by its content:
+- Sigstore bundles (`.sigstore.json`, `.sigstore`, or by media type): over the artifact, or,
+  named after a checksum list or an SBOM/VEX file, over that file;
+- DSSE envelopes: signed by a site group member, an approval; by vendor keys, an attestation;
+  `.jsonl` files line by line (one bundle or envelope per line, as GitHub publishes them);
+- detached `.asc`/`.sig`/`.p7s` signatures over the file they are named after (the artifact,
+  a `SHA256SUMS`-style list, an SBOM or VEX file), OpenPGP, CMS or a plain key by content;
+- in-toto layouts (`.layout`) with their links beside them;
+- SBOMs (`.cdx.json`, `.cdx.xml`, `.spdx.json`, `bom.json`) and VEX (`.vex.json`), weighed
+  at the end against SBOM attestations (`sbom_binding`);
+- and, inside the artifact itself, an Authenticode signature when it is a PE file.
 """
 
 from __future__ import annotations
