@@ -12,6 +12,7 @@ from provenance.evidence.sbom.vex import VexStatement
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 
 __all__ = [
+    "BINDING_STRENGTH",
     "ApprovalFact",
     "AttestationFact",
     "LayoutFact",
@@ -178,6 +179,12 @@ class ProductVersion:
 #   named               an unsigned SBOM whose metadata.component hashes hold the digest
 #   None                nothing ties the SBOM to the artifact
 SbomBinding = Literal["signed-attestation", "signed-file", "named"] | None
+BINDING_STRENGTH: dict[SbomBinding, int] = {
+    "signed-attestation": 3,
+    "signed-file": 2,
+    "named": 1,
+    None: 0,
+}
 
 
 @dataclass(frozen=True)

@@ -377,7 +377,10 @@ def test_rule_needs_a_root() -> None:
         X509Signer(roots=(), source="x")
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+@pytest.mark.skipif(
+    shutil.which("openssl") is None,
+    reason="openssl is not installed: no independent CMS verifier to cross-check with",
+)
 def test_openssl_cms_verify_accepts_our_signatures(
     pki: VendorPki, artifact: Path, tmp_path: Path
 ) -> None:

@@ -100,13 +100,8 @@ class _Fields:
     def _at(self, name: str) -> str:
         return f"{self.where}: {name}"
 
-    def text(self, name: str, *, required: bool = True) -> str | None:
-        value = self.value.get(name)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value:
-            raise _malformed(self._at(name), "a non-empty string", value)
-        return value
+    def optional_text(self, name: str) -> str | None:
+        return None if self.value.get(name) is None else self.required_text(name)
 
     def required_text(self, name: str) -> str:
         value = self.value.get(name)
@@ -145,7 +140,7 @@ class _Fields:
         return {str(k): v.lower() for k, v in value.items()}
 
     def time(self, name: str) -> datetime | None:
-        text = self.text(name, required=False)
+        text = self.optional_text(name)
         if text is None:
             return None
         try:
@@ -198,7 +193,7 @@ def _provenance_v1(fields: _Fields) -> BuildProvenance:
         source_ref=source_ref,
         source_digest=source_digest,
         external_parameters=external,
-        invocation_id=metadata.text("invocationId", required=False) if metadata else None,
+        invocation_id=metadata.optional_text("invocationId") if metadata else None,
     )
 
 
@@ -213,7 +208,7 @@ def _v1_source(
     """
     digests = {}
     for dependency in dependencies:
-        uri = dependency.text("uri", required=False)
+        uri = dependency.optional_text("uri")
         if uri is not None and uri.startswith("git+"):
             digests = dependency.digest("digest")
             break
@@ -226,7 +221,7 @@ def _v1_source(
     if isinstance(source, str) and source.startswith("git+"):
         return (*_split_git_uri(source), digests)
     for dependency in dependencies:
-        uri = dependency.text("uri", required=False)
+        uri = dependency.optional_text("uri")
         if uri is not None and uri.startswith("git+"):
             return (*_split_git_uri(uri), digests)
     return None, None, digests
@@ -242,7 +237,7 @@ def _provenance_v02(fields: _Fields) -> BuildProvenance:
         parameters = invocation.mapping("parameters")
         config = invocation.optional_obj("configSource")
         if config is not None:
-            uri = config.text("uri", required=False)
+            uri = config.optional_text("uri")
             if uri is not None:
                 source_uri, source_ref = _split_git_uri(uri)
             digest = config.digest("digest")
@@ -255,12 +250,12 @@ def _provenance_v02(fields: _Fields) -> BuildProvenance:
         source_ref=source_ref,
         source_digest=digest,
         external_parameters=parameters,
-        invocation_id=metadata.text("buildInvocationId", required=False) if metadata else None,
+        invocation_id=metadata.optional_text("buildInvocationId") if metadata else None,
     )
 
 
 def _result(fields: _Fields) -> Literal["PASSED", "FAILED"]:
-    result = fields.text("verificationResult")
+    result = fields.required_text("verificationResult")
     if result == "PASSED":
         return "PASSED"
     if result == "FAILED":
@@ -268,38 +263,28 @@ def _result(fields: _Fields) -> Literal["PASSED", "FAILED"]:
     raise _malformed(f"{fields.where}: verificationResult", "PASSED or FAILED", result)
 
 
-def _vsa_v1(fields: _Fields) -> VerificationSummary:
+def _vsa(fields: _Fields, version: Literal["v0.2", "v1"]) -> VerificationSummary:
     verifier = fields.obj("verifier")
     policy = fields.obj("policy")
+    if version == "v1":
+        levels = fields.strings("verifiedLevels")
+    else:  # v0.2 names one level, the policy's
+        level = fields.optional_text("policyLevel")
+        levels = (level,) if level else ()
     return VerificationSummary(
-        predicate_version="v1",
+        predicate_version=version,
         verifier_id=verifier.required_text("id"),
         time_verified=fields.time("timeVerified"),
         resource_uri=fields.required_text("resourceUri"),
-        policy_uri=policy.text("uri", required=False),
+        policy_uri=policy.optional_text("uri"),
         verification_result=_result(fields),
-        verified_levels=fields.strings("verifiedLevels"),
-    )
-
-
-def _vsa_v02(fields: _Fields) -> VerificationSummary:
-    verifier = fields.obj("verifier")
-    policy = fields.obj("policy")
-    level = fields.text("policyLevel", required=False)
-    return VerificationSummary(
-        predicate_version="v0.2",
-        verifier_id=verifier.required_text("id"),
-        time_verified=fields.time("timeVerified"),
-        resource_uri=fields.required_text("resourceUri"),
-        policy_uri=policy.text("uri", required=False),
-        verification_result=_result(fields),
-        verified_levels=(level,) if level else (),
+        verified_levels=levels,
     )
 
 
 _READERS: dict[str, Callable[[_Fields], BuildProvenance | VerificationSummary]] = {
     PROVENANCE_V02: _provenance_v02,
     PROVENANCE_V1: _provenance_v1,
-    VSA_V02: _vsa_v02,
-    VSA_V1: _vsa_v1,
+    VSA_V02: lambda fields: _vsa(fields, "v0.2"),
+    VSA_V1: lambda fields: _vsa(fields, "v1"),
 }

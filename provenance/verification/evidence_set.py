@@ -58,6 +58,7 @@ from provenance.verification.vendor_signatures import (
     CHECKSUM_LIST_NAMES,
     DETACHED_SUFFIXES,
     SignedFile,
+    signed_target,
     verify_authenticode_in,
     verify_detached,
     verify_list_bundle,
@@ -153,30 +154,22 @@ _LIMITS = {"jsonl": MAX_JSONL_BYTES, "sbom": MAX_SBOM_BYTES, "vex": MAX_VEX_BYTE
 
 
 def _kind(path: Path, data: bytes) -> str:
-    name = path.name
-    if _signs_an_sbom(path):
-        return "sbom-signature"
+    return _kind_by_name(path) or _document_kind(data)
+
+
+def _kind_by_name(path: Path) -> str | None:
+    """What a file is by its name alone; None when only its content can tell."""
+    name, target = path.name, signed_target(path)
+    if target is not None and (
+        target.name.endswith((*SBOM_SUFFIXES, *VEX_SUFFIXES)) or target.name in FOLDER_SBOMS
+    ):
+        return "sbom-signature"  # `bom.cdx.json.sig`, `X.vex.json.sigstore.json`, ...
     if name.endswith(BUNDLE_SUFFIXES):
-        return "list-bundle" if _signs_a_list(path, BUNDLE_SUFFIXES) else "bundle"
+        assert target is not None
+        return "list-bundle" if target.name in CHECKSUM_LIST_NAMES else "bundle"
     if name in FOLDER_SBOMS:
         return "sbom"
-    kind = next((kind for suffixes, kind in _KINDS_BY_NAME if name.endswith(suffixes)), None)
-    return kind or _document_kind(data)
-
-
-def _signs_an_sbom(path: Path) -> bool:
-    """`bom.cdx.json.sig`, `X.cdx.json.sigstore.json`, `X.vex.json.asc`: a signature over an
-    SBOM or VEX file."""
-    for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES):
-        if path.name.endswith(suffix):
-            signed = path.name[: -len(suffix)]
-            return signed.endswith((*SBOM_SUFFIXES, *VEX_SUFFIXES)) or signed in FOLDER_SBOMS
-    return False
-
-
-def _signs_a_list(path: Path, suffixes: tuple[str, ...]) -> bool:
-    name = next(path.name[: -len(s)] for s in suffixes if path.name.endswith(s))
-    return name in CHECKSUM_LIST_NAMES
+    return next((kind for suffixes, kind in _KINDS_BY_NAME if name.endswith(suffixes)), None)
 
 
 def _document_kind(data: bytes) -> str:
@@ -262,10 +255,8 @@ class _Verifier:
         into.signatures.extend(fact.signature for fact in attestations)
 
     def signed_sbom(self, data: bytes, path: Path) -> SignedFile:
-        target = path.with_name(
-            next(path.name[: -len(s)] for s in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES)
-                 if path.name.endswith(s))
-        )  # fmt: skip
+        target = signed_target(path)
+        assert target is not None
         if not path.name.endswith(BUNDLE_SUFFIXES):
             return verify_signed_file(
                 data,
@@ -421,14 +412,15 @@ def _read(
     """(source, bytes, kind) of one piece of evidence; None (a problem noted) if too large."""
     if isinstance(item, EvidenceDocument):
         return item.source, item.data, _document_kind(item.data)
-    limit = _LIMITS.get(_kind(item, b""), MAX_BUNDLE_BYTES)
+    by_name = _kind_by_name(item)
+    limit = _LIMITS.get(by_name or "", MAX_BUNDLE_BYTES)
     data = read_bounded(item, limit, "evidence file")
     if data is None:
         problems.append(
             EvidenceProblem(str(item), f"larger than the evidence size limit ({_mib(limit)})")
         )
         return None
-    return str(item), data, _kind(item, data)
+    return str(item), data, by_name or _document_kind(data)
 
 
 _UNRECOGNISED = (

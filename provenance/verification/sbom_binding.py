@@ -21,7 +21,7 @@ from provenance.errors import EvidenceError
 from provenance.evidence.sbom import Sbom, parse_sbom
 from provenance.evidence.sbom.limits import MAX_SBOM_BYTES, MAX_VEX_BYTES
 from provenance.evidence.sbom.vex import VexStatement, parse_vex
-from provenance.facts import AttestationFact, SbomBinding, SbomFacts
+from provenance.facts import BINDING_STRENGTH, AttestationFact, SbomBinding, SbomFacts
 from provenance.inputs.artifact import Artifact
 from provenance.verification.vendor_signatures import SignedFile
 
@@ -42,7 +42,6 @@ OPENVEX_PREFIX = "https://openvex.dev/ns"
 SBOM_SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json")
 FOLDER_SBOMS = ("bom.json", "bom.xml")
 VEX_SUFFIXES = (".vex.json", ".openvex.json")
-_RANK: dict[SbomBinding, int] = {"signed-attestation": 3, "signed-file": 2, "named": 1, None: 0}
 
 
 def is_sbom_predicate(predicate_type: str) -> bool:
@@ -113,7 +112,9 @@ def gather_sbom(
         return None, problems
     # The usable SBOM bound most strongly; but a delivered SBOM that is unusable is never
     # passed over in silence (fail closed: the rules fail on `problem`).
-    best = max(candidates, key=lambda c: (c.sbom is not None, _RANK[c.binding]), default=None)
+    best = max(
+        candidates, key=lambda c: (c.sbom is not None, BINDING_STRENGTH[c.binding]), default=None
+    )
     if best is None:
         return SbomFacts(None, None, vex=vex, vex_bindings=vex_bindings), problems
     unusable = next((c for c in candidates if c.problem is not None), None)

@@ -24,6 +24,7 @@ from typing import Literal
 
 from provenance.errors import EvidenceError, InputError, VerificationFailure
 from provenance.evidence.checksum_list import MAX_CHECKSUM_LIST_BYTES
+from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
@@ -52,7 +53,7 @@ __all__ = [
     "SignatureFormat",
     "SignedFile",
     "signature_format",
-    "signed_file",
+    "signed_target",
     "verify_authenticode_in",
     "verify_detached",
     "verify_list_bundle",
@@ -87,14 +88,17 @@ def signature_format(data: bytes) -> SignatureFormat | None:
     return None
 
 
-def signed_file(signature: Path) -> Path:
-    """`F.asc` -> `F`: the file a detached signature signs, by name."""
-    return signature.with_name(signature.name[: -len(signature.suffix)])
+def signed_target(signature: Path) -> Path | None:
+    """The file a signature signs, by name: `F.asc`, `F.sig`, `F.p7s`, `F.sigstore.json`,
+    `F.sigstore` -> `F`; None for any other name."""
+    for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES):
+        if signature.name.endswith(suffix):
+            return signature.with_name(signature.name[: -len(suffix)])
+    return None
 
 
 def _fact(
     signed_by: SignedBy,
-    vendor: str | None,
     artifact: Artifact,
     *,
     source: str,
@@ -107,7 +111,7 @@ def _fact(
         signer_kind=signed_by.kind,
         key_id=signed_by.key_id,
         matched_rule=signed_by.signer,
-        vendor=vendor,
+        vendor=signed_by.vendor,
         source=source,
         content=content,
         signed_at=signed_at,
@@ -132,7 +136,7 @@ def verify_detached(
 ) -> SignatureFact:
     """Verify a detached signature over the artifact or over a checksum list listing it."""
     fmt = signature_format(data)
-    target = signed_file(source)
+    target = signed_target(source) or source  # verify_detached takes detached names only
     has_keys = any(isinstance(named.rule, PublicKeySigner) for named in signers)
     # Raw signature bytes can look like anything (DER ECDSA starts like CMS); with no signer
     # for the format they seem to be, a plain vendor key is the other reading.
@@ -155,7 +159,7 @@ def verify_detached(
                 data, source, artifact.path, data_name=artifact.name, signers=signers, now=now
             )
         return _fact(
-            signed_by, signed_by.vendor, artifact, source=str(source),
+            signed_by, artifact, source=str(source),
             content=fmt, signed_at=signed_by.signed_at if fmt == "cms" else None,
         )  # fmt: skip
     if target.name not in CHECKSUM_LIST_NAMES and target.suffix not in (".sha256", ".sha512"):
@@ -186,7 +190,7 @@ def _listed_in(
     )
     signed = result.signed_by
     return _fact(
-        signed, signed.vendor, artifact, source=str(source),
+        signed, artifact, source=str(source),
         content="checksum-list", signed_at=signed.signed_at if timestamped else None,
         checksum_list=str(target),
     )  # fmt: skip
@@ -386,7 +390,7 @@ def verify_list_bundle(
 ) -> SignatureFact:
     """A Sigstore bundle over a checksum list (`SHA256SUMS.sigstore.json`): the bundle must
     verify for the list's exact bytes (`bundle_check`), then the list must name the artifact."""
-    target = source.with_name(source.name.split(".sigstore")[0])
+    target = signed_target(source) or source  # takes `LIST.sigstore[.json]` names only
     listed = read_bounded(target, MAX_CHECKSUM_LIST_BYTES, "checksum list")
     if listed is None:
         raise EvidenceError(f"{target}: larger than {MAX_CHECKSUM_LIST_BYTES} bytes", check="list")
@@ -440,7 +444,7 @@ def verify_authenticode_in(
     except UnsignedPeFile:
         return None  # an unsigned PE: no evidence either way
     return _fact(
-        signed_by, signed_by.vendor, artifact,
+        signed_by, artifact,
         source=f"{delivered} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,
     )  # fmt: skip
 

@@ -18,7 +18,7 @@ from typing import Any
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.components import ComponentPattern, compile_pattern
-from provenance.decision.sbom.facts import SbomFacts, sbom_facts
+from provenance.decision.sbom.facts import SbomFacts
 from provenance.evidence.sbom.model import Component
 from provenance.evidence.sbom.purl import split_purl
 
@@ -39,7 +39,7 @@ class ComponentsRequirement:
     name: str = "components"
 
     def evaluate(self, context: DecisionContext) -> Finding:
-        return self.check(sbom_facts(context))
+        return self.check(context.sbom_facts)
 
     def check(self, facts: SbomFacts | None) -> Finding:
         if facts is not None and facts.problem is not None:

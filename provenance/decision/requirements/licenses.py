@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
-from provenance.decision.sbom.facts import SbomFacts, sbom_facts
+from provenance.decision.sbom.facts import SbomFacts
 
 if TYPE_CHECKING:
     from provenance.decision.sbom.licenses import LicenseJudgement, LicensePolicy
@@ -36,7 +36,7 @@ class LicensesRequirement:
     _cache: dict[Any, LicenseJudgement] = field(default_factory=dict, compare=False, repr=False)
 
     def evaluate(self, context: DecisionContext) -> Finding:
-        return self.check(sbom_facts(context))
+        return self.check(context.sbom_facts)
 
     def check(self, facts: SbomFacts | None) -> Finding:
         if facts is not None and facts.problem is not None:

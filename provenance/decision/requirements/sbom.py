@@ -22,7 +22,7 @@ from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.binding import BoundRequirement, binding_satisfies
 from provenance.decision.sbom.coverage import Profile, measure_coverage
-from provenance.decision.sbom.facts import SbomFacts, sbom_facts
+from provenance.decision.sbom.facts import SbomFacts
 
 __all__ = ["SbomRequirement", "compile_rule"]
 
@@ -42,7 +42,7 @@ class SbomRequirement:
     name: str = "sbom"
 
     def evaluate(self, context: DecisionContext) -> Finding:
-        return self.check(sbom_facts(context))
+        return self.check(context.sbom_facts)
 
     def check(self, facts: SbomFacts | None) -> Finding:
         if facts is not None and facts.problem is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from provenance.decision.sbom.binding import BoundRequirement, binding_satisfies, names_artifact
 from provenance.decision.sbom.coverage import PROFILES, Coverage, FieldCoverage, measure_coverage
-from provenance.decision.sbom.facts import Binding, SbomFacts, sbom_facts
+from provenance.decision.sbom.facts import Binding, SbomFacts
 
 __all__ = [
     "PROFILES",
@@ -17,5 +17,4 @@ __all__ = [
     "binding_satisfies",
     "measure_coverage",
     "names_artifact",
-    "sbom_facts",
 ]
