@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from sigstore.models import Bundle, ClientTrustConfig, TrustedRoot
 from sigstore.verify import Verifier, policy
+from verify_vs_sigstore import BEACON, CONFORMANCE, FIXTURE, GITHUB, time_calls
 
 from provenance.inputs.artifact import artifact_from_argument
 from provenance.verification.evidence_set import assess
@@ -31,16 +31,6 @@ from provenance.verification.matching import Pattern
 from provenance.verification.signers import SigstoreIdentity
 from provenance.verification.sigstore.trust_root import load_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "fixtures/acme-delivery"
-CONFORMANCE = REPO.parent / "shared/corpora/sigstore-conformance/test/assets/bundle-verify"
-BEACON = (
-    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
-    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
-)
-GITHUB = "https://token.actions.githubusercontent.com"
-BATCHES = 7
 
 
 @dataclass(frozen=True)
@@ -110,26 +100,13 @@ def calls_for(case: Case) -> tuple[Callable[[], None], Callable[[], None]]:
     return ours, theirs
 
 
-def best_of(ours: Callable[[], None], theirs: Callable[[], None], calls: int) -> list[float]:
-    ours()
-    theirs()
-    best = [float("inf"), float("inf")]
-    for _ in range(BATCHES):
-        for index, call in enumerate((ours, theirs)):
-            start = time.perf_counter()
-            for _ in range(calls):
-                call()
-            best[index] = min(best[index], (time.perf_counter() - start) / calls)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50, help="calls per batch")
     args = parser.parse_args()
     print(f"{'attestation':<46} {'provenance':>11} {'verify_dsse':>12} {'ratio':>6}")
     for case in cases():
-        ours, theirs = best_of(*calls_for(case), args.calls)
+        ours, theirs = time_calls(*calls_for(case), args.calls)
         print(
             f"{case.name:<46} {ours * 1000:>9.2f}ms {theirs * 1000:>10.2f}ms {ours / theirs:>6.2f}"
         )
