@@ -84,6 +84,23 @@ def corpus(name: str) -> Path:
     return folder
 
 
+VULNDATA = Path(
+    os.environ.get("PROVENANCE_VULNDATA", Path(__file__).parents[2] / "shared/vulndata")
+)
+
+
+def vulndata(name: str) -> Path:
+    """A folder of ../shared/vulndata (e.g. "osv/pypi-subset"); the calling test is skipped,
+    saying why, if it is absent."""
+    folder = VULNDATA / name
+    if not folder.exists():
+        pytest.skip(
+            f"vulnerability data {name!r} not found at {folder} (set PROVENANCE_VULNDATA to the "
+            "folder holding the shared vulndata; CI always has it)"
+        )
+    return folder
+
+
 # -- the CLI, called through its real entry point ----------------------------------------
 
 
