@@ -17,7 +17,7 @@ from typing import Any
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
-from provenance.decision.sbom.components import ComponentPattern, compile_pattern
+from provenance.decision.sbom.components import ComponentPattern, compile_pattern, prefilter
 from provenance.decision.sbom.facts import SbomFacts
 from provenance.evidence.sbom.model import Component
 from provenance.evidence.sbom.purl import split_purl
@@ -50,7 +50,11 @@ class ComponentsRequirement:
             )
         denied: list[str] = []
         not_allowed: list[str] = []
+        # Without an allow list only components a deny pattern may match need the full test.
+        may_match = prefilter(self.deny) if self.allow is None else None
         for component in facts.sbom.components:
+            if may_match is not None and not may_match(component):
+                continue
             purl = split_purl(component.purl) if component.purl else None
             for pattern in self.deny:
                 matched = pattern.matches(component, purl)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from provenance.decision.context import DecisionContext
@@ -45,11 +46,19 @@ class LicensesRequirement:
             return Finding(self.name, False, "expected an SBOM to check licences against, got none")
         from provenance.decision.sbom.licenses import judge_licenses  # noqa: PLC0415
 
+        components = facts.sbom.components
+        # Judge each distinct set of licence statements once (SBOMs repeat a few thousands of
+        # times), then walk the components only to name examples of what is not allowed.
+        statements = Counter(map(attrgetter("licenses"), components))
+        judgements = {
+            choices: judge_licenses(choices, self.policy, self._cache) for choices in statements
+        }
         counts: Counter[str] = Counter()
+        for choices, judged in judgements.items():
+            counts[judged.outcome] += statements[choices]
         examples: dict[str, list[str]] = {"denied": [], "unknown": [], "invalid": []}
-        for component in facts.sbom.components:
-            judged = judge_licenses(component.licenses, self.policy, self._cache)
-            counts[judged.outcome] += 1
+        for component in components if counts["allowed"] < len(components) else ():
+            judged = judgements[component.licenses]
             if judged.outcome != "allowed" and len(examples[judged.outcome]) < MAX_EVIDENCE:
                 label = component.purl or f"{component.name}@{component.version or '?'}"
                 why = judged.expression or judged.detail

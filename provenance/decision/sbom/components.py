@@ -27,7 +27,7 @@ from packaging.version import InvalidVersion, Version
 from provenance.evidence.sbom.model import Component
 from provenance.evidence.sbom.purl import Purl, split_purl
 
-__all__ = ["ComponentPattern", "PatternError", "compile_pattern"]
+__all__ = ["ComponentPattern", "PatternError", "compile_pattern", "prefilter"]
 
 # True: in range; False: not; None: the version cannot be compared against this range.
 RangeTest = Callable[[str], bool | None]
@@ -44,6 +44,9 @@ class ComponentPattern:
     version: str | None  # exact version from purl@version
     versions: RangeTest | None
     supplier: str | None  # casefolded
+    # The normalised package name when the purl pattern has no glob: every purl the pattern
+    # matches contains it, up to case and '-'/'_' (see `prefilter`).
+    name: str | None = None
 
     def matches(self, component: Component, purl: Purl | None) -> bool | None:
         """True/False, or None if the version cannot be compared against the range."""
@@ -59,6 +62,39 @@ class ComponentPattern:
         if self.versions is not None:
             return None if version is None else self.versions(version)
         return True
+
+
+def prefilter(patterns: tuple[ComponentPattern, ...]) -> Callable[[Component], bool] | None:
+    """A cheap test that every component some pattern matches passes (it may pass others), so
+    that `split_purl` runs only for candidates; None if a glob pattern needs the full test for
+    every component.
+
+    Sound because split_purl's normalisation (lower case, '_' -> '-' for pypi) maps characters
+    one to one, so the normalised name is in the purl up to case and '-'/'_'; purls it decodes
+    ('%') or whose case mapping changes length (non-ASCII) always take the full test.
+    """
+    suppliers = frozenset(
+        p.supplier for p in patterns if p.package is None and p.supplier is not None
+    )
+    names = [p.name for p in patterns if p.package is not None]
+    if None in names:
+        return None
+    if not names:
+        return lambda c: (c.supplier or "").casefold() in suppliers
+    alternatives = "|".join(
+        "".join("[-_]" if char in "-_" else re.escape(char) for char in name)
+        for name in names
+        if name is not None
+    )
+    search = re.compile(alternatives, re.IGNORECASE).search
+
+    def may_match(component: Component) -> bool:
+        purl = component.purl
+        if purl is not None and ("%" in purl or not purl.isascii() or search(purl)):
+            return True
+        return (component.supplier or "").casefold() in suppliers
+
+    return may_match
 
 
 def _glob(package: str) -> re.Pattern[str]:
@@ -143,4 +179,5 @@ def compile_pattern(entry: Any) -> ComponentPattern:
         version=purl.version,
         versions=versions,
         supplier=str(supplier).casefold() if supplier is not None else None,
+        name=None if "*" in purl.package else purl.name,
     )

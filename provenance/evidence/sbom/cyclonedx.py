@@ -75,8 +75,7 @@ def parse_cyclonedx_json(document: dict[str, Any], what: str) -> Sbom:
         ) from exc
     builder = CycloneDxBuilder(what)
     metadata = builder.metadata(document.get("metadata"))
-    for component in document.get("components", ()):
-        builder.component(component, 0)
+    builder.add_components(document.get("components", []))
     dependencies = builder.dependencies(document.get("dependencies"))
     return builder.build(
         spec_version=version,
@@ -123,8 +122,8 @@ def parse_cyclonedx_xml(data: bytes, what: str) -> Sbom:
     reader = _XmlReader(namespace)
     builder = CycloneDxBuilder(what)
     metadata = builder.metadata(reader.metadata(root))
-    for component in reader.all(root, "components", "component"):
-        builder.component(reader.component(component), 0)
+    listed = reader.all(root, "components", "component")
+    builder.add_components([reader.component(component) for component in listed])
     dependencies = builder.dependencies(reader.dependencies(root, what))
     return builder.build(
         spec_version=version,

@@ -8,7 +8,7 @@ type, namespace, name and version, normalised as the purl spec asks for the comm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote
 
 __all__ = ["Purl", "split_purl"]
@@ -17,8 +17,7 @@ __all__ = ["Purl", "split_purl"]
 _CASE_INSENSITIVE = frozenset({"bitbucket", "github", "pypi", "hex", "composer", "golang"})
 
 
-@dataclass(frozen=True, slots=True)
-class Purl:
+class Purl(NamedTuple):
     type: str
     namespace: str  # "" if none
     name: str
