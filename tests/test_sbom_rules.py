@@ -156,6 +156,56 @@ def test_components_deny_and_allow() -> None:
     assert finding.reason == "expected only allowed components, got 1 others: raw@?"
 
 
+PREFILTER_PATTERNS = [
+    "pkg:npm/event-stream@3.3.6",
+    {"purl": "pkg:pypi/Jinja2", "versions": "<3.1"},
+    {"purl": "pkg:npm/%40scope/left_pad"},
+    {"supplier": "Blocked Corp"},
+    {"supplier": ""},
+]
+PREFILTER_PURLS = [
+    "pkg:npm/event-stream@3.3.6",
+    "pkg:NPM/event-stream@3.3.6",
+    "pkg:npm/event%2Dstream@3.3.6",
+    "pkg:npm/other@1",
+    "pkg:pypi/jinja2@3.0",
+    "pkg:pypi/JINJA2@3.0",
+    "pkg:pypi/Jinja_2@3.0",
+    "pkg:pypi/jinja-2@3.0",
+    "pkg:npm/@scope/left_pad@1",
+    "pkg:npm/%40scope/left-pad@1",
+    "pkg:pypi/jİnja2@3.0",
+    "not a purl",
+    None,
+]
+
+
+@pytest.mark.parametrize("purl", PREFILTER_PURLS)
+@pytest.mark.parametrize("supplier", [None, "", "blocked corp", "Acme"])
+def test_deny_prefilter_never_skips_a_match(purl: str | None, supplier: str | None) -> None:
+    # The prefilter may let through components no pattern matches, never the reverse.
+    from provenance.decision.sbom.components import compile_pattern, prefilter
+    from provenance.evidence.sbom.purl import split_purl
+
+    patterns = tuple(compile_pattern(entry) for entry in PREFILTER_PATTERNS)
+    may_match = prefilter(patterns)
+    assert may_match is not None
+    component = Component("x", "1", purl=purl, supplier=supplier)
+    split = split_purl(purl) if purl else None
+    if any(pattern.matches(component, split) is not False for pattern in patterns):
+        assert may_match(component)
+
+
+def test_deny_prefilter_skips_unrelated_and_yields_to_globs() -> None:
+    from provenance.decision.sbom.components import compile_pattern, prefilter
+
+    exact = prefilter((compile_pattern("pkg:npm/event-stream@3.3.6"),))
+    assert exact is not None
+    assert not exact(Component("x", purl="pkg:npm/lodash@4.17.21"))
+    assert exact(Component("x", purl="pkg:npm/event_stream@1"))  # passes; full test decides
+    assert prefilter((compile_pattern("pkg:npm/event-*"),)) is None
+
+
 @pytest.mark.parametrize(
     ("expression", "outcome"),
     [
