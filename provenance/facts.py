@@ -21,6 +21,8 @@ __all__ = [
     "SbomBinding",
     "SbomFacts",
     "SignatureFact",
+    "VulnerabilityFacts",
+    "VulnerabilityFinding",
 ]
 
 
@@ -200,3 +202,35 @@ class SbomFacts:
     # VEX source (file or attestation) -> how it is bound: signed-attestation (about this
     # digest), signed-file (a vendor signed the file), None (unsigned: policy decides).
     vex_bindings: Mapping[str, SbomBinding] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VulnerabilityFinding:
+    """A known vulnerability that the offline database says affects an SBOM component."""
+
+    vulnerability_id: str  # the record's id (PYSEC-..., GO-..., RUSTSEC-...) or the CVE (CSAF)
+    aliases: tuple[str, ...]  # CVE, GHSA and other ids the record names
+    component: str  # the component's purl, else name@version
+    purl: str | None
+    bom_ref: str | None
+    source: Literal["osv", "csaf"]
+    record: str  # where it came from: the OSV record id, or the CSAF advisory's tracking id
+    match: str  # how it matched: versions, range, git-commit, undetermined; cve, model-number,
+    # purl, cpe, product-name (CSAF)
+    certain: bool  # False: an undetermined version (OSV) or a "possible" advisory (CSAF)
+    severity: Literal["none", "low", "medium", "high", "critical"] | None  # None: no CVSS
+    score: float | None
+    known_exploited: bool  # in CISA's KEV catalog
+    detail: str  # one line: what decided
+
+
+@dataclass(frozen=True)
+class VulnerabilityFacts:
+    """The SBOM's components looked up in the offline vulnerability database."""
+
+    database: str  # its path
+    newest_data: datetime | None  # the newest record's modification time: the data's age
+    findings: tuple[VulnerabilityFinding, ...] = ()
+    checked: int = 0  # components looked up
+    unchecked: tuple[str, ...] = ()  # "component: why it could not be looked up"
+    problem: str | None = None  # why no lookup happened (no database, no SBOM)

@@ -16,6 +16,7 @@ from provenance.facts import (
     PublishedHashFact,
     SbomFacts,
     SignatureFact,
+    VulnerabilityFacts,
 )
 
 __all__ = ["AdmissionHistory", "DecisionContext", "NoHistory"]
@@ -53,6 +54,7 @@ class DecisionContext:
     published_hash_mismatch: str | None = None  # ... or did not, and why
     layouts: tuple[LayoutFact, ...] = ()  # verified in-toto layouts naming it
     sbom_facts: SbomFacts | None = None  # the SBOM delivered for it, and how it is bound
+    vulnerability_facts: VulnerabilityFacts | None = None  # its components in the vuln. db
 
     @property
     def evidence_strength(self) -> Strength:

@@ -365,6 +365,62 @@ def _check_licenses(context: CheckContext, at: JsonPath, entry: Any) -> None:
                     context.error((*at, key, index), str(exc))
 
 
+# --- vulnerabilities ----------------------------------------------------------------------------
+
+_SEVERITY_ORDER = ("none", "low", "medium", "high", "critical")
+
+
+def _check_vulnerabilities(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        return
+    if "max_db_age_days" not in entry:
+        context.warn(
+            at,
+            "no max_db_age_days: vulnerability data of any age passes (stale data would "
+            "silently allow); consider max_db_age_days: 30",
+        )
+    ignore = entry.get("ignore")
+    for index, item in enumerate(ignore if isinstance(ignore, list) else ()):
+        text = _str(item.get("expires")) if isinstance(item, dict) else None
+        if text is None:
+            continue
+        problem = None if _ISO_DATE.fullmatch(text) else "not YYYY-MM-DD"
+        if problem is None:
+            try:
+                date.fromisoformat(text)
+            except ValueError as exc:
+                problem = str(exc)
+        if problem is not None:
+            context.error(
+                (*at, "ignore", index, "expires"),
+                f"expected a date YYYY-MM-DD, got {text!r} ({problem})",
+            )
+
+
+def _vulnerabilities_weakening(inherited: Any, own: Any) -> Weakening:
+    if not isinstance(inherited, dict) or not isinstance(own, dict):
+        return []
+    out: Weakening = []
+    before, after = inherited.get("max_severity", "none"), own.get("max_severity", "none")
+    if (
+        before in _SEVERITY_ORDER
+        and after in _SEVERITY_ORDER
+        and _SEVERITY_ORDER.index(after) > _SEVERITY_ORDER.index(before)
+    ):
+        out.append((("max_severity",), f"expected {before} or lower, got {after}"))
+    oldest, own_oldest = _int(inherited.get("max_db_age_days")), _int(own.get("max_db_age_days"))
+    if oldest is not None and own_oldest is None:
+        out.append(((), f"expected max_db_age_days at most {oldest}, got none"))
+    elif oldest is not None and own_oldest is not None and own_oldest > oldest:
+        out.append((("max_db_age_days",), f"expected at most {oldest}, got {own_oldest}"))
+    for key, strict in (("known_exploited", "deny"), ("unscored", "deny"), ("possible", "deny"),
+                        ("unchecked", "deny"), ("vex", "signed")):  # fmt: skip
+        default = {"possible": "warn", "unchecked": "allow"}.get(key, strict)
+        if inherited.get(key, default) == strict and own.get(key, default) != strict:
+            out.append(((key,), f"expected {strict}, got {own.get(key, default)}"))
+    return out
+
+
 # -----------------------------------------------------------------------------------------------
 
 
@@ -387,4 +443,5 @@ KINDS: Mapping[str, RequirementKind] = {
     "sbom": RequirementKind(_check_sbom, _nothing_weaker),
     "components": RequirementKind(_check_components, _nothing_weaker),
     "licenses": RequirementKind(_check_licenses, _nothing_weaker),
+    "vulnerabilities": RequirementKind(_check_vulnerabilities, _vulnerabilities_weakening),
 }

@@ -20,6 +20,7 @@ from provenance.decision.requirements import (
     signed_by,
     strength,
     version,
+    vulnerabilities,
 )
 from provenance.decision.requirements.baseline import VendorSignature
 from provenance.decision.rules import Rule
@@ -38,6 +39,7 @@ COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
     "sbom": sbom.compile_rule,
     "components": components.compile_rule,
     "licenses": licenses.compile_rule,
+    "vulnerabilities": vulnerabilities.compile_rule,
     "version": version.compile_rule,
     "rollback": rollback.compile_rule,
     "approvals": approvals.compile_rule,

@@ -1,0 +1,296 @@
+"""`vulnerabilities`: no known vulnerability in the artifact's SBOM components, offline.
+
+    vulnerabilities:
+      max_db_age_days: 30        # stale data must not silently pass
+      max_severity: medium       # highest CVSS severity allowed to remain (default none)
+      unscored: deny             # no usable CVSS vector: deny (default) or allow
+      known_exploited: deny      # in CISA KEV: deny whatever the score (default)
+      possible: warn             # CSAF matched by product name only: warn (default) or deny
+      unchecked: allow           # components with no OSV ecosystem: allow (default) or deny
+      vex: signed                # VEX that may set a finding aside: signed (default) or any
+      ignore: [{id: CVE-2023-26151, reason: "not reachable, ticket OT-1234",
+                expires: 2027-01-31}]
+
+The lookup itself (`provenance.vulnerabilities.scan`) happens while the evidence is examined;
+this rule judges its findings, in order:
+1. No SBOM, no database, or data older than `max_db_age_days`: fail (nothing was checked).
+2. VEX: a finding is set aside by a `not_affected` (with a justification) or `fixed`
+   statement bound at least as `vex` asks; an `affected` statement anywhere keeps it.
+3. `ignore`: a finding whose id or alias is listed, before the entry's `expires` date, is set
+   aside; an expired entry no longer counts and the reason says so.
+4. What remains fails the rule if: its version could not be compared (always: fail closed),
+   it is in KEV (`known_exploited: deny`), it has no score (`unscored: deny`), or its
+   severity is above `max_severity`. "Possible" advisory matches fail only with
+   `possible: deny`; otherwise they are listed as warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from provenance.decision.context import DecisionContext
+from provenance.decision.rules import Finding
+from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
+
+__all__ = ["IgnoreEntry", "VulnerabilitiesRequirement", "compile_rule"]
+
+Severity = Literal["none", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("none", "low", "medium", "high", "critical")
+MAX_SHOWN = 5  # findings named in a reason
+MAX_EVIDENCE = 100  # findings listed per category in the evidence
+
+
+@dataclass(frozen=True)
+class IgnoreEntry:
+    id: str
+    reason: str
+    expires: date  # from this day on the entry no longer applies
+
+
+def _label(finding: VulnerabilityFinding) -> str:
+    cves = [alias for alias in finding.aliases if alias.startswith("CVE-")]
+    named = f"{finding.vulnerability_id} ({', '.join(cves)})" if cves else finding.vulnerability_id
+    if finding.severity is None:
+        rated = "unscored"
+    else:
+        rated = finding.severity + (f" {finding.score:.1f}" if finding.score is not None else "")
+    kev = ", known exploited" if finding.known_exploited else ""
+    return f"{named} [{rated}{kev}] in {finding.component}"
+
+
+def _listed(labels: list[str]) -> str:
+    more = f" and {len(labels) - MAX_SHOWN} more" if len(labels) > MAX_SHOWN else ""
+    return "; ".join(labels[:MAX_SHOWN]) + more
+
+
+def _as_evidence(finding: VulnerabilityFinding, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": finding.vulnerability_id,
+        "aliases": list(finding.aliases),
+        "component": finding.component,
+        "severity": finding.severity,
+        "score": finding.score,
+        "known_exploited": finding.known_exploited,
+        "source": finding.source,
+        "record": finding.record,
+        "match": finding.match,
+        "detail": finding.detail,
+        **extra,
+    }
+
+
+@dataclass(frozen=True)
+class VulnerabilitiesRequirement:
+    max_db_age_days: int | None = None
+    max_severity: Severity = "none"
+    unscored: Literal["allow", "deny"] = "deny"
+    known_exploited: Literal["allow", "deny"] = "deny"
+    possible: Literal["warn", "deny"] = "warn"
+    unchecked: Literal["allow", "deny"] = "allow"
+    vex: Literal["signed", "any"] = "signed"
+    ignore: tuple[IgnoreEntry, ...] = ()
+    name: str = "vulnerabilities"
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        # 1. Was anything checked, against data fresh enough?
+        checked = self._checked(context)
+        if isinstance(checked, Finding):
+            return checked
+        sbom, facts = checked
+        # 2. VEX, 3. ignore entries, 4. what remains.
+        kept, suppressed, unused_vex = self._apply_vex(facts, sbom, context)
+        remaining, ignored, expired = self._apply_ignores(kept, context.now.date())
+        judged = _Judged(self, remaining)
+        evidence: dict[str, Any] = {
+            "database": facts.database,
+            "data_as_of": facts.newest_data.isoformat() if facts.newest_data else None,
+            "checked": facts.checked,
+            "unchecked": list(facts.unchecked[:MAX_EVIDENCE]),
+            "denied": [_as_evidence(f, why=why) for f, why in judged.denied[:MAX_EVIDENCE]],
+            "suppressed": suppressed[:MAX_EVIDENCE],
+            "ignored": ignored[:MAX_EVIDENCE],
+            "possible": [_as_evidence(f) for f in judged.warnings[:MAX_EVIDENCE]],
+            "tolerated": [_as_evidence(f) for f in judged.tolerated[:MAX_EVIDENCE]],
+            "unused_vex": unused_vex[:MAX_EVIDENCE],
+            "expired_ignores": expired,
+        }
+        problems = []
+        if judged.denied:
+            problems.append(
+                f"expected no known vulnerability {self._bar()}, got {len(judged.denied)}: "
+                + _listed([f"{_label(f)} ({why})" for f, why in judged.denied])
+            )
+        if self.unchecked == "deny" and facts.unchecked:
+            problems.append(
+                f"expected every component looked up, got {len(facts.unchecked)} that could "
+                f"not be: {_listed(list(facts.unchecked))}"
+            )
+        if problems:
+            return Finding(self.name, False, "; ".join(problems + expired), evidence)
+        summary = [f"{facts.checked} components looked up, none {self._bar()}"]
+        if suppressed:
+            summary.append(f"{len(suppressed)} set aside by VEX")
+        if ignored:
+            summary.append(f"{len(ignored)} ignored until their expiry")
+        if judged.tolerated:
+            summary.append(f"{len(judged.tolerated)} within max_severity {self.max_severity}")
+        if judged.warnings:
+            labels = [_label(f) for f in judged.warnings]
+            summary.append(f"{len(labels)} possible (warning): {_listed(labels)}")
+        if facts.unchecked:
+            summary.append(f"{len(facts.unchecked)} could not be looked up")
+        return Finding(self.name, True, "; ".join(summary + expired), evidence)
+
+    def _checked(self, context: DecisionContext) -> Finding | tuple[SbomFacts, VulnerabilityFacts]:
+        """The SBOM and its lookup, or the failed finding if nothing (fresh) was checked."""
+        sbom, facts = context.sbom_facts, context.vulnerability_facts
+        if sbom is not None and sbom.problem is not None:
+            return self._fail(f"expected a valid SBOM to look up, got: {sbom.problem}")
+        if sbom is None or sbom.sbom is None:
+            return self._fail("expected an SBOM whose components can be looked up, got none")
+        if facts is None:
+            return self._fail(
+                "expected a lookup in the vulnerability database, got none (the gate ran "
+                "without a state directory)"
+            )
+        if facts.problem is not None:
+            return self._fail(facts.problem)
+        stale = self._staleness(facts, context)
+        return (sbom, facts) if stale is None else self._fail(stale, {"database": facts.database})
+
+    def _apply_ignores(
+        self, kept: list[VulnerabilityFinding], today: date
+    ) -> tuple[list[VulnerabilityFinding], list[dict[str, Any]], list[str]]:
+        remaining: list[VulnerabilityFinding] = []
+        ignored: list[dict[str, Any]] = []
+        expired: set[str] = set()
+        for finding in kept:
+            entry = self._ignore_entry(finding)
+            if entry is not None and today < entry.expires:
+                ignored.append(_as_evidence(finding, reason=entry.reason, until=str(entry.expires)))
+                continue
+            if entry is not None:
+                expired.add(f"ignore entry for {entry.id} expired on {entry.expires}")
+            remaining.append(finding)
+        return remaining, ignored, sorted(expired)
+
+    def _fail(self, reason: str, evidence: Mapping[str, Any] | None = None) -> Finding:
+        return Finding(self.name, False, reason, evidence or {})
+
+    def _bar(self) -> str:
+        if self.max_severity == "none":
+            return "left unaddressed"
+        return f"above {self.max_severity}"
+
+    def _staleness(self, facts: VulnerabilityFacts, context: DecisionContext) -> str | None:
+        if self.max_db_age_days is None:
+            return None
+        if facts.newest_data is None:
+            return (
+                f"expected vulnerability data at most {self.max_db_age_days} days old, got an "
+                f"empty database at {facts.database} (run provenance vulndb import)"
+            )
+        age = context.now - facts.newest_data
+        if age.days > self.max_db_age_days:
+            return (
+                f"expected vulnerability data at most {self.max_db_age_days} days old, got data "
+                f"last modified {facts.newest_data.date()} ({age.days} days old): import fresh "
+                "data (provenance vulndb import)"
+            )
+        return None
+
+    def _apply_vex(
+        self, facts: VulnerabilityFacts, sbom: SbomFacts, context: DecisionContext
+    ) -> tuple[list[VulnerabilityFinding], list[dict[str, Any]], list[str]]:
+        from provenance.vulnerabilities.vex_filter import apply_vex  # noqa: PLC0415
+
+        described = sbom.sbom.metadata.component if sbom.sbom is not None else None
+        artifact_ids = [
+            name
+            for name in (
+                context.product,
+                described.purl if described is not None else None,
+                described.bom_ref if described is not None else None,
+            )
+            if name
+        ]
+        outcome = apply_vex(
+            facts.findings,
+            sbom.vex,
+            sbom.vex_bindings,
+            min_binding="signed-file" if self.vex == "signed" else None,
+            artifact_ids=artifact_ids,
+            sbom_source=sbom.source,
+        )
+        suppressed = [_as_evidence(s.finding, by=s.reason) for s in outcome.suppressed]
+        return list(outcome.kept), suppressed, [unused.reason for unused in outcome.unused]
+
+    def _ignore_entry(self, finding: VulnerabilityFinding) -> IgnoreEntry | None:
+        names = {name.casefold() for name in (finding.vulnerability_id, *finding.aliases)}
+        return next((e for e in self.ignore if e.id.casefold() in names), None)
+
+    def denies(self, finding: VulnerabilityFinding) -> str | None:
+        """Why this finding fails the rule, or None."""
+        if not finding.certain:
+            if finding.source == "osv":
+                return f"version could not be compared: {finding.detail}"
+            return f"possible match: {finding.detail}" if self.possible == "deny" else None
+        if finding.known_exploited and self.known_exploited == "deny":
+            return "in CISA's Known Exploited Vulnerabilities catalog"
+        if finding.severity is None:
+            return "no CVSS score (unscored: deny)" if self.unscored == "deny" else None
+        if SEVERITIES.index(finding.severity) > SEVERITIES.index(self.max_severity):
+            return f"above max_severity {self.max_severity}"
+        return None
+
+    def describe(self) -> str:
+        parts = [f"no known vulnerability {self._bar()} in the SBOM's components"]
+        if self.max_db_age_days is not None:
+            parts.append(f"vulnerability data at most {self.max_db_age_days} days old")
+        if self.known_exploited == "deny":
+            parts.append("none in CISA KEV")
+        return "; ".join(parts)
+
+
+class _Judged:
+    """Step 4: the remaining findings split into denied (with why), warnings and tolerated."""
+
+    def __init__(
+        self, rule: VulnerabilitiesRequirement, remaining: list[VulnerabilityFinding]
+    ) -> None:
+        self.denied: list[tuple[VulnerabilityFinding, str]] = []
+        self.warnings: list[VulnerabilityFinding] = []
+        self.tolerated: list[VulnerabilityFinding] = []
+        for finding in remaining:
+            why = rule.denies(finding)
+            if why is not None:
+                self.denied.append((finding, why))
+            elif not finding.certain:
+                self.warnings.append(finding)
+            else:
+                self.tolerated.append(finding)
+
+
+def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> VulnerabilitiesRequirement:
+    # The policy schema has checked the shape; dates are checked here (`date` format).
+    return VulnerabilitiesRequirement(
+        max_db_age_days=spec.get("max_db_age_days"),
+        max_severity=spec.get("max_severity", "none"),
+        unscored=spec.get("unscored", "deny"),
+        known_exploited=spec.get("known_exploited", "deny"),
+        possible=spec.get("possible", "warn"),
+        unchecked=spec.get("unchecked", "allow"),
+        vex=spec.get("vex", "signed"),
+        ignore=tuple(
+            IgnoreEntry(str(entry["id"]), str(entry["reason"]), _date(entry["expires"]))
+            for entry in spec.get("ignore", ())
+        ),
+    )
+
+
+def _date(value: Any) -> date:
+    # YAML may already have read 2027-01-31 as a date.
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
