@@ -38,7 +38,7 @@ def _uri(path: str) -> str:
 
 
 def _file_uri(path: str) -> str:
-    return "file://" + quote(PurePosixPath(path).as_posix(), safe="/")
+    return "file://" + quote(path, safe="/")
 
 
 def _base_locations(result: VetView) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def _base_locations(result: VetView) -> dict[str, Any]:
         folder = path.rstrip("/") + "/"
         if PurePosixPath(path).is_absolute():
             return {BASE_ID: {"uri": _file_uri(folder)}}
-        return {BASE_ID: {"uri": _uri(folder), "uriBaseId": "SRCROOT"}}
+        return {BASE_ID: {"uri": quote(folder, safe="/"), "uriBaseId": "SRCROOT"}}
     return {BASE_ID: {"description": {"text": f"paths are inside the archive {path}"}}}
 
 
@@ -205,35 +205,36 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
                 "partialFingerprints": {_FINGERPRINT: _fingerprint("unrecognised", path)},
             }
         )
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "provenance",
-                        "version": vet.tool_version,
-                        "rules": rules.descriptors(),
-                    }
-                },
-                "originalUriBaseIds": _base_locations(vet),
-                "artifacts": artifacts,
-                "results": results,
-                "columnKind": "unicodeCodePoints",
-                "properties": {
-                    "decision": vet.decision,
-                    "segment": vet.segment,
-                    "policy": {"path": vet.policy_path, "sha256": vet.policy_sha256},
-                    "delivery": {
-                        "path": vet.delivery_path,
-                        "kind": vet.delivery_kind,
-                        "sha256": vet.delivery_sha256,
-                    },
-                },
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "provenance",
+                "version": vet.tool_version,
+                "rules": rules.descriptors(),
             }
-        ],
+        },
     }
+    base_locations = _base_locations(vet)
+    if base_locations:
+        run["originalUriBaseIds"] = base_locations
+    run.update(
+        {
+            "artifacts": artifacts,
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+            "properties": {
+                "decision": vet.decision,
+                "segment": vet.segment,
+                "policy": {"path": vet.policy_path, "sha256": vet.policy_sha256},
+                "delivery": {
+                    "path": vet.delivery_path,
+                    "kind": vet.delivery_kind,
+                    "sha256": vet.delivery_sha256,
+                },
+            },
+        }
+    )
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def render_sarif(result: Mapping[str, Any]) -> str:
