@@ -54,7 +54,7 @@ def _assert_self_contained(page: str) -> None:
             assert name not in attrs, (tag, attrs)
         href = attrs.get("href")
         assert href is None or re.fullmatch(r"#artifact-\d+", href), href
-    style = page.split("<style>")[1].split("</style>")[0]
+    style = page.split("<style>")[1].split("</style>", maxsplit=1)[0]
     assert "url(" not in style
     assert "@import" not in style
     assert "@font-face" not in style
