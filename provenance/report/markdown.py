@@ -1,0 +1,150 @@
+"""`--format markdown`: a GitHub job summary, or the body of a change ticket.
+
+An overview table (one row per artifact: decision, evidence strength, failed requirements),
+then per artifact its requirements and, folded in `<details>`, the evidence it rests on.
+GitHub renders Markdown and some HTML in a job summary: every vendor-supplied string (file
+names, reasons, identities) is escaped by `md`, so a file called `<img src=x>` or `[x](y)`
+is shown, never rendered, and `@someone` pings nobody.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from provenance.report.requirement_help import help_for
+from provenance.report.vet_view import (
+    STRENGTH_MEANING,
+    ArtifactView,
+    VetView,
+    printable,
+    sbom_summary,
+    view,
+)
+
+__all__ = ["md", "render_markdown"]
+
+# ASCII punctuation that means something anywhere in a line of GitHub Markdown (emphasis,
+# links, tables, code, issue references, mentions, autolinks, strikethrough); a backslash
+# before it shows it literally. `<`, `>` and `&` become character references instead.
+_ANYWHERE = re.compile(r"([\\`*_\[\]|~@#:])")
+# What opens a block at the start of a line: a list item (`-`, `+`, `1.`, `1)`) or a setext
+# underline (`=`). `#` is escaped anywhere and `>` is a character reference.
+_LIST_MARK = re.compile(r"^[-+=]")
+_ORDERED_MARK = re.compile(r"^(\d+)([.)])")
+
+
+def md(text: str) -> str:
+    """Vendor text as inert inline Markdown, on one line."""
+    escaped = _ANYWHERE.sub(r"\\\1", html.escape(printable(text), quote=False))
+    escaped = _LIST_MARK.sub(lambda m: "\\" + m.group(), escaped)
+    return _ORDERED_MARK.sub(r"\1\\\2", escaped)
+
+
+def _decision(decision: str) -> str:
+    return "✅ allow" if decision == "allow" else "❌ **deny**"
+
+
+def _overview(vet: VetView) -> list[str]:
+    lines = [
+        "| artifact | decision | evidence | failed requirements |",
+        "|---|---|---|---|",
+    ]
+    for artifact in vet.artifacts:
+        failed = ", ".join(md(r.rule) for r in artifact.failed) or "none"
+        lines.append(
+            f"| {md(artifact.name)} | {_decision(artifact.decision)} "
+            f"| {md(artifact.evidence_strength)} | {failed} |"
+        )
+    return lines
+
+
+def _evidence_details(artifact: ArtifactView) -> list[str]:
+    lines = ["<details><summary>Evidence</summary>", ""]
+    if artifact.signers:
+        lines += ["| signer | identity or key | issuer | signed | from |", "|---|---|---|---|---|"]
+        for signer in artifact.signers:
+            lines.append(
+                f"| {md(signer.vendor or 'no vendor')} | {md(signer.signer)} "
+                f"| {md(signer.issuer or '')} | {md(signer.signed_at or '')} "
+                f"| {md(signer.sources_text())} |"
+            )
+        lines.append("")
+    if artifact.sbom is not None:
+        lines += [f"SBOM: {md(sbom_summary(artifact.sbom))}", ""]
+    for approval in artifact.approvals:
+        lines.append(
+            f"- approved by {md(str(approval.get('member')))} "
+            f"({md(str(approval.get('group')))}) at {md(str(approval.get('approved_at')))}: "
+            f"{md(str(approval.get('comment') or ''))}"
+        )
+    if artifact.approvals:
+        lines.append("")
+    if artifact.inputs:
+        lines += ["| evidence file | sha256 |", "|---|---|"]
+        lines += [f"| {md(path)} | `{digest}` |" for path, digest in artifact.inputs]
+        lines.append("")
+    for source, reason in artifact.problems:
+        lines.append(f"- ⚠️ did not verify: {md(source)}: {md(reason)}")
+    if artifact.problems:
+        lines.append("")
+    lines += ["</details>", ""]
+    return lines
+
+
+def _artifact(artifact: ArtifactView) -> list[str]:
+    strength = artifact.evidence_strength
+    lines = [
+        f"### {md(artifact.name)}: {_decision(artifact.decision)}",
+        "",
+        f"- sha256: `{artifact.sha256}`",
+        f"- evidence: **{md(strength)}** ({md(STRENGTH_MEANING.get(strength, '?'))})",
+    ]
+    if artifact.product or artifact.version:
+        lines.append(f"- product: {md(artifact.product or '?')} {md(artifact.version or '')}")
+    lines += ["", "| requirement | result | reason |", "|---|---|---|"]
+    for requirement in artifact.requirements:
+        mark = "ok" if requirement.passed else "**FAIL**"
+        lines.append(f"| {md(requirement.rule)} | {mark} | {md(requirement.reason)} |")
+    lines.append("")
+    for requirement in artifact.failed:
+        lines.append(
+            f"- **{md(requirement.rule)}**: what to do: {help_for(requirement.rule).remedy}"
+        )
+    if artifact.failed:
+        lines.append("")
+    return lines + _evidence_details(artifact)
+
+
+def render_markdown(result: Mapping[str, Any]) -> str:
+    vet = view(result)
+    lines = [
+        f"## provenance: {md(vet.headline())}",
+        "",
+        f"- delivery: {md(vet.delivery_path)} ({md(vet.delivery_kind)})",
+        f"- segment: **{md(vet.segment)}**",
+        f"- policy: {md(vet.policy_path)} (sha256 `{vet.policy_sha256}`)",
+        "",
+    ]
+    if vet.refused is not None:
+        lines += [f"> ❌ **Refused**: {md(vet.refused)}", ""]
+    if vet.artifacts:
+        lines += [*_overview(vet), ""]
+    for artifact in vet.artifacts:
+        lines += _artifact(artifact)
+    if vet.unrecognised:
+        lines += [
+            "<details><summary>Unrecognised files "
+            f"({len(vet.unrecognised)}): neither vetted nor evidence</summary>",
+            "",
+        ]
+        lines += [f"- {md(path)}: {md(reason)}" for path, reason in vet.unrecognised]
+        lines += ["", "</details>", ""]
+    if vet.evidence_files:
+        lines += [f"<details><summary>Evidence files ({len(vet.evidence_files)})</summary>", ""]
+        lines += [f"- {md(path)} ({md(kind)})" for path, kind in vet.evidence_files]
+        lines += ["", "</details>", ""]
+    lines.append(f"<sub>provenance {md(vet.tool_version)}</sub>")
+    return "\n".join(lines) + "\n"

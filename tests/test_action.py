@@ -1,0 +1,315 @@
+"""The GitHub Action (action.yml): inputs and outputs wired, third-party actions pinned, and
+its vet step's shell run with a fake runner environment against the fixtures."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.report_support import ACME
+
+REPO = Path(__file__).parents[1]
+ACTION = REPO / "action.yml"
+RUN_SH = REPO / "action" / "run.sh"
+_INPUTS = {
+    "path": "INPUT_PATH",
+    "policy": "INPUT_POLICY",
+    "segment": "INPUT_SEGMENT",
+    "format": "INPUT_FORMAT",
+    "fail-on-deny": "INPUT_FAIL_ON_DENY",
+}
+
+
+@cache
+def _action() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(ACTION.read_text())
+    return loaded
+
+
+def _steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _action()["runs"]["steps"]
+    return steps
+
+
+def _vet_step() -> dict[str, Any]:
+    return next(step for step in _steps() if step.get("id") == "vet")
+
+
+def test_composite_action_with_the_documented_inputs() -> None:
+    action = _action()
+    assert action["runs"]["using"] == "composite"
+    inputs = action["inputs"]
+    assert set(inputs) == set(_INPUTS)
+    for name in ("path", "policy", "segment"):
+        assert inputs[name]["required"] is True
+    assert inputs["fail-on-deny"]["default"] == "true"
+    assert inputs["format"]["default"] == "html"
+    for spec in inputs.values():
+        assert spec["description"]
+
+
+def test_inputs_reach_the_step_as_environment_only() -> None:
+    step = _vet_step()
+    assert step["env"] == {env: f"${{{{ inputs.{name} }}}}" for name, env in _INPUTS.items()}
+    # an input pasted into a script is a shell injection: never
+    for each in _steps():
+        assert "${{" not in each.get("run", ""), each
+    assert step["run"] == '"$GITHUB_ACTION_PATH/action/run.sh"'
+    assert step["shell"] == "bash"
+
+
+def test_outputs_come_from_the_vet_step() -> None:
+    outputs = _action()["outputs"]
+    assert set(outputs) == {"decision", "report-path", "sarif-path"}
+    for name, spec in outputs.items():
+        assert spec["value"] == f"${{{{ steps.vet.outputs.{name} }}}}"
+        assert spec["description"]
+    script = RUN_SH.read_text()
+    for name in outputs:
+        assert f'echo "{name}=$' in script
+
+
+def test_installs_from_its_own_checkout_and_pins_third_party_actions() -> None:
+    uses = [step["uses"] for step in _steps() if "uses" in step]
+    assert uses, "expected actions/setup-python"
+    for use in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}", use), use
+    install = next(step for step in _steps() if "install" in step.get("name", "").lower())
+    script = (REPO / "action" / "install.sh").read_text()
+    assert install["run"] == '"$GITHUB_ACTION_PATH/action/install.sh"'
+    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in script
+    text = ACTION.read_text() + script + RUN_SH.read_text()
+    assert "curl" not in text
+    assert "wget" not in text
+    assert "${{ secrets." not in text  # no secrets required
+
+
+# -- the step's shell, with a fake runner -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepRun:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    temp: Path
+
+
+def _provenance_has(*args: str, needle: str = "") -> bool:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "provenance", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=_env({}),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and needle in done.stdout
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env["PYTHONPATH"] = str(REPO)
+    env.pop("NO_COLOR", None)
+    return {**env, **extra}
+
+
+def _stand_in_bin(tmp_path: Path) -> Path:
+    folder = tmp_path / "stand-in-bin"
+    folder.mkdir()
+    shim = folder / "provenance"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tests.action_stand_in "$@"\n')
+    shim.chmod(0o755)
+    return folder
+
+
+def _run_step(tmp_path: Path, inputs: dict[str, str], *, bin_dir: Path | None = None) -> StepRun:
+    runner = tmp_path / "runner"
+    temp = runner / "temp"
+    temp.mkdir(parents=True)
+    outputs, summary = runner / "output", runner / "summary.md"
+    outputs.touch()
+    summary.write_text("earlier step's summary\n")
+    real_bin = str(Path(sys.executable).parent)
+    path = f"{bin_dir}:{real_bin}" if bin_dir else real_bin
+    env = _env(
+        {
+            "GITHUB_ACTION_PATH": str(REPO),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "RUNNER_TEMP": str(temp),
+            "PATH": f"{path}:{os.environ.get('PATH', '')}",
+            **{_INPUTS[name]: value for name, value in inputs.items()},
+        }
+    )
+    done = subprocess.run(
+        ["bash", "-c", _vet_step()["run"]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    pairs = [line.split("=", 1) for line in outputs.read_text().splitlines()]
+    return StepRun(
+        done.returncode, done.stdout + done.stderr, dict(pairs), summary.read_text(), temp
+    )
+
+
+def _allowed_delivery(tmp_path: Path) -> Path:
+    """The ACME delivery with only firmware 4.2.1 (and what its policy needs)."""
+    delivery = tmp_path / "acme-4.2.1"
+    shutil.copytree(
+        ACME,
+        delivery,
+        ignore=shutil.ignore_patterns("plc-firmware-3.9.0.bin*", "hmi-setup-2.0.exe*"),
+    )
+    return delivery
+
+
+def _inputs(delivery: Path, **more: str) -> dict[str, str]:
+    return {
+        "path": str(delivery),
+        "policy": str(delivery / "policy.yaml"),
+        "segment": "level1-controllers",
+        **more,
+    }
+
+
+def _check_allowed(run: StepRun) -> None:
+    assert run.code == 0, run.log
+    assert run.outputs["decision"] == "allow"
+    assert run.outputs["sarif-path"] == str(run.temp / "provenance" / "report.sarif")
+    assert run.outputs["report-path"] == str(run.temp / "provenance" / "report.html")
+    assert Path(run.outputs["report-path"]).read_text().startswith("<!DOCTYPE html>")
+    assert '"version": "2.1.0"' in Path(run.outputs["sarif-path"]).read_text()
+    assert run.summary.startswith("earlier step's summary\n## provenance: ALLOW")
+    assert "| plc-firmware-4.2.1.bin | ✅ allow | attested-build | none |" in run.summary
+
+
+def _check_denied(run: StepRun) -> None:
+    assert run.code == 1, run.log
+    assert run.outputs["decision"] == "deny"
+    assert (
+        "::error title=provenance::denied for level1-controllers (see the job summary)" in run.log
+    )
+    assert "## provenance: DENY" in run.summary
+    assert "### plc-firmware-3.9.0.bin: ❌ **deny**" in run.summary
+    assert "expected a version matching &gt;=4.0,&lt;5, got 3.9.0" in run.summary
+
+
+def test_step_allowed_delivery_with_a_stand_in_for_vet(tmp_path: Path) -> None:
+    run = _run_step(tmp_path, _inputs(_allowed_delivery(tmp_path)), bin_dir=_stand_in_bin(tmp_path))
+    _check_allowed(run)
+    # workflow commands are suspended while provenance prints vendor file names
+    assert re.search(r"::stop-commands::([0-9a-f]{32})\n(.|\n)*::\1::", run.log)
+
+
+def test_step_denied_delivery_with_a_stand_in_for_vet(tmp_path: Path) -> None:
+    delivery = tmp_path / "acme"
+    shutil.copytree(ACME, delivery)
+    run = _run_step(tmp_path, _inputs(delivery, format="junit"), bin_dir=_stand_in_bin(tmp_path))
+    _check_denied(run)
+    assert run.outputs["report-path"].endswith("/provenance/report.xml")
+    assert Path(run.outputs["report-path"]).read_text().startswith("<?xml")
+
+
+def test_step_deny_without_fail_on_deny_passes_with_a_warning(tmp_path: Path) -> None:
+    delivery = tmp_path / "acme"
+    shutil.copytree(ACME, delivery)
+    run = _run_step(
+        tmp_path, _inputs(delivery, **{"fail-on-deny": "false"}), bin_dir=_stand_in_bin(tmp_path)
+    )
+    assert run.code == 0, run.log
+    assert run.outputs["decision"] == "deny"
+    assert (
+        "::warning title=provenance::denied for level1-controllers; fail-on-deny is false"
+        in run.log
+    )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"format": "pdf"},
+            "input format: expected text, json, sarif, junit, markdown or html, got 'pdf'",
+        ),
+        ({"fail-on-deny": "yes"}, "input fail-on-deny: expected true or false, got 'yes'"),
+        ({"segment": ""}, "input segment: expected a segment of the policy, got nothing"),
+        (
+            {"path": "/nonexistent/delivery"},
+            "input path: expected an existing file or directory, got '/nonexistent/delivery'",
+        ),
+    ],
+)
+def test_step_refuses_bad_inputs_with_exit_2(
+    tmp_path: Path, inputs: dict[str, str], message: str
+) -> None:
+    run = _run_step(tmp_path, {**_inputs(ACME), **inputs}, bin_dir=_stand_in_bin(tmp_path))
+    assert run.code == 2
+    assert f"::error title=provenance::{message}" in run.log
+    assert run.outputs == {}
+    assert run.summary == "earlier step's summary\n"
+
+
+def test_step_fails_closed_when_provenance_cannot_run(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "broken-bin"
+    bin_dir.mkdir()
+    (bin_dir / "provenance").write_text(
+        "#!/bin/sh\necho 'error: policy.yaml: invalid' >&2\nexit 2\n"
+    )
+    (bin_dir / "provenance").chmod(0o755)
+    run = _run_step(tmp_path, _inputs(ACME), bin_dir=bin_dir)
+    assert run.code == 2
+    assert "::error title=provenance::provenance could not run as asked (exit 2)" in run.log
+    assert run.outputs == {}
+
+
+@pytest.fixture
+def real_vet() -> None:
+    if not _provenance_has("vet", "--help"):
+        pytest.skip(
+            "`provenance vet --help` fails: the vet command (branch vet) is not merged yet; "
+            "the stand-in tests above cover the Action's plumbing meanwhile"
+        )
+
+
+@pytest.mark.usefixtures("real_vet")
+def test_step_allowed_delivery_with_the_real_cli(tmp_path: Path) -> None:
+    _check_allowed(_run_step(tmp_path, _inputs(_allowed_delivery(tmp_path))))
+
+
+@pytest.mark.usefixtures("real_vet")
+def test_step_denied_delivery_with_the_real_cli(tmp_path: Path) -> None:
+    delivery = tmp_path / "acme"
+    shutil.copytree(ACME, delivery)
+    _check_denied(_run_step(tmp_path, _inputs(delivery)))
+
+
+def test_step_single_file_with_the_real_cli(tmp_path: Path) -> None:
+    if not _provenance_has("verify", "--help", needle="--report"):
+        pytest.skip("`provenance verify` has no --report FMT=PATH yet (it comes with branch vet)")
+    delivery = tmp_path / "acme"
+    shutil.copytree(ACME, delivery)
+    run = _run_step(
+        tmp_path, _inputs(delivery / "plc-firmware-3.9.0.bin", segment="level3-operations")
+    )
+    assert run.code == 1, run.log
+    assert run.outputs["decision"] == "deny"
+    assert "plc-firmware-3.9.0.bin" in run.summary
