@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
@@ -189,18 +189,24 @@ class CsafVulnerability:
     scores: tuple[CsafScore, ...]
     flags: tuple[CsafFlag, ...] = ()
     threats: tuple[CsafThreat, ...] = ()
+    # product id -> its statuses, derived from product_status
+    by_product: Mapping[str, tuple[ProductStatus, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        by_product: dict[str, tuple[ProductStatus, ...]] = {}
+        for status, ids in self.product_status.items():
+            for product_id in ids:
+                by_product[product_id] = (*by_product.get(product_id, ()), status)
+        object.__setattr__(self, "by_product", MappingProxyType(by_product))
 
     def statuses_of(self, product_id: str) -> tuple[ProductStatus, ...]:
-        return tuple(s for s, ids in self.product_status.items() if product_id in ids)
+        return self.by_product.get(product_id, ())
 
     def product_ids(self) -> Iterator[str]:
         """Every product the vulnerability gives a status for, each once."""
-        seen: set[str] = set()
-        for ids in self.product_status.values():
-            for product_id in ids:
-                if product_id not in seen:
-                    seen.add(product_id)
-                    yield product_id
+        return iter(self.by_product)
 
     def remediations_for(self, product_id: str) -> tuple[CsafRemediation, ...]:
         return tuple(r for r in self.remediations if product_id in r.product_ids)
