@@ -33,7 +33,8 @@ def show(value: Any) -> str:
 
 
 def advisory_error(source: str, where: str, problem: str, *, check: str) -> EvidenceError:
-    return EvidenceError(f"{source}: {where}: {problem}", check=check)
+    located = f"{source}: {where}" if where else source
+    return EvidenceError(f"{located}: {problem}", check=check)
 
 
 class Fields:

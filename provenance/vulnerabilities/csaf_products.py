@@ -624,7 +624,7 @@ def _product_status(fields: Fields, refs: _References) -> Mapping[ProductStatus,
             status[key] = refs.product_ids(raw, key)
     for product_id in {p for ids in status.values() for p in ids}:
         held = [
-            group[0]
+            next(s for s in group if product_id in status.get(s, ()))
             for group in _CONTRADICTING
             if any(product_id in status.get(s, ()) for s in group)
         ]

@@ -251,7 +251,8 @@ def check_version(
     if interpreted is None:
         return RangeCheck("unknown", f"cannot interpret version range {written!r}", written)
     if not interpreted.constraints:
-        return RangeCheck("in", f"every version ({written!r})")
+        named = f"({written!r})" if written else "(the product names none)"
+        return RangeCheck("in", f"every version {named}")
     if component_version is None:
         return RangeCheck("unknown", f"component has no version to compare with {written!r}")
     parsed = parse_version(component_version)
@@ -273,7 +274,7 @@ def _interpret(version: str | None, version_range: str | None) -> tuple[str, Ver
     if version_range is not None:
         return version_range, parse_range(version_range)
     if version is None:
-        return "no version named", VersionRange("", ())
+        return "", VersionRange("", ())
     written = version
     exact = parse_version(written)
     if exact is not None:
