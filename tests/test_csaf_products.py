@@ -367,3 +367,31 @@ def test_branches_nested_too_deep_are_refused() -> None:
     document["product_tree"]["branches"].append(branch)
     with pytest.raises(EvidenceError, match=r"expected branches at most 30 deep$"):
         parse_csaf(document, "deep.json")
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*path, key))
+    elif isinstance(value, list):
+        for position, child in enumerate(value):
+            found += _paths(child, (*path, position))
+    return found
+
+
+def test_any_field_of_any_type_is_parsed_or_refused_never_a_crash() -> None:
+    outcomes = {"parsed": 0, "refused": 0}
+    for path in _paths(SMALL):
+        for wrong in (None, 7, "x", [], {}, ["P1"], {"name": "P1"}):
+            document = copy.deepcopy(SMALL)
+            parent: Any = document
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = wrong
+            try:
+                parse_csaf(document, "mutant.json")
+                outcomes["parsed"] += 1
+            except EvidenceError:
+                outcomes["refused"] += 1
+    assert outcomes["refused"] > outcomes["parsed"] > 0

@@ -71,7 +71,10 @@ def _broken(change: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.clear(), "kev.json: catalogVersion: expected a value, got none (field missing)"),
+        (
+            lambda d: d.clear(),
+            "kev.json: catalogVersion: expected a value, got none (field missing)",
+        ),
         (
             lambda d: d.update(vulnerabilities={}),
             "kev.json: vulnerabilities: expected a list, got dict",
@@ -139,3 +142,18 @@ def test_wrong_shape_is_refused_naming_the_field(change: Any, message: str) -> N
 def test_not_an_object() -> None:
     with pytest.raises(EvidenceError, match=r"^kev.json: expected an object, got list$"):
         parse_kev([], "kev.json")
+
+
+def test_any_field_of_any_type_is_parsed_or_refused_never_a_crash() -> None:
+    messages: list[str] = []
+    for key in (*CATALOG, *(f"entry.{k}" for k in ENTRY)):
+        for wrong in (None, 7, 1.5, True, "x", [], {}, ["CWE-1"]):
+            document = copy.deepcopy(CATALOG)
+            target = document["vulnerabilities"][0] if key.startswith("entry.") else document
+            target[key.removeprefix("entry.")] = wrong
+            try:
+                parse_kev(document, "kev.json")
+            except EvidenceError as exc:
+                messages.append(str(exc))
+    assert messages
+    assert all(m.startswith("kev.json: ") and "\n" not in m for m in messages)

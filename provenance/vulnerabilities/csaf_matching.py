@@ -81,6 +81,8 @@ _VENDOR_SUFFIXES = frozenset(
 )  # fmt: skip
 # Runs of a component name's words looked up as product names: n(n+1)/2 look-ups.
 _MAX_NAME_WORDS = 12
+_NAME_CACHE_ENTRIES = 100_000
+_PARENTHESISED = re.compile(r"\([^)]*\)")
 _TOKEN = re.compile(r"[0-9a-z]+")
 _CPE_SPLIT = re.compile(r"(?<!\\):")
 _CPE_ANY = ("*", "-", "")
@@ -158,6 +160,8 @@ class _NameEntry:
     product: CsafProduct
     vendor: tuple[str, ...]
     names: tuple[tuple[str, ...], ...]  # product_name branch and full name, tokenised
+    # Words of each name outside parentheses ("SIMATIC CP 1604 (6GK1160-4AA01)" -> 3)
+    core_words: tuple[int, ...]
 
 
 @dataclass
@@ -187,6 +191,7 @@ class CsafIndex:
     def __init__(self, advisories: Iterable[CsafAdvisory]) -> None:
         self.advisories: tuple[CsafAdvisory, ...] = tuple(advisories)
         self._index = _Indexes()
+        self._name_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], list[_NameEntry]] = {}
         for position, advisory in enumerate(self.advisories):
             self._add(position, advisory)
 
@@ -218,9 +223,10 @@ class CsafIndex:
     def _add_names(self, entry: _Entry) -> None:
         index, product = self._index, entry.product
         vendor = _vendor_tokens(product.vendor) if product.vendor else ()
-        written = (_tokens(product.product_name or ""), _tokens(product.name))
-        names = tuple(tokens for tokens in dict.fromkeys(written) if tokens)
-        named = _NameEntry(entry.advisory, product, vendor, names)
+        texts = dict.fromkeys(t for t in (product.product_name or "", product.name) if _tokens(t))
+        names = tuple(_tokens(text) for text in texts)
+        core = tuple(max(1, len(_tokens(_PARENTHESISED.sub(" ", text)))) for text in texts)
+        named = _NameEntry(entry.advisory, product, vendor, names, core)
         for tokens in names:
             index.exact_names[tokens].append(named)
         if vendor and names:
@@ -246,7 +252,13 @@ class CsafIndex:
         findings: list[CsafFinding] = []
         for position in sorted(set(identified) | cve_hits):
             advisory = self.advisories[position]
-            products = _through_relationships(advisory, identified.get(position, {}))
+            version = component.effective_version
+            products = {
+                product_id: (held, _version_check(held, version))
+                for product_id, held in _through_relationships(
+                    advisory, identified.get(position, {})
+                ).items()
+            }
             for vulnerability in advisory.vulnerabilities:
                 finding = _finding(component, advisory, vulnerability, products)
                 if finding is not None:
@@ -279,7 +291,9 @@ class CsafIndex:
     def _by_name(self, component: ComponentQuery) -> Iterable[_Identification]:
         """Vendor and product name: the vendors' names agree (one's words begin the other's,
         corporate suffixes aside) and one product name's words appear, in order, in the
-        other's. Without a supplier, only an identical product name counts."""
+        other's; a component name inside a longer advisory name must make up at least half of
+        its words outside parentheses (model numbers), so "CPU" is not every Siemens CPU.
+        Without a supplier, only an identical product name counts."""
         name = _tokens(component.name)
         if not name:
             return
@@ -293,6 +307,17 @@ class CsafIndex:
                     None,
                 )
             return
+        detail = f"vendor {component.supplier!r} and product name {component.name!r}"
+        for named in self._named_like(vendor, name):
+            yield _Entry(named.advisory, named.product), "product-name", detail, None
+
+    def _named_like(self, vendor: tuple[str, ...], name: tuple[str, ...]) -> list[_NameEntry]:
+        """The advisory names that match (vendor, name) words; remembered per pair, since an
+        SBOM repeats suppliers' product names."""
+        key = (vendor, name)
+        found = self._name_cache.get(key)
+        if found is not None:
+            return found
         # Candidates: names holding every word of the component's name (checked for order
         # below), and names that are a run of the component's words.
         index = self._index
@@ -302,17 +327,19 @@ class CsafIndex:
         for start in range(len(words)):
             for end in range(start + 1, len(words) + 1):
                 candidates |= index.name_words.get((vendor[0], words[start:end]), set())
+        found = []
+        width = len(name)
         for slot in sorted(candidates):
             named = index.named[slot]
-            if not _prefix_either(vendor, named.vendor):
-                continue
-            if any(_contains(tokens, name) or _contains(name, tokens) for tokens in named.names):
-                yield (
-                    _Entry(named.advisory, named.product),
-                    "product-name",
-                    f"vendor {component.supplier!r} and product name {component.name!r}",
-                    None,
-                )
+            if _prefix_either(vendor, named.vendor) and any(
+                (len(tokens) <= width and _contains(name, tokens))
+                or (2 * width >= core and _contains(tokens, name))
+                for tokens, core in zip(named.names, named.core_words, strict=True)
+            ):
+                found.append(named)
+        if len(self._name_cache) < _NAME_CACHE_ENTRIES:
+            self._name_cache[key] = found
+        return found
 
 
 def match_component(
@@ -345,27 +372,25 @@ def _through_relationships(
     return found
 
 
+def _version_check(held: _Identified, version: str | None) -> RangeCheck:
+    if held.pinned is not None:
+        return check_version(version, version=held.pinned, version_range=None)
+    product = held.versioned
+    return check_version(version, version=product.version, version_range=product.version_range)
+
+
 def _finding(
     component: ComponentQuery,
     advisory: CsafAdvisory,
     vulnerability: CsafVulnerability,
-    identified: Mapping[str, _Identified],
+    identified: Mapping[str, tuple[_Identified, RangeCheck]],
 ) -> CsafFinding | None:
-    version = component.effective_version
     matches = []
-    for product_id, held in identified.items():
+    for product_id, (held, check) in identified.items():
         statuses = vulnerability.statuses_of(product_id)
         if not statuses:
             continue
         product = advisory.products[product_id]
-        if held.pinned is not None:
-            check = check_version(version, version=held.pinned, version_range=None)
-        else:
-            check = check_version(
-                version,
-                version=held.versioned.version,
-                version_range=held.versioned.version_range,
-            )
         verdict = _product_verdict(statuses, check, held.kind)
         if verdict is None:
             continue
@@ -398,8 +423,10 @@ def _finding(
         verdict=verdict,
         reason=reason,
         products=tuple(matches),
-        remediations=tuple(r for r in vulnerability.remediations if relevant & set(r.product_ids)),
-        scores=tuple(s for s in vulnerability.scores if relevant & set(s.product_ids))
+        remediations=tuple(
+            r for r in vulnerability.remediations if not relevant.isdisjoint(r.product_ids)
+        ),
+        scores=tuple(s for s in vulnerability.scores if not relevant.isdisjoint(s.product_ids))
         or vulnerability.scores,
     )
 

@@ -622,11 +622,12 @@ def _product_status(fields: Fields, refs: _References) -> Mapping[ProductStatus,
     for key in _STATUSES:
         if raw.has(key):
             status[key] = refs.product_ids(raw, key)
-    for product_id in {p for ids in status.values() for p in ids}:
+    members = {key: frozenset(ids) for key, ids in status.items()}
+    for product_id in frozenset().union(*members.values()):
         held = [
-            next(s for s in group if product_id in status.get(s, ()))
+            next(s for s in group if product_id in members.get(s, ()))
             for group in _CONTRADICTING
-            if any(product_id in status.get(s, ()) for s in group)
+            if any(product_id in members.get(s, ()) for s in group)
         ]
         if len(held) > 1:
             raise raw.error(

@@ -16,8 +16,8 @@ missing numbers are zero (`V3.0` == `V3.00` == `V3`). Numbers compare as integer
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cmp_to_key, lru_cache
 from itertools import pairwise
 from typing import Literal
 
@@ -132,6 +132,18 @@ class Constraint:
 class VersionRange:
     text: str  # as written
     constraints: tuple[Constraint, ...]  # empty: every version
+    # Derived: `=`/`!=` constraints, and the others sorted by version.
+    _equal: tuple[Constraint, ...] = field(init=False, repr=False, compare=False)
+    _bounds: tuple[Constraint, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        equal = tuple(c for c in self.constraints if c.operator in ("=", "!="))
+        bounds = sorted(
+            (c for c in self.constraints if c.operator not in ("=", "!=")),
+            key=cmp_to_key(_by_version),
+        )
+        object.__setattr__(self, "_equal", equal)
+        object.__setattr__(self, "_bounds", tuple(bounds))
 
     def contains(self, version: IcsVersion) -> bool:
         """The vers containment algorithm (package-url/purl-spec VERSION-RANGE-SPEC):
@@ -140,16 +152,12 @@ class VersionRange:
            `>`/`>=`, or between a `>`/`>=` and the `<`/`<=` right after it."""
         if not self.constraints:
             return True
-        equal = [c for c in self.constraints if c.operator in ("=", "!=")]
-        for constraint in equal:
+        for constraint in self._equal:
             if version.compare(constraint.version) == 0:
                 return constraint.operator == "="
-        bounds = sorted(
-            (c for c in self.constraints if c.operator not in ("=", "!=")),
-            key=lambda c: c.version.key(_width(self.constraints, version)),
-        )
+        bounds = self._bounds
         if not bounds:
-            return any(c.operator == "!=" for c in equal)
+            return any(c.operator == "!=" for c in self._equal)
         if bounds[0].operator in ("<", "<=") and bounds[0].holds(version):
             return True
         if bounds[-1].operator in (">", ">=") and bounds[-1].holds(version):
@@ -163,8 +171,8 @@ class VersionRange:
         )
 
 
-def _width(constraints: tuple[Constraint, ...], version: IcsVersion) -> int:
-    return max(len(version.release), *(len(c.version.release) for c in constraints))
+def _by_version(a: Constraint, b: Constraint) -> int:
+    return a.version.compare(b.version)
 
 
 @lru_cache(maxsize=_CACHED)
