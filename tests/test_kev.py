@@ -144,10 +144,13 @@ def test_not_an_object() -> None:
         parse_kev([], "kev.json")
 
 
+WRONG_VALUES: list[Any] = [None, 7, 1.5, True, "x", [], {}, ["CWE-1"]]
+
+
 def test_any_field_of_any_type_is_parsed_or_refused_never_a_crash() -> None:
     messages: list[str] = []
     for key in (*CATALOG, *(f"entry.{k}" for k in ENTRY)):
-        for wrong in (None, 7, 1.5, True, "x", [], {}, ["CWE-1"]):
+        for wrong in WRONG_VALUES:
             document = copy.deepcopy(CATALOG)
             target = document["vulnerabilities"][0] if key.startswith("entry.") else document
             target[key.removeprefix("entry.")] = wrong
