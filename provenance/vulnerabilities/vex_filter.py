@@ -1,0 +1,182 @@
+"""Apply VEX statements to vulnerability findings: which are set aside, and by which statement.
+
+Generic over findings: anything with a vulnerability id, its aliases and the component's purl
+and bom-ref (`VexSubject`) can be filtered; the caller keeps its own finding type.
+
+Rules, in order (fail closed at every step):
+1. A statement applies to a finding if it names the vulnerability (its id or an alias,
+   either side, case-insensitively) and the component: by purl (same package; a statement
+   without a version covers every version), or by bom-ref only if the statement comes from
+   the SBOM document itself (`sbom_source`: bom-refs are local to a document, so a
+   separate VEX file's bom-ref may name another component). A statement that lists
+   subcomponents (OpenVEX) is about those inside its products, so its products must name the
+   artifact (`artifact_ids`); a statement about another product does not apply.
+2. If any applicable statement says `affected` or `under_investigation`, the finding stays,
+   whoever signed that statement: a claim of exposure is never outvoted.
+3. Otherwise the first applicable `not_affected` (with a justification or an impact
+   statement) or `fixed` statement whose source is bound at least as strongly as
+   `min_binding` sets the finding aside; the result names it and its binding.
+Statements that applied but were too weakly bound, or `not_affected` without a reason, are
+listed in `VexOutcome.unused` so the report can say why they did not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from provenance.evidence.sbom.purl import split_purl
+from provenance.evidence.sbom.vex import VexStatement
+from provenance.facts import BINDING_STRENGTH, SbomBinding
+
+__all__ = [
+    "Suppression",
+    "UnusedStatement",
+    "VexOutcome",
+    "VexSubject",
+    "apply_vex",
+]
+
+
+class VexSubject(Protocol):
+    """What a finding must tell VEX: the vulnerability and the component it was found in."""
+
+    @property
+    def vulnerability_id(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+    @property
+    def purl(self) -> str | None: ...
+
+    @property
+    def bom_ref(self) -> str | None: ...
+
+
+F = TypeVar("F", bound=VexSubject)
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression(Generic[F]):
+    finding: F
+    statement: VexStatement  # `statement.where` says which file and entry
+    binding: SbomBinding  # how the statement's source is bound to the artifact
+
+    @property
+    def reason(self) -> str:
+        why = self.statement.justification or self.statement.impact_statement or "fixed"
+        return (
+            f"{self.statement.status} ({why}) per {self.statement.where}, "
+            f"bound: {self.binding or 'unbound'}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedStatement:
+    statement: VexStatement
+    reason: str  # why it did not suppress, one line
+
+
+@dataclass(frozen=True, slots=True)
+class VexOutcome(Generic[F]):
+    kept: tuple[F, ...]
+    suppressed: tuple[Suppression[F], ...]
+    unused: tuple[UnusedStatement, ...]
+
+
+def apply_vex(
+    findings: Iterable[F],
+    statements: Iterable[VexStatement],
+    bindings: Mapping[str, SbomBinding],
+    *,
+    min_binding: SbomBinding,
+    artifact_ids: Collection[str] = (),
+    sbom_source: str | None = None,
+) -> VexOutcome[F]:
+    """Split `findings` into kept and suppressed (see the module docstring).
+
+    `bindings` maps a statement's source (`VexStatement.source`) to how it is bound
+    (`SbomFacts.vex_bindings`); a source not listed is unbound. `min_binding` is the policy's
+    choice: None accepts unsigned VEX. `artifact_ids`: purls or bom-refs naming the artifact
+    (the SBOM's metadata component), for statements with subcomponents. `sbom_source`: the
+    SBOM's file, whose own VEX statements may name components by bom-ref.
+    """
+    every = tuple(statements)
+    kept: list[F] = []
+    suppressed: list[Suppression[F]] = []
+    unused: dict[tuple[str, int], UnusedStatement] = {}
+    required = BINDING_STRENGTH[min_binding]
+    for finding in findings:
+        applicable = [s for s in every if _applies(s, finding, artifact_ids, sbom_source)]
+        if not applicable or any(
+            s.status in ("affected", "under_investigation") for s in applicable
+        ):
+            kept.append(finding)
+            continue
+        chosen: Suppression[F] | None = None
+        for statement in applicable:
+            binding = bindings.get(statement.source)
+            problem = _unusable(statement, binding, required, min_binding)
+            if problem is not None:
+                unused.setdefault(
+                    (statement.source, statement.index), UnusedStatement(statement, problem)
+                )
+            elif chosen is None:
+                chosen = Suppression(finding, statement, binding)
+        if chosen is None:
+            kept.append(finding)
+        else:
+            suppressed.append(chosen)
+    return VexOutcome(tuple(kept), tuple(suppressed), tuple(unused.values()))
+
+
+def _unusable(
+    statement: VexStatement, binding: SbomBinding, required: int, min_binding: SbomBinding
+) -> str | None:
+    if statement.status == "not_affected" and not (
+        statement.justification or statement.impact_statement
+    ):
+        return (
+            f"{statement.where}: expected a justification or impact statement for "
+            f"not_affected, got neither"
+        )
+    if BINDING_STRENGTH[binding] < required:
+        return (
+            f"{statement.where}: expected VEX bound at least {min_binding}, got "
+            f"{binding or 'unbound'}"
+        )
+    return None
+
+
+def _applies(
+    statement: VexStatement,
+    finding: VexSubject,
+    artifact_ids: Collection[str],
+    sbom_source: str | None,
+) -> bool:
+    wanted = {name.casefold() for name in (finding.vulnerability_id, *finding.aliases)}
+    named = {name.casefold() for name in (statement.vulnerability, *statement.aliases)}
+    if not wanted & named:
+        return False
+    same_document = sbom_source is not None and statement.source == sbom_source
+    bom_ref = finding.bom_ref if same_document else None
+    component = tuple(x for x in (finding.purl, bom_ref) if x)
+    if statement.subcomponents:
+        about_artifact = any(_covers(p, a) for p in statement.products for a in artifact_ids)
+        return about_artifact and any(
+            _covers(s, c) for s in statement.subcomponents for c in component
+        )
+    return any(_covers(p, c) for p in statement.products for c in component)
+
+
+def _covers(stated: str, target: str) -> bool:
+    """A statement's product covers `target` if it is the same purl package and names no
+    version or the same version, or if both are the same non-purl reference exactly."""
+    said, wanted = split_purl(stated), split_purl(target)
+    if said is None or wanted is None:
+        return stated == target
+    if said.package != wanted.package:
+        return False
+    return said.version is None or said.version == wanted.version
