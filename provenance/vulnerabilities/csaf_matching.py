@@ -46,6 +46,8 @@ __all__ = [
     "MatchKind",
     "ProductMatch",
     "Verdict",
+    "advisory_keys",
+    "component_keys",
     "match_component",
 ]
 
@@ -463,6 +465,55 @@ def _product_verdict(
     if any(s in FIXED_STATUSES for s in statuses):
         return "fixed"
     return "not-affected" if any(s in NOT_AFFECTED_STATUSES for s in statuses) else None
+
+
+# -- look-up keys: which advisories can match a component, without parsing them all -----------
+
+
+def advisory_keys(advisory: CsafAdvisory) -> frozenset[str]:
+    """Keys under which a database files the advisory: every key `CsafIndex` would index a
+    product or vulnerability by. A component can match the advisory only if one of its
+    `component_keys` is among them."""
+    keys = {f"cve:{v.cve.upper()}" for v in advisory.vulnerabilities if v.cve is not None}
+    for product in advisory.products.values():
+        for number in (*product.model_numbers, *product.skus):
+            key = _model_key(number)
+            keys.add("model:*" if "*" in key or "?" in key else f"model:{key}")
+        for purl in product.purls:
+            parts = split_purl(purl)
+            if parts is not None:
+                keys.add(f"purl:{parts.package}")
+        cpe = _cpe_parts(product.cpe) if product.cpe else None
+        if cpe is not None:
+            keys.add(f"cpe:{cpe[0]}:{cpe[1]}")
+        vendor = _vendor_tokens(product.vendor) if product.vendor else ()
+        for text in (product.product_name or "", product.name):
+            tokens = _tokens(text)
+            if tokens:
+                keys.add("name:" + " ".join(tokens))
+                if vendor:
+                    keys.add(f"vendor:{vendor[0]}")
+    return frozenset(keys)
+
+
+def component_keys(component: ComponentQuery) -> frozenset[str]:
+    """The keys an advisory must be filed under for `component` to match it (any one)."""
+    keys = {f"cve:{cve.upper()}" for cve in component.cves}
+    for number in component.model_numbers:
+        keys |= {f"model:{_model_key(number)}", "model:*"}
+    parts = split_purl(component.purl) if component.purl else None
+    if parts is not None:
+        keys.add(f"purl:{parts.package}")
+    cpe = _cpe_parts(component.cpe) if component.cpe else None
+    if cpe is not None:
+        keys.add(f"cpe:{cpe[0]}:{cpe[1]}")
+    name = _tokens(component.name)
+    vendor = _vendor_tokens(component.supplier) if component.supplier else ()
+    if name and vendor:
+        keys.add(f"vendor:{vendor[0]}")
+    elif name:
+        keys.add("name:" + " ".join(name))
+    return frozenset(keys)
 
 
 # -- normalisation ------------------------------------------------------------------------

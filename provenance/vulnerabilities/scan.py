@@ -1,0 +1,134 @@
+"""Look a verified SBOM's components up in the offline database: the facts the
+`vulnerabilities` requirement judges.
+
+Algorithm (`scan`):
+1. OSV: every component whose purl type has an OSV ecosystem is matched by version
+   (`VulnDatabase.match`); an undetermined version stays a finding, marked uncertain.
+2. Each OSV match is scored from the CVSS vectors its record states (the highest counts; no
+   usable vector: unscored) and flagged if one of its CVE ids is in CISA's KEV catalog.
+3. CSAF: components OSV cannot look up (no purl, or a purl type without an OSV ecosystem,
+   as device firmware and vendor libraries are) are matched against the ICS advisories filed
+   under one of their look-up keys (`csaf_matching.component_keys`: only those can match):
+   by CVE, model number, purl/CPE, else vendor and product name. An "affected" verdict is a finding; "possible" is
+   a finding marked uncertain; fixed and not-affected are none.
+Only the SBOM's own claims are used: it has been verified and bound before it gets here.
+"""
+
+from __future__ import annotations
+
+from provenance.evidence.sbom.model import Component, Sbom
+from provenance.facts import VulnerabilityFacts, VulnerabilityFinding
+from provenance.vulnerabilities.csaf_matching import (
+    ComponentQuery,
+    CsafFinding,
+    CsafIndex,
+    component_keys,
+)
+from provenance.vulnerabilities.csaf_products import CsafAdvisory, parse_csaf
+from provenance.vulnerabilities.database import VulnDatabase
+from provenance.vulnerabilities.matching import ComponentRef, OsvMatch
+from provenance.vulnerabilities.severity import Severity, severity_of
+
+__all__ = ["scan"]
+
+_CVSS_TYPES = ("CVSS_V3", "CVSS_V4")
+
+
+def _label(component: Component) -> str:
+    return component.purl or f"{component.name}@{component.version or '?'}"
+
+
+def _scored(severity: Severity) -> tuple[str | None, float | None]:
+    highest = severity.highest
+    return (highest.severity, highest.base_score) if highest is not None else (None, None)
+
+
+def scan(db: VulnDatabase, sbom: Sbom) -> VulnerabilityFacts:
+    """Steps 1-3 above, for the components of `sbom`."""
+    # ComponentRef is a value: components equal in every field it has are one to the lookup.
+    by_ref = {ComponentRef.from_sbom(component): component for component in sbom.components}
+    result = db.match(by_ref)
+    findings = [_osv_finding(db, match, by_ref[match.component]) for match in result.matches]
+    unchecked = [(by_ref[item.component], item.reason) for item in result.unchecked]
+    findings += _csaf_findings(db, [component for component, _ in unchecked])
+    return VulnerabilityFacts(
+        database=str(db.path),
+        newest_data=db.newest_data(),
+        findings=tuple(findings),
+        checked=result.checked,
+        unchecked=tuple(f"{_label(component)}: {why}" for component, why in unchecked),
+    )
+
+
+def _osv_finding(db: VulnDatabase, match: OsvMatch, component: Component) -> VulnerabilityFinding:
+    vectors = [s.score for s in match.severity if s.type in _CVSS_TYPES]
+    severity, score = _scored(severity_of(vectors))
+    return VulnerabilityFinding(
+        vulnerability_id=match.record_id,
+        aliases=match.aliases,
+        component=_label(component),
+        purl=component.purl,
+        bom_ref=component.bom_ref,
+        source="osv",
+        record=match.record_id,
+        match=match.kind,
+        certain=match.definite,
+        severity=severity,  # type: ignore[arg-type]
+        score=score,
+        known_exploited=any(db.kev(cve) is not None for cve in match.cves),
+        detail=f"{match.ecosystem} {match.package_key}: {match.detail}",
+    )
+
+
+def _csaf_findings(db: VulnDatabase, components: list[Component]) -> list[VulnerabilityFinding]:
+    queries = [(component, _query(component)) for component in components]
+    keys = {key for _, query in queries for key in component_keys(query)}
+    advisories = _advisories(db, keys) if keys else []
+    if not advisories:
+        return []
+    index = CsafIndex(advisories)
+    findings = []
+    for component, query in queries:
+        for found in index.match(query):
+            if found.verdict in ("affected", "possible"):
+                findings.append(_csaf_finding(db, component, found))
+    return findings
+
+
+def _query(component: Component) -> ComponentQuery:
+    return ComponentQuery(
+        name=component.name,
+        version=component.version,
+        supplier=component.supplier,
+        purl=component.purl,
+        cpe=component.cpe,
+        ref=component.bom_ref,
+    )
+
+
+def _advisories(db: VulnDatabase, keys: set[str]) -> list[CsafAdvisory]:
+    documents = db.csaf_filed_under(sorted(keys))
+    return [parse_csaf(document, f"{db.path}: CSAF {tracking}") for tracking, document in documents]
+
+
+def _csaf_finding(
+    db: VulnDatabase, component: Component, found: CsafFinding
+) -> VulnerabilityFinding:
+    severity, score = _scored(severity_of(score.vector for score in found.scores))
+    cve = found.cve
+    return VulnerabilityFinding(
+        vulnerability_id=cve or found.advisory,
+        aliases=tuple(i for i in (found.advisory, *found.vulnerability_ids) if i != cve),
+        component=_label(component),
+        purl=component.purl,
+        bom_ref=component.bom_ref,
+        source="csaf",
+        record=found.advisory,
+        match=found.match,
+        certain=found.verdict == "affected",
+        severity=severity,  # type: ignore[arg-type]
+        score=score,
+        known_exploited=cve is not None and db.kev(cve) is not None,
+        detail=found.reason,
+    )
+
