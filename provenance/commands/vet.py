@@ -76,7 +76,12 @@ class VetResult:
 
     @property
     def decision(self) -> Literal["allow", "deny"]:
-        if self.refused is None and all(item["decision"] == "allow" for item in self.artifacts):
+        # An empty delivery admits nothing: there is nothing it could be allowed for.
+        if (
+            self.refused is None
+            and self.artifacts
+            and all(item["decision"] == "allow" for item in self.artifacts)
+        ):
             return "allow"
         return "deny"
 
@@ -149,7 +154,9 @@ class _Gate:
     @classmethod
     def load(cls, policy_path: Path, segment: str) -> _Gate:
         policy = load_policy(policy_path)
-        gate = cls(policy, GateInputs.from_policy(policy), compile_segment(policy, segment), segment)
+        gate = cls(
+            policy, GateInputs.from_policy(policy), compile_segment(policy, segment), segment
+        )
         # Worker processes forked from here find it; others load it once (`_gate_for`).
         _LOADED.clear()
         _LOADED[gate.key] = gate
@@ -176,9 +183,7 @@ def _gate_for(key: tuple[str, str, str]) -> _Gate:
 
 
 def _jobs(opened: Delivery, gate: _Gate, now: datetime) -> list[_Job]:
-    by_content = tuple(
-        (str(item.path), item.subjects) for item in opened.evidence if item.subjects
-    )
+    by_content = tuple((str(item.path), item.subjects) for item in opened.evidence if item.subjects)
     return [
         _Job(
             index=index,
@@ -236,12 +241,12 @@ def _decide(gate: _Gate, job: _Job) -> _Decided:
         evidence = list(job.evidence)
         evidence += [path for path, subjects in job.by_content if digest in subjects]
         evidence = list(dict.fromkeys(evidence))
-        examination = examine(
-            gate.inputs, subject, [Path(path) for path in evidence], now=job.now
-        )
+        examination = examine(gate.inputs, subject, [Path(path) for path in evidence], now=job.now)
         folder = job.name.rpartition("/")[0]
         renames = (*job.renames, (scratch, folder + "/" if folder else ""))
-    decision = judge(gate.rules, examination, segment=gate.segment, now=job.now, history=NoHistory())
+    decision = judge(
+        gate.rules, examination, segment=gate.segment, now=job.now, history=NoHistory()
+    )
     result = decision_to_dict(
         artifact_name=job.path,
         sha256=digest,

@@ -247,10 +247,13 @@ class _Walker:
         if reason is not None:
             found.unrecognised.append(Unrecognised(name, reason))
             return
-        if name.endswith(ARCHIVE_SUFFIXES) and archive_kind(path) is not None:
-            if not discover_evidence(path):
-                self.container(path, name, depth)
-                return
+        if (
+            name.endswith(ARCHIVE_SUFFIXES)
+            and archive_kind(path) is not None
+            and not discover_evidence(path)
+        ):
+            self.container(path, name, depth)
+            return
         kind = self.evidence_kind(path)
         if kind is not None:
             found.evidence.append(EvidenceFile(name, path, kind))
@@ -348,19 +351,28 @@ def _sniff_json(path: Path, data: bytes) -> tuple[str, tuple[str, ...]] | None:
         document = load_json(data)
     except MalformedJson:
         return None
-    if not isinstance(document, dict):
-        return None
+    kind = _json_document_kind(document) if isinstance(document, dict) else None
+    return (kind, ()) if kind is not None else None
+
+
+def _json_document_kind(document: dict[str, Any]) -> str | None:
+    """Trust roots, SBOMs, VEX and key files, by the fields that define them."""
     media_type = str(document.get("mediaType", ""))
-    if media_type.startswith("application/vnd.dev.sigstore.trustedroot"):
-        return "sigstore-trusted-root", ()
-    if document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document:
-        return "sbom", ()
-    if str(document.get("@context", "")).startswith("https://openvex.dev/"):
-        return "vex", ()
     keyval = document.get("keyval")
-    if "keytype" in document and isinstance(keyval, dict) and "private" not in keyval:
-        return "public-key", ()  # a securesystemslib key file
-    return None
+    checks = (
+        (
+            "sigstore-trusted-root",
+            media_type.startswith("application/vnd.dev.sigstore.trustedroot"),
+        ),
+        ("sbom", document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document),
+        ("vex", str(document.get("@context", "")).startswith("https://openvex.dev/")),
+        # a securesystemslib public key file (a private key is never evidence)
+        (
+            "public-key",
+            "keytype" in document and isinstance(keyval, dict) and "private" not in keyval,
+        ),
+    )
+    return next((kind for kind, matches in checks if matches), None)
 
 
 def _subjects(data: bytes) -> tuple[str, ...]:

@@ -30,10 +30,9 @@ import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import IO, Literal
 
 from provenance.errors import VerificationFailure
 
@@ -107,8 +106,7 @@ class Budget:
         self.bytes += count
         if self.bytes > self.limits.max_total_bytes:
             raise DeliveryRefused(
-                f"{where}: the delivery expands to more than "
-                f"{self.limits.max_total_bytes} bytes"
+                f"{where}: the delivery expands to more than {self.limits.max_total_bytes} bytes"
             )
 
 
@@ -186,7 +184,7 @@ class _Writer:
                 self.dirs.add(prefix)
         return self.root.joinpath(*parts)
 
-    def file(self, parts: tuple[str, ...], source: BinaryIO, limit: int, ratio_base: int) -> None:
+    def file(self, parts: tuple[str, ...], source: IO[bytes], limit: int, ratio_base: int) -> None:
         """Copy `source` to the member's path, at most `limit` bytes; `ratio_base` is its
         compressed size (0: the ratio is checked for the whole archive by the caller)."""
         name = "/".join(parts)
@@ -311,18 +309,16 @@ def _decompress(archive: Path, plain: Path, where: str, budget: Budget) -> None:
     with archive.open("rb") as raw:
         head = raw.read(6)
     compression = next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), "")
-    openers: dict[str, Callable[[Path], BinaryIO]] = {
-        "gzip": lambda path: gzip.open(path, "rb"),  # type: ignore[return-value]
-        "xz": lambda path: lzma.open(path, "rb"),  # type: ignore[return-value]
-        "bzip2": lambda path: bz2.open(path, "rb"),  # type: ignore[return-value]
-    }
     if not compression:
         shutil.copyfile(archive, plain)  # to scan and read a copy that cannot change
         return
     compressed_size = archive.stat().st_size
     limits, expanded = budget.limits, 0
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    with openers[compression](archive) as source, os.fdopen(os.open(plain, flags, 0o600), "wb") as out:
+    with (
+        _decompressing(compression, archive) as source,
+        os.fdopen(os.open(plain, flags, 0o600), "wb") as out,
+    ):
         while chunk := source.read(_CHUNK):
             expanded += len(chunk)
             if _ratio_exceeded(expanded, compressed_size, limits.max_ratio):
@@ -332,6 +328,14 @@ def _decompress(archive: Path, plain: Path, where: str, budget: Budget) -> None:
                     f"{where}: expands to more than {limits.max_total_bytes} bytes"
                 )
             out.write(chunk)
+
+
+def _decompressing(compression: str, archive: Path) -> IO[bytes]:
+    if compression == "gzip":
+        return gzip.open(archive, "rb")  # type: ignore[return-value]  # a GzipFile reads bytes
+    if compression == "xz":
+        return lzma.open(archive, "rb")
+    return bz2.open(archive, "rb")
 
 
 _LONG_HEADERS = (b"x", b"g", b"L", b"K")  # PAX (per file, global), GNU long name / link
@@ -369,7 +373,9 @@ def _header_size(block: bytes) -> int | None:
         return None
 
 
-def _tar_member(opened: tarfile.TarFile, member: tarfile.TarInfo, writer: _Writer, where: str) -> None:
+def _tar_member(
+    opened: tarfile.TarFile, member: tarfile.TarInfo, writer: _Writer, where: str
+) -> None:
     shown = f"{where}: {member.name}"
     parts = _member_parts(member.name, where)
     if member.issym() or member.islnk():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance import __version__
+from provenance.inputs.delivery import evidence_kind
 
 if TYPE_CHECKING:
     from provenance.commands.vet import VetResult
@@ -36,8 +37,12 @@ def vet_to_dict(result: VetResult) -> dict[str, Any]:
         "decision": result.decision,
         "refused": {"reason": result.refused} if result.refused is not None else None,
         "artifacts": [dict(item) for item in result.artifacts],
-        "evidence_files": [{"path": item.path, "kind": item.kind} for item in result.evidence_files],
-        "unrecognised": [{"path": item.name, "reason": item.reason} for item in result.unrecognised],
+        "evidence_files": [
+            {"path": item.path, "kind": item.kind} for item in result.evidence_files
+        ],
+        "unrecognised": [
+            {"path": item.name, "reason": item.reason} for item in result.unrecognised
+        ],
     }
 
 
@@ -46,8 +51,6 @@ def wrap_decision(decision: Mapping[str, Any]) -> dict[str, Any]:
 
     Evidence kinds are read from the files the decision examined (by name, else content).
     """
-    from provenance.inputs.delivery import evidence_kind
-
     artifact = decision["artifact"]
     inputs = [entry["path"] for entry in decision["evidence"]["inputs"]]
     evidence = []
