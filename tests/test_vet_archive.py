@@ -4,6 +4,7 @@ afterwards."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import stat
@@ -238,8 +239,6 @@ def test_oversized_tar_extended_header(workdir: Path, refuses: Check) -> None:
 
 
 def test_not_an_archive_inside_a_gzip(workdir: Path, refuses: Check) -> None:
-    import gzip
-
     path = workdir / "notes.tar.gz"
     path.write_bytes(gzip.compress(b"just text, not a tar\n" * 40))
     refuses(path, "notes.tar.gz: not a readable tar archive")

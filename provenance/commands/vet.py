@@ -255,8 +255,10 @@ def _decide(gate: _Gate, job: _Job) -> _Decided:
         examination=examination,
         decision=decision,
     )
+    policy = result["policy"]  # the operator's path, even when it lies inside the delivery
     result = _renamed(result, renames)
     result["artifact"]["name"] = job.name
+    result["policy"] = policy
     return job.index, result, tuple(evidence)
 
 
