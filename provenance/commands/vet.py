@@ -133,7 +133,6 @@ class _Job:
     index: int
     name: str
     path: str
-    evidence: tuple[str, ...]
     by_content: tuple[tuple[str, tuple[str, ...]], ...]  # (path, subject digests)
     renames: tuple[tuple[str, str], ...]
     key: tuple[str, str, str]  # (policy path, policy sha256, segment)
@@ -189,7 +188,6 @@ def _jobs(opened: Delivery, gate: _Gate, now: datetime) -> list[_Job]:
             index=index,
             name=artifact.name,
             path=str(artifact.path),
-            evidence=tuple(str(path) for path in discover_evidence(artifact.path)),
             by_content=by_content,
             renames=opened.renames,
             key=gate.key,
@@ -211,10 +209,11 @@ def _run(
         raise UsageError(f"--workers: expected at least 1, got {wanted}")
     decided: list[_Decided] = []
     if wanted == 1 or total < MIN_PARALLEL_ARTIFACTS:
-        for job in jobs:
-            decided.append(_decide(gate, job))
-            if progress is not None:
-                progress(len(decided), total)
+        with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
+            for job in jobs:
+                decided.append(_decide(gate, job, Path(scratch)))
+                if progress is not None:
+                    progress(len(decided), total)
         return decided
     size = max(1, -(-total // (wanted * _CHUNKS_PER_WORKER)))
     chunks = [list(jobs[start : start + size]) for start in range(0, total, size)]
@@ -230,20 +229,29 @@ def _run(
 def _decide_chunk(jobs: Sequence[_Job]) -> list[_Decided]:
     """In a worker process: decide about a run of artifacts."""
     gate = _gate_for(jobs[0].key)
-    return [_decide(gate, job) for job in jobs]
+    with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
+        return [_decide(gate, job, Path(scratch)) for job in jobs]
 
 
-def _decide(gate: _Gate, job: _Job) -> _Decided:
-    """One artifact, as `provenance verify --segment` decides it."""
-    with tempfile.TemporaryDirectory(prefix="provenance-vet-artifact-") as scratch:
-        subject = snapshot(job.path, Path(scratch))
+def _decide(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
+    """One artifact, as `provenance verify --segment` decides it, on a private copy of it
+    (in its own folder below `scratch`, removed afterwards)."""
+    folder = scratch / str(job.index)
+    folder.mkdir()
+    subject = snapshot(job.path, folder)
+    try:
         digest = subject.sha256.hex()
-        evidence = list(job.evidence)
+        # Discovery runs here, in the worker: it lists the artifact's folder.
+        evidence = [str(path) for path in discover_evidence(Path(job.path))]
         evidence += [path for path, subjects in job.by_content if digest in subjects]
         evidence = list(dict.fromkeys(evidence))
         examination = examine(gate.inputs, subject, [Path(path) for path in evidence], now=job.now)
-        folder = job.name.rpartition("/")[0]
-        renames = (*job.renames, (scratch, folder + "/" if folder else ""))
+    finally:
+        if subject.path is not None:
+            subject.path.unlink()
+        folder.rmdir()
+    shown_folder = job.name.rpartition("/")[0]
+    renames = (*job.renames, (str(folder), shown_folder + "/" if shown_folder else ""))
     decision = judge(
         gate.rules, examination, segment=gate.segment, now=job.now, history=NoHistory()
     )
