@@ -56,6 +56,7 @@ from provenance._cli import (  # noqa: E402
     sbom,
     signing,
     verify,
+    vet,
 )
 
-__all__ += ["gate", "policy", "sbom", "signing", "verify"]
+__all__ += ["gate", "policy", "sbom", "signing", "verify", "vet"]

@@ -19,6 +19,7 @@ from provenance._cli.common import (
     run_inspections_option,
     usage_exit,
 )
+from provenance._cli.vet import parse_reports, report_options, write_reports
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -136,6 +137,7 @@ def _signers_from_flags(
 @run_inspections_option
 @online_revocation_option
 @report_format_option()
+@report_options
 def verify(
     *,
     artifact: str,
@@ -158,6 +160,8 @@ def verify(
     run_inspections: bool,
     online_revocation: bool,
     output_format: str,
+    reports: tuple[str, ...],
+    force: bool,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
 
@@ -187,6 +191,8 @@ def verify(
             run_inspections=run_inspections,
             online_revocation=online_revocation,
             output_format=output_format,
+            reports=parse_reports(reports, force=force),
+            force=force,
         )
     segment_only = [
         flag
@@ -198,6 +204,7 @@ def verify(
             ("--expected-sha256", expected_sha256),
             ("--run-inspections", run_inspections),
             ("--online-revocation", online_revocation),
+            ("--report", reports),
         )
         if given
     ]
@@ -254,10 +261,18 @@ def _verify_segment(
     run_inspections: bool,
     online_revocation: bool,
     output_format: str,
+    reports: Sequence[tuple[str, Path]],
+    force: bool,
 ) -> NoReturn:
     from provenance.commands.evaluate import evaluate
     from provenance.errors import UsageError
-    from provenance.report.decision_report import render_json, render_text, verdict_line
+    from provenance.report.decision_report import (
+        evaluation_to_dict,
+        render_json,
+        render_text,
+        verdict_line,
+    )
+    from provenance.report.vet_json import wrap_decision
 
     try:
         fetched = _fetch_attestations(artifact, attestations_from) if attestations_from else ()
@@ -275,6 +290,9 @@ def _verify_segment(
         )
     except UsageError as exc:
         usage_exit(str(exc))
+    if reports:
+        # Reports render a vet result: this decision, as a delivery of one file.
+        write_reports(reports, wrap_decision(evaluation_to_dict(result)), force=force)
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)

@@ -70,6 +70,7 @@ __all__ = [
     "EvidenceDocument",
     "EvidenceProblem",
     "assess",
+    "classify_evidence",
     "discover_evidence",
 ]
 
@@ -151,6 +152,14 @@ _KINDS_BY_NAME: tuple[tuple[tuple[str, ...], str], ...] = (
 
 # Evidence files are read whole, up to these sizes by kind (others: MAX_BUNDLE_BYTES).
 _LIMITS = {"jsonl": MAX_JSONL_BYTES, "sbom": MAX_SBOM_BYTES, "vex": MAX_VEX_BYTES}
+
+
+def classify_evidence(path: Path, content: bytes | None = None) -> str | None:
+    """The kind of evidence `assess` takes `path` for, by its name, else (when `content` is
+    given) by its content; None if neither tells. Kinds: bundle, list-bundle, envelope,
+    detached, layout, sbom, sbom-signature, vex, jsonl."""
+    kind = _kind_by_name(path) or (_document_kind(content) if content is not None else None)
+    return None if kind in (None, "unknown") else kind
 
 
 def _kind(path: Path, data: bytes) -> str:

@@ -1,0 +1,215 @@
+"""`provenance vet`, and the `--report FMT=PATH` option it shares with `verify --segment`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from provenance._cli import cli
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, one_line, usage_exit
+
+if TYPE_CHECKING:
+    from provenance.commands.vet import Progress, VetResult
+
+__all__ = ["REPORT_FORMATS", "ReportTarget", "parse_reports", "report_options", "write_reports"]
+
+REPORT_FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+
+ReportTarget = tuple[str, Path]
+
+_EXIT_CODES = """\b
+Exit codes:
+  0  every artifact in the delivery is allowed
+  1  an artifact is denied, or the archive was refused (unsafe or over a limit)
+  2  could not run as asked (bad flags, unreadable delivery, invalid policy or segment)"""
+
+
+def report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`--report FMT=PATH` (repeatable) and `--force`."""
+    command = click.option("--force", is_flag=True, help="Overwrite existing --report files.")(
+        command
+    )
+    return click.option(
+        "--report",
+        "reports",
+        multiple=True,
+        metavar="FMT=PATH",
+        help=f"Also write a report to a file (repeatable; FMT: {', '.join(REPORT_FORMATS)}). "
+        "An existing file is kept unless --force.",
+    )(command)
+
+
+def parse_reports(specs: Sequence[str], *, force: bool) -> list[ReportTarget]:
+    """The --report targets, checked before anything runs (exit 2 on a bad one)."""
+    targets: list[ReportTarget] = []
+    for spec in specs:
+        fmt, sep, path = spec.partition("=")
+        if not sep or not path:
+            usage_exit(f"--report {spec}: expected FMT=PATH, for example html=report.html")
+        if fmt not in REPORT_FORMATS:
+            usage_exit(
+                f"--report {spec}: unknown format {fmt!r}, expected one of "
+                f"{', '.join(REPORT_FORMATS)}"
+            )
+        target = Path(path)
+        if target.is_dir():
+            usage_exit(f"--report {spec}: {path} is a directory, expected a file")
+        if target.exists() and not force:
+            usage_exit(f"--report {spec}: {path} exists (give --force to overwrite it)")
+        if not target.parent.is_dir():
+            usage_exit(f"--report {spec}: no such directory {target.parent}")
+        if any(target == other for _, other in targets):
+            usage_exit(f"--report {spec}: {path} named twice")
+        targets.append((fmt, target))
+    return targets
+
+
+def write_reports(
+    targets: Sequence[ReportTarget], result: Mapping[str, Any], *, force: bool
+) -> None:
+    """Render every report first (a format this build lacks writes nothing), then write."""
+    rendered = [(path, _render(fmt, result, color=False)) for fmt, path in targets]
+    for path, text in rendered:
+        try:
+            with path.open("w" if force else "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError:
+            usage_exit(f"--report: {path} exists (give --force to overwrite it)")
+        except OSError as exc:
+            usage_exit(f"--report: cannot write {path}: {exc.strerror or exc}")
+
+
+def _render(fmt: str, result: Mapping[str, Any], *, color: bool) -> str:
+    import json
+
+    from provenance.errors import UsageError
+    from provenance.report.render import render
+
+    if fmt == "json":
+        return json.dumps(result, indent=2) + "\n"
+    try:
+        return render(fmt, result, color=color)
+    except UsageError as exc:
+        usage_exit(str(exc))
+
+
+def _color(stream: Any) -> bool:
+    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+
+
+@cli.command(epilog=_EXIT_CODES)
+@click.argument("delivery", type=click.Path(path_type=Path))
+@click.option(
+    "--policy",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The site policy: signers, trust roots and each segment's requirements.",
+)
+@click.option("--segment", required=True, metavar="NAME", help="The segment to decide for.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(REPORT_FORMATS),
+    default="text",
+    show_default=True,
+    help="Report on stdout; verdict lines are on stderr.",
+)
+@report_options
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes deciding in parallel (default: one per CPU; 1: none).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar and no per-artifact lines on stderr.")
+def vet(
+    *,
+    delivery: Path,
+    policy: Path,
+    segment: str,
+    output_format: str,
+    reports: tuple[str, ...],
+    force: bool,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Decide about every file of a vendor DELIVERY (a directory, .zip, .tar, .tar.gz, .tar.xz)
+    for one segment, offline.
+
+    An archive is extracted into a private temporary directory (path traversal, links, device
+    files, bombs and deep nesting are refused). Evidence is found by name and by content;
+    every other file is an artifact and gets a decision; anything else is listed.
+    """
+    from provenance.commands.vet import vet as run_vet
+    from provenance.errors import UsageError
+    from provenance.report.vet_json import vet_to_dict
+
+    targets = parse_reports(reports, force=force)
+    try:
+        with _progress(quiet) as progress:
+            result = run_vet(
+                delivery, policy_path=policy, segment=segment, workers=workers, progress=progress
+            )
+    except UsageError as exc:
+        usage_exit(str(exc))
+    document = vet_to_dict(result)
+    write_reports(targets, document, force=force)
+    click.echo(_render(output_format, document, color=_color(sys.stdout)), nl=False)
+    for line in _verdict_lines(result, quiet=quiet):
+        click.echo(line, err=True)
+    sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal; otherwise nothing at all."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+    shown = 0
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=total, label="vetting", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - shown)
+        shown = done
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _verdict_lines(result: VetResult, *, quiet: bool) -> list[str]:
+    where, segment = result.delivery_path, result.segment
+    if result.refused is not None:
+        return [f"FAIL: {where}: refused: {result.refused}"]
+    denied = [item for item in result.artifacts if item["decision"] != "allow"]
+    lines = []
+    if not quiet:
+        lines = [
+            f"FAIL: {where}: {item['artifact']['name']}: denied for {segment}: "
+            f"{one_line(item['reason'] or '')}"
+            for item in denied
+        ]
+    total = len(result.artifacts)
+    if not total:
+        lines.append(f"FAIL: {where}: no artifact in the delivery to decide about")
+    elif denied:
+        lines.append(
+            f"FAIL: {where}: denied for {segment}: {len(denied)} of {total} artifacts denied"
+        )
+    else:
+        lines.append(f"OK: {where}: all {total} artifacts allowed for {segment}")
+    return lines

@@ -1,0 +1,334 @@
+"""`provenance vet DELIVERY --policy P --segment S`: a decision for every file of a delivery.
+
+1. Load the policy once and compile the segment (a bad policy or segment: `UsageError`).
+2. Open the delivery (`open_delivery`): an archive is copied, hashed and safely extracted
+   into a private directory, or refused as a whole (a denial with the reason, no artifacts).
+3. Hand each artifact its evidence: the files beside it by convention (`discover_evidence`)
+   and evidence recognised by content whose subject digest is the artifact's.
+4. Decide about each artifact exactly as `provenance verify --segment` does (snapshot,
+   `examine`, `judge`, `decision_to_dict`), in parallel across processes when there are many
+   (verification is CPU bound), with one clock reading for the whole delivery.
+5. Name everything relative to the delivery root; evidence no artifact used is listed as
+   unrecognised. The delivery is allowed only if every artifact is.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from provenance.clock import Clock, utc_now
+from provenance.commands.evaluation import GateInputs, examine, judge
+from provenance.decision.context import NoHistory
+from provenance.decision.rules import AllOf
+from provenance.decision.segment import compile_segment
+from provenance.errors import PolicyError, UsageError
+from provenance.inputs.artifact import sha256_file, snapshot
+from provenance.inputs.delivery import (
+    ATTACHED_KINDS,
+    Delivery,
+    DeliveryKind,
+    EvidenceFile,
+    Unrecognised,
+    open_delivery,
+)
+from provenance.inputs.delivery_archive import DeliveryRefused, Limits, archive_kind
+from provenance.policy import Policy, load_policy
+from provenance.report.decision_report import decision_to_dict
+from provenance.verification.evidence_set import discover_evidence
+
+__all__ = ["MIN_PARALLEL_ARTIFACTS", "EvidenceEntry", "Progress", "VetResult", "vet"]
+
+# Below this many artifacts, starting worker processes costs more than it saves.
+MIN_PARALLEL_ARTIFACTS = 16
+# Work units per worker: small enough for an even spread and a moving progress bar.
+_CHUNKS_PER_WORKER = 8
+
+Progress = Callable[[int, int], None]  # (artifacts decided, artifacts in all)
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    path: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class VetResult:
+    """Every decision about a delivery; `artifacts` are decision-result.v1 objects."""
+
+    delivery_path: str
+    delivery_kind: DeliveryKind
+    delivery_sha256: str | None
+    segment: str
+    policy_path: str
+    policy_sha256: str
+    refused: str | None
+    artifacts: tuple[dict[str, Any], ...]
+    evidence_files: tuple[EvidenceEntry, ...]
+    unrecognised: tuple[Unrecognised, ...]
+
+    @property
+    def decision(self) -> Literal["allow", "deny"]:
+        # An empty delivery admits nothing: there is nothing it could be allowed for.
+        if (
+            self.refused is None
+            and self.artifacts
+            and all(item["decision"] == "allow" for item in self.artifacts)
+        ):
+            return "allow"
+        return "deny"
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == "allow"
+
+
+def vet(
+    delivery: Path,
+    *,
+    policy_path: Path,
+    segment: str,
+    workers: int | None = None,
+    clock: Clock = utc_now,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+) -> VetResult:
+    """Decide about every artifact in `delivery` for `segment` under the policy.
+
+    `workers`: processes to use (None: one per CPU; 1: in this process). Raises `UsageError`
+    if the command cannot run (policy, segment, unreadable delivery); a refused archive and
+    denied artifacts are results.
+    """
+    gate = _Gate.load(policy_path, segment)  # step 1
+    now = clock()
+    with tempfile.TemporaryDirectory(prefix="provenance-vet-") as scratch:
+        try:
+            opened = open_delivery(
+                delivery,
+                Path(scratch),
+                limits=limits,
+                operator_files={
+                    policy_path.resolve(): "the policy given with --policy (the operator's "
+                    "configuration, not delivery content)"
+                },
+            )
+        except DeliveryRefused as refusal:
+            return _refused(delivery, gate, str(refusal))
+        jobs = _jobs(opened, gate, now)  # step 3
+        decided = _run(jobs, gate, workers, progress)  # step 4
+    return _result(opened, gate, decided)  # step 5
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One artifact to decide about: plain values, so it can go to a worker process."""
+
+    index: int
+    name: str
+    path: str
+    by_content: tuple[tuple[str, tuple[str, ...]], ...]  # (path, subject digests)
+    renames: tuple[tuple[str, str], ...]
+    key: tuple[str, str, str]  # (policy path, policy sha256, segment)
+    now: datetime
+
+
+@dataclass(frozen=True)
+class _Gate:
+    policy: Policy
+    inputs: GateInputs
+    rules: AllOf
+    segment: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.policy.path, self.policy.sha256, self.segment)
+
+    @classmethod
+    def load(cls, policy_path: Path, segment: str) -> _Gate:
+        policy = load_policy(policy_path)
+        gate = cls(
+            policy, GateInputs.from_policy(policy), compile_segment(policy, segment), segment
+        )
+        # Worker processes forked from here find it; others load it once (`_gate_for`).
+        _LOADED.clear()
+        _LOADED[gate.key] = gate
+        return gate
+
+
+# The gate of the current vet run, per process: a worker loads the policy once, not once
+# per artifact (policies are not picklable; their digest proves it is the same file).
+_LOADED: dict[tuple[str, str, str], _Gate] = {}
+
+
+def _gate_for(key: tuple[str, str, str]) -> _Gate:
+    gate = _LOADED.get(key)
+    if gate is not None:
+        return gate
+    path, sha256, segment = key
+    try:
+        gate = _Gate.load(Path(path), segment)
+    except PolicyError as exc:  # its constructor takes four arguments: not picklable back
+        raise UsageError(str(exc)) from None
+    if gate.policy.sha256 != sha256:
+        raise UsageError(f"{path}: the policy changed during the run (expected sha256 {sha256})")
+    return gate
+
+
+def _jobs(opened: Delivery, gate: _Gate, now: datetime) -> list[_Job]:
+    by_content = tuple((str(item.path), item.subjects) for item in opened.evidence if item.subjects)
+    return [
+        _Job(
+            index=index,
+            name=artifact.name,
+            path=str(artifact.path),
+            by_content=by_content,
+            renames=opened.renames,
+            key=gate.key,
+            now=now,
+        )
+        for index, artifact in enumerate(opened.artifacts)
+    ]
+
+
+_Decided = tuple[int, dict[str, Any], tuple[str, ...]]  # (index, decision dict, evidence used)
+
+
+def _run(
+    jobs: Sequence[_Job], gate: _Gate, workers: int | None, progress: Progress | None
+) -> list[_Decided]:
+    total = len(jobs)
+    wanted = workers if workers is not None else (os.cpu_count() or 1)
+    if wanted < 1:
+        raise UsageError(f"--workers: expected at least 1, got {wanted}")
+    decided: list[_Decided] = []
+    if wanted == 1 or total < MIN_PARALLEL_ARTIFACTS:
+        with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
+            for job in jobs:
+                decided.append(_decide(gate, job, Path(scratch)))
+                if progress is not None:
+                    progress(len(decided), total)
+        return decided
+    size = max(1, -(-total // (wanted * _CHUNKS_PER_WORKER)))
+    chunks = [list(jobs[start : start + size]) for start in range(0, total, size)]
+    with ProcessPoolExecutor(max_workers=min(wanted, len(chunks))) as pool:
+        futures = [pool.submit(_decide_chunk, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            decided.extend(future.result())
+            if progress is not None:
+                progress(len(decided), total)
+    return sorted(decided, key=lambda item: item[0])
+
+
+def _decide_chunk(jobs: Sequence[_Job]) -> list[_Decided]:
+    """In a worker process: decide about a run of artifacts."""
+    gate = _gate_for(jobs[0].key)
+    with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
+        return [_decide(gate, job, Path(scratch)) for job in jobs]
+
+
+def _decide(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
+    """One artifact, as `provenance verify --segment` decides it, on a private copy of it
+    (in its own folder below `scratch`, removed afterwards)."""
+    folder = scratch / str(job.index)
+    folder.mkdir()
+    subject = snapshot(job.path, folder)
+    try:
+        digest = subject.sha256.hex()
+        # Discovery runs here, in the worker: it lists the artifact's folder.
+        evidence = [str(path) for path in discover_evidence(Path(job.path))]
+        evidence += [path for path, subjects in job.by_content if digest in subjects]
+        evidence = list(dict.fromkeys(evidence))
+        examination = examine(gate.inputs, subject, [Path(path) for path in evidence], now=job.now)
+    finally:
+        if subject.path is not None:
+            subject.path.unlink()
+        folder.rmdir()
+    shown_folder = job.name.rpartition("/")[0]
+    renames = (*job.renames, (str(folder), shown_folder + "/" if shown_folder else ""))
+    decision = judge(
+        gate.rules, examination, segment=gate.segment, now=job.now, history=NoHistory()
+    )
+    result = decision_to_dict(
+        artifact_name=job.path,
+        sha256=digest,
+        segment=gate.segment,
+        policy=gate.policy,
+        examination=examination,
+        decision=decision,
+    )
+    policy = result["policy"]  # the operator's path, even when it lies inside the delivery
+    result = _renamed(result, renames)
+    result["artifact"]["name"] = job.name
+    result["policy"] = policy
+    return job.index, result, tuple(evidence)
+
+
+def _renamed(value: Any, renames: Sequence[tuple[str, str]]) -> Any:
+    """`value` with every private or absolute folder replaced by its name in the delivery."""
+    if isinstance(value, str):
+        for real, prefix in renames:
+            value = value.replace(real + os.sep, prefix)
+        return value
+    if isinstance(value, dict):
+        return {key: _renamed(item, renames) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, renames) for item in value]
+    return value
+
+
+def _result(opened: Delivery, gate: _Gate, decided: Sequence[_Decided]) -> VetResult:
+    used = {path for _, _, evidence in decided for path in evidence}
+    evidence: list[EvidenceFile] = []
+    unused: list[Unrecognised] = []
+    for item in opened.evidence:
+        if item.kind in ATTACHED_KINDS and str(item.path) not in used:
+            unused.append(Unrecognised(item.name, _unused_reason(item)))
+        else:
+            evidence.append(item)
+    return VetResult(
+        delivery_path=opened.path,
+        delivery_kind=opened.kind,
+        delivery_sha256=opened.sha256,
+        segment=gate.segment,
+        policy_path=gate.policy.path,
+        policy_sha256=gate.policy.sha256,
+        refused=None,
+        artifacts=tuple(result for _, result, _ in decided),
+        evidence_files=tuple(EvidenceEntry(item.name, item.kind) for item in evidence),
+        unrecognised=tuple(sorted((*opened.unrecognised, *unused), key=lambda item: item.name)),
+    )
+
+
+def _unused_reason(item: EvidenceFile) -> str:
+    if item.by_content:
+        return (
+            f"{item.kind} (by its content) about no file in the delivery: its subject digest "
+            "matches none"
+        )
+    return (
+        f"{item.kind} (by its name) for no file in the delivery: expected it beside the file "
+        "it is named after"
+    )
+
+
+def _refused(delivery: Path, gate: _Gate, reason: str) -> VetResult:
+    is_file = delivery.is_file()
+    return VetResult(
+        delivery_path=str(delivery),
+        delivery_kind=(archive_kind(delivery) or "file") if is_file else "directory",
+        delivery_sha256=sha256_file(delivery).hex() if is_file else None,
+        segment=gate.segment,
+        policy_path=gate.policy.path,
+        policy_sha256=gate.policy.sha256,
+        refused=" ".join(reason.split()),
+        artifacts=(),
+        evidence_files=(),
+        unrecognised=(),
+    )
