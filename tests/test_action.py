@@ -307,9 +307,8 @@ def test_step_single_file_with_the_real_cli(tmp_path: Path) -> None:
         pytest.skip("`provenance verify` has no --report FMT=PATH yet (it comes with branch vet)")
     delivery = tmp_path / "acme"
     shutil.copytree(ACME, delivery)
-    run = _run_step(
-        tmp_path, _inputs(delivery / "plc-firmware-3.9.0.bin", segment="level3-operations")
-    )
+    inputs = _inputs(delivery, segment="level3-operations")
+    run = _run_step(tmp_path, {**inputs, "path": str(delivery / "plc-firmware-3.9.0.bin")})
     assert run.code == 1, run.log
     assert run.outputs["decision"] == "deny"
     assert "plc-firmware-3.9.0.bin" in run.summary

@@ -164,7 +164,8 @@ def test_text_report_and_files(cli: CliRunner, tmp_path: Path) -> None:
     ]
     result = cli(*args)
     assert result.code == 0, result.stderr
-    assert "ALLOW rtu-firmware-7.1.0.bin  (signed-identity)" in result.stdout
+    assert "rtu-firmware-7.1.0.bin: ALLOW" in result.stdout
+    assert "ALLOW: all 3 artifact(s) allowed for level3-operations" in result.stdout
     assert all(len(line) <= 100 for line in result.stdout.splitlines())
     validate(json.loads(report_json.read_text()))
     assert report_text.read_text() == result.stdout
