@@ -88,5 +88,27 @@ def _expected_exits(script: str) -> list[int]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         marker = line.rsplit("# exit ", 1)
-        exits.append(int(marker[1].split()[0]) if len(marker) == 2 else 0)
+        exits.append(int(marker[1].split()[0].rstrip(":,")) if len(marker) == 2 else 0)
     return exits
+
+
+def _run_each(heading: str, folder: Path, env: dict[str, str] | None = None) -> None:
+    """Run each command of the section's first `sh` block in `folder` (where `fixtures` is
+    the repository's), checking the exit code its `# exit N` states."""
+    (folder / "fixtures").symlink_to(REPO / "fixtures")
+    env = dict(env or os.environ, TMPDIR=str(folder))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    script = walkthrough(heading)
+    for command, code in zip(commands(script), _expected_exits(script), strict=True):
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=folder, env=env, capture_output=True, text=True,
+            check=False, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == code, (command, done.stderr)
+
+
+def test_the_vet_example_exits_as_the_readme_says_and_writes_the_report(tmp_path: Path) -> None:
+    _run_each("## Vet a vendor delivery", tmp_path)
+    report = (tmp_path / "acme-2026-06.html").read_text()
+    assert report.startswith("<!DOCTYPE html>")
+    assert "DENY: 2 of 3 artifact(s) denied for level3-operations" in report

@@ -147,7 +147,7 @@ def _signers(artifact: ArtifactView) -> str:
 def _sbom(artifact: ArtifactView) -> str:
     sbom = artifact.sbom
     if sbom is None:
-        return '<p class="muted">No SBOM was required or delivered.</p>'
+        return '<p class="muted">The segment has no SBOM requirement, so no SBOM was examined.</p>'
     pairs = [("summary", _e(sbom_summary(sbom)))]
     if sbom.get("source"):
         pairs.append(("from", f"<code>{_e(sbom['source'])}</code>"))
