@@ -9,8 +9,8 @@ Algorithm (`scan`):
 3. CSAF: components OSV cannot look up (no purl, or a purl type without an OSV ecosystem,
    as device firmware and vendor libraries are) are matched against the ICS advisories filed
    under one of their look-up keys (`csaf_matching.component_keys`: only those can match):
-   by CVE, model number, purl/CPE, else vendor and product name. An "affected" verdict is a finding; "possible" is
-   a finding marked uncertain; fixed and not-affected are none.
+   by CVE, model number, purl/CPE, else vendor and product name. An "affected" verdict is a
+   finding; "possible" is a finding marked uncertain; fixed and not-affected are none.
 Only the SBOM's own claims are used: it has been verified and bound before it gets here.
 """
 
@@ -131,4 +131,3 @@ def _csaf_finding(
         known_exploited=cve is not None and db.kev(cve) is not None,
         detail=found.reason,
     )
-

@@ -51,10 +51,9 @@ class ComponentsRequirement:
         denied: list[str] = []
         not_allowed: list[str] = []
         # Without an allow list only components a deny pattern may match need the full test.
-        may_match = prefilter(self.deny) if self.allow is None else None
-        for component in facts.sbom.components:
-            if may_match is not None and not may_match(component):
-                continue
+        components = facts.sbom.components
+        candidates = prefilter(self.deny) if self.allow is None else None
+        for component in candidates(components) if candidates is not None else components:
             purl = split_purl(component.purl) if component.purl else None
             for pattern in self.deny:
                 matched = pattern.matches(component, purl)

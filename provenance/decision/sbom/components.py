@@ -17,8 +17,10 @@ component as denied and an allow rule as not allowed (fail closed).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import not_
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -64,10 +66,13 @@ class ComponentPattern:
         return True
 
 
-def prefilter(patterns: tuple[ComponentPattern, ...]) -> Callable[[Component], bool] | None:
-    """A cheap test that every component some pattern matches passes (it may pass others), so
-    that `split_purl` runs only for candidates; None if a glob pattern needs the full test for
-    every component.
+def prefilter(
+    patterns: tuple[ComponentPattern, ...],
+) -> Callable[[Sequence[Component]], list[Component]] | None:
+    """A cheap pass that keeps, in order, every component some pattern matches (and maybe
+    others), so that `split_purl` and the full test run only for those; None if a glob pattern
+    needs the full test for every component. C-level maps over the purls: at 50,000
+    components the rule is then a small part of the check.
 
     Sound because split_purl's normalisation (lower case, '_' -> '-' for pypi) maps characters
     one to one, so the normalised name is in the purl up to case and '-'/'_'; purls it decodes
@@ -79,22 +84,27 @@ def prefilter(patterns: tuple[ComponentPattern, ...]) -> Callable[[Component], b
     names = [p.name for p in patterns if p.package is not None]
     if None in names:
         return None
-    if not names:
-        return lambda c: (c.supplier or "").casefold() in suppliers
     alternatives = "|".join(
         "".join("[-_]" if char in "-_" else re.escape(char) for char in name)
         for name in names
         if name is not None
     )
-    search = re.compile(alternatives, re.IGNORECASE).search
+    search = re.compile(alternatives, re.IGNORECASE).search if alternatives else None
 
-    def may_match(component: Component) -> bool:
-        purl = component.purl
-        if purl is not None and ("%" in purl or not purl.isascii() or search(purl)):
-            return True
-        return (component.supplier or "").casefold() in suppliers
+    def candidates(components: Sequence[Component]) -> list[Component]:
+        positions = range(len(components))
+        kept: set[int] = set()
+        if search is not None:
+            purls = [component.purl or "" for component in components]
+            kept.update(compress(positions, map(search, purls)))
+            kept.update(compress(positions, map(str.__contains__, purls, repeat("%"))))
+            kept.update(compress(positions, map(not_, map(str.isascii, purls))))
+        if suppliers:
+            named = [(component.supplier or "").casefold() for component in components]
+            kept.update(compress(positions, map(suppliers.__contains__, named)))
+        return [components[position] for position in sorted(kept)]
 
-    return may_match
+    return candidates
 
 
 def _glob(package: str) -> re.Pattern[str]:
