@@ -56,6 +56,7 @@ from provenance._cli import (  # noqa: E402
     sbom,
     signing,
     verify,
+    vulndb,
 )
 
-__all__ += ["gate", "policy", "sbom", "signing", "verify"]
+__all__ += ["gate", "policy", "sbom", "signing", "verify", "vulndb"]

@@ -45,6 +45,7 @@ from provenance.record._sqlite import (
     SQLITE_PERM,
     SQLITE_READONLY,
 )
+from provenance.vulnerabilities.matching import ComponentRef, MatchResult, match_components
 from provenance.vulnerabilities.osv_records import (
     InvalidRecord,
     OsvRecord,
@@ -360,10 +361,8 @@ class VulnDatabase:
                 "provenance; import the data again into a fresh state directory"
             ) from exc
 
-    def match(self, components: Iterable[Any]) -> Any:
+    def match(self, components: Iterable[ComponentRef]) -> MatchResult:
         """`matching.match_components(self, components)`: see there."""
-        from provenance.vulnerabilities.matching import match_components  # noqa: PLC0415
-
         return match_components(self, components)
 
     # -- KEV and CSAF (raw; interpreted by the advisories side) ---------------------------
