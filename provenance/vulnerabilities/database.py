@@ -517,8 +517,10 @@ class ImportWriter:
         try:
             yield
         except BaseException:
-            self._connection.execute(f"ROLLBACK TO {name}")
-            self._connection.execute(f"RELEASE {name}")
+            # SQLite may already have rolled the whole transaction back (disk full).
+            if self._connection.in_transaction:
+                self._connection.execute(f"ROLLBACK TO {name}")
+                self._connection.execute(f"RELEASE {name}")
             raise
         self._connection.execute(f"RELEASE {name}")
 
