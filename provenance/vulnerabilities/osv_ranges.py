@@ -30,8 +30,6 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-from packaging.version import InvalidVersion, Version
-
 from provenance.vulnerabilities.osv_records import Affected, Event, Range
 from provenance.vulnerabilities.versions import UncomparableVersion, VersionKey, version_key
 
@@ -110,14 +108,14 @@ def _listed(entry: Affected, version: str) -> bool:
     if entry.base_ecosystem != "PyPI":
         return False
     try:
-        wanted = Version(version)
-    except InvalidVersion:
+        wanted = version_key("PyPI", version)
+    except UncomparableVersion:
         return False
     for listed in entry.versions:
         try:
-            if Version(listed) == wanted:
+            if version_key("PyPI", listed) == wanted:
                 return True
-        except InvalidVersion:
+        except UncomparableVersion:
             continue  # an unorderable listed version can only match as written (above)
     return False
 

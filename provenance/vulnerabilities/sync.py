@@ -51,7 +51,8 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 60.0
 RETRIES = 3
 RETRY_PAUSE_SECONDS = 1.0
-CHUNK_BYTES = 1024 * 1024
+# Bytes kept from a cut connection are whole chunks: small enough to lose little.
+CHUNK_BYTES = 64 * 1024
 DOWNLOAD_DIR = "vulndb-downloads"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
