@@ -22,7 +22,8 @@ def test_import_then_status(cli: CliRunner, tmp_path: Path) -> None:
     status = cli("vulndb", "status", "--state-dir", state, "--format", "json")
     assert status.code == 0
     body = json.loads(status.stdout)["status"]
-    assert body["records"] == 1 and body["kev_entries"] == 1
+    assert body["records"] == 1
+    assert body["kev_entries"] == 1
     assert body["records_per_ecosystem"] == {"PyPI": 1}
     text = cli("vulndb", "status", "--state-dir", state)
     assert "OSV records: 1 (0 withdrawn)\n  PyPI: 1\nKEV entries: 1\n" in text.stdout
@@ -43,8 +44,10 @@ def test_import_with_refusals_exits_1(cli: CliRunner, tmp_path: Path) -> None:
 def test_status_without_a_database_exits_2(cli: CliRunner, tmp_path: Path) -> None:
     result = cli("vulndb", "status", "--state-dir", tmp_path)
     assert result.code == 2
-    assert result.stderr.startswith(f"error: vulnerability database {tmp_path}/vulndb.sqlite: "
-                                    "does not exist; expected one imported with")
+    assert result.stderr.startswith(
+        f"error: vulnerability database {tmp_path}/vulndb.sqlite: "
+        "does not exist; expected one imported with"
+    )
 
 
 def test_import_missing_path_exits_2(cli: CliRunner, tmp_path: Path) -> None:
@@ -58,8 +61,9 @@ def test_import_missing_path_exits_2(cli: CliRunner, tmp_path: Path) -> None:
 def test_real_kev_and_csaf_import(cli: CliRunner, tmp_path: Path) -> None:
     catalogue = vulndata("kev") / "known_exploited_vulnerabilities.json"
     advisories = vulndata("csaf/cisa-ot") / "2019"
-    result = cli("vulndb", "import", catalogue, advisories, "--state-dir", tmp_path, "--format",
-                 "json")
+    result = cli(
+        "vulndb", "import", catalogue, advisories, "--state-dir", tmp_path, "--format", "json"
+    )
     assert result.code == 0, result.stdout
     sources = json.loads(result.stdout)["import"]["sources"]
     assert sources[0]["counts"] == {"kev:added": 1404}

@@ -33,20 +33,32 @@ def outcome(item: Affected, version: str | None, commit: str | None = None) -> s
         ([], "expected an OSV record (a JSON object), got a list"),
         ({"modified": "2026-01-01T00:00:00Z"}, "id: expected a non-empty string, got nothing"),
         ({"id": "X-1"}, "X-1: modified: expected an RFC 3339 timestamp, got nothing"),
-        ({"id": "X-1", "modified": "yesterday"},
-         "X-1: modified: expected an RFC 3339 timestamp, got 'yesterday'"),
-        (osv("X-1", affected("p", {"introduced": "0"}, range_type="SEMVERISH")),
-         "X-1: affected[0]: ranges[0]: type: expected one of ECOSYSTEM, SEMVER, GIT, got "
-         "'SEMVERISH'"),
-        (osv("X-1", affected("p", {"introduced": "0", "fixed": "1.0"})),
-         "X-1: affected[0]: ranges[0]: events[0]: expected an object with exactly one of "
-         "introduced, fixed, last_affected, limit, got ['fixed', 'introduced']"),
-        (osv("X-1", affected("p", {"fixed": "1.0"})),
-         "X-1: affected[0]: ranges[0]: events: expected an 'introduced' event, got none"),
-        (osv("X-1", affected("p", {"introduced": "0"}, versions=[1.1])),  # type: ignore[list-item]
-         "X-1: affected[0]: versions: expected strings, got a float 1.1"),
-        (osv("X-1", affected("p", {"introduced": "0"}, range_type="GIT")),
-         "X-1: affected[0]: ranges[0]: repo: expected the repository of a GIT range, got none"),
+        (
+            {"id": "X-1", "modified": "yesterday"},
+            "X-1: modified: expected an RFC 3339 timestamp, got 'yesterday'",
+        ),
+        (
+            osv("X-1", affected("p", {"introduced": "0"}, range_type="SEMVERISH")),
+            "X-1: affected[0]: ranges[0]: type: expected one of ECOSYSTEM, SEMVER, GIT, got "
+            "'SEMVERISH'",
+        ),
+        (
+            osv("X-1", affected("p", {"introduced": "0", "fixed": "1.0"})),
+            "X-1: affected[0]: ranges[0]: events[0]: expected an object with exactly one of "
+            "introduced, fixed, last_affected, limit, got ['fixed', 'introduced']",
+        ),
+        (
+            osv("X-1", affected("p", {"fixed": "1.0"})),
+            "X-1: affected[0]: ranges[0]: events: expected an 'introduced' event, got none",
+        ),
+        (
+            osv("X-1", affected("p", {"introduced": "0"}, versions=[1.1])),  # type: ignore[list-item]
+            "X-1: affected[0]: versions: expected strings, got a float 1.1",
+        ),
+        (
+            osv("X-1", affected("p", {"introduced": "0"}, range_type="GIT")),
+            "X-1: affected[0]: ranges[0]: repo: expected the repository of a GIT range, got none",
+        ),
     ],
 )
 def test_invalid_records_are_refused_with_the_field(document: Any, reason: str) -> None:
@@ -61,7 +73,10 @@ def test_missing_affected_is_accepted_and_matches_nothing() -> None:
 
 
 def test_yaml_unquoted_timestamps_and_versions() -> None:
-    text = b"id: PYSEC-1\nmodified: 2021-01-01T00:00:00Z\naffected:\n- package: {name: p, ecosystem: PyPI}\n  versions: [1.10]\n"
+    text = (
+        b"id: PYSEC-1\nmodified: 2021-01-01T00:00:00Z\naffected:\n"
+        b"- package: {name: p, ecosystem: PyPI}\n  versions: [1.10]\n"
+    )
     with pytest.raises(InvalidRecord) as raised:
         parse_record(load_document(text, "PYSEC-1.yaml"))
     assert str(raised.value) == "PYSEC-1: affected[0]: versions: expected strings, got a float 1.1"
@@ -88,29 +103,41 @@ def test_not_json() -> None:
 def test_introduced_fixed() -> None:
     item = entry({"introduced": "1.0"}, {"fixed": "1.5"})
     assert [outcome(item, v) for v in ("0.9", "1.0", "1.4.9", "1.5", "2.0")] == [
-        "not-affected", "affected", "affected", "not-affected", "not-affected"
+        "not-affected",
+        "affected",
+        "affected",
+        "not-affected",
+        "not-affected",
     ]
 
 
 def test_introduced_zero_covers_pre_releases() -> None:
     item = entry({"introduced": "0"}, {"fixed": "1.0"})
     assert outcome(item, "0.0.0.dev3") == "affected"
-    semver = entry({"introduced": "0"}, {"fixed": "1.0.0"}, ecosystem="crates.io",
-                   range_type="SEMVER")
+    semver = entry(
+        {"introduced": "0"}, {"fixed": "1.0.0"}, ecosystem="crates.io", range_type="SEMVER"
+    )
     assert outcome(semver, "0.0.0-0") == "affected"
 
 
 def test_last_affected_is_inclusive() -> None:
     item = entry({"introduced": "0"}, {"last_affected": "2.0"})
     assert [outcome(item, v) for v in ("2.0", "2.0.post1", "2.1")] == [
-        "affected", "not-affected", "not-affected"
+        "affected",
+        "not-affected",
+        "not-affected",
     ]
 
 
 def test_several_intervals_in_one_range_unsorted() -> None:
     item = entry({"introduced": "2.0"}, {"fixed": "2.3"}, {"introduced": "1.0"}, {"fixed": "1.2"})
     assert [outcome(item, v) for v in ("0.5", "1.1", "1.2", "1.9", "2.0", "2.3")] == [
-        "not-affected", "affected", "not-affected", "not-affected", "affected", "not-affected"
+        "not-affected",
+        "affected",
+        "not-affected",
+        "not-affected",
+        "affected",
+        "not-affected",
     ]
 
 
@@ -121,7 +148,9 @@ def test_no_fix_means_every_later_version() -> None:
 def test_limit() -> None:
     item = entry({"introduced": "1.0"}, {"limit": "2.0"})
     assert [outcome(item, v) for v in ("1.5", "2.0", "3.0")] == [
-        "affected", "not-affected", "not-affected"
+        "affected",
+        "not-affected",
+        "not-affected",
     ]
     assert outcome(entry({"introduced": "1.0"}, {"limit": "*"}), "9.0") == "affected"
 
@@ -158,11 +187,19 @@ def test_no_version_and_no_information_are_undetermined() -> None:
 
 
 def test_git_ranges_only_with_a_commit() -> None:
-    document = osv("X-1", {
-        "package": {"ecosystem": "PyPI", "name": "p"},
-        "ranges": [{"type": "GIT", "repo": "https://example.invalid/p",
-                    "events": [{"introduced": "aaaa"}, {"fixed": "bbbb"}]}],
-    })
+    document = osv(
+        "X-1",
+        {
+            "package": {"ecosystem": "PyPI", "name": "p"},
+            "ranges": [
+                {
+                    "type": "GIT",
+                    "repo": "https://example.invalid/p",
+                    "events": [{"introduced": "aaaa"}, {"fixed": "bbbb"}],
+                }
+            ],
+        },
+    )
     item = parse_record(document).affected[0]
     assert evaluate(item, "1.0").detail == (
         "only GIT ranges apply and the component carries no commit"

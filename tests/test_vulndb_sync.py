@@ -37,7 +37,7 @@ def _handler(server: _Server) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             return
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             ranged = self.headers.get("Range")
             server.requests.append(ranged)
             if self.path != "/Go/all.zip" or server.status != 200:
@@ -95,12 +95,16 @@ def _no_sleep(_: float) -> None:
 
 def test_sync_downloads_checks_md5_and_imports(tmp_path: Path, server: tuple[_Server, str]) -> None:
     state, base = server
-    result = sync_online(tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base,
-                         sleep=_no_sleep)
+    result = sync_online(
+        tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base, sleep=_no_sleep
+    )
     (download,) = result.downloads
-    assert download.checksum == "md5 verified" and download.attempts == 1
-    assert download.size == len(state.body) and not download.resumed
-    assert result.imported.ok and result.imported.total("osv:added") == 20
+    assert download.checksum == "md5 verified"
+    assert download.attempts == 1
+    assert download.size == len(state.body)
+    assert not download.resumed
+    assert result.imported.ok
+    assert result.imported.total("osv:added") == 20
     with open_database(tmp_path / "state", now=NOW) as db:
         gin = ComponentRef("gin", "v1.5.0", "pkg:golang/github.com/gin-gonic/gin@v1.5.0")
         assert "GO-2020-0001" in [m.record_id for m in db.match([gin]).matches]
@@ -112,11 +116,13 @@ def test_sync_resumes_a_cut_download(
     monkeypatch.setattr("provenance.vulnerabilities.sync.CHUNK_BYTES", 1024)  # body is 17 KB
     state, base = server
     state.cut_first = True
-    result = sync_online(tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base,
-                         sleep=_no_sleep)
+    result = sync_online(
+        tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base, sleep=_no_sleep
+    )
     (download,) = result.downloads
     assert state.requests == [None, f"bytes={len(state.body) // 2 // 1024 * 1024}-"]
-    assert download.attempts == 2 and download.resumed
+    assert download.attempts == 2
+    assert download.resumed
     assert download.path.read_bytes() == state.body
     assert download.checksum == "md5 verified"
 
@@ -125,8 +131,7 @@ def test_sync_md5_mismatch_deletes_and_fails(tmp_path: Path, server: tuple[_Serv
     state, base = server
     state.md5 = base64.b64encode(b"\0" * 16).decode()
     with pytest.raises(InputError) as raised:
-        sync_online(tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base,
-                    sleep=_no_sleep)
+        sync_online(tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base, sleep=_no_sleep)
     assert str(raised.value) == (
         f"sync: {base}/Go/all.zip: MD5 mismatch: expected {'00' * 16} (x-goog-hash), got "
         f"{hashlib.md5(state.body).hexdigest()}; the download was deleted"
@@ -141,8 +146,7 @@ def test_sync_retries_server_errors_then_gives_up(
     state, base = server
     state.status = 503
     with pytest.raises(InputError) as raised:
-        sync_online(tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base,
-                    sleep=_no_sleep)
+        sync_online(tmp_path / "state", now=NOW, ecosystems=["Go"], base_url=base, sleep=_no_sleep)
     assert "download failed after 4 attempts (HTTP 503)" in str(raised.value)
     assert len(state.requests) == 4
 
@@ -164,7 +168,17 @@ def test_cli_sync_requires_online(cli: CliRunner, tmp_path: Path) -> None:
 
 def test_cli_sync_online(cli: CliRunner, tmp_path: Path, server: tuple[_Server, str]) -> None:
     _, base = server
-    result = cli("vulndb", "sync", "--online", "--ecosystem", "Go", "--base-url", base,
-                 "--state-dir", tmp_path / "state")
+    result = cli(
+        "vulndb",
+        "sync",
+        "--online",
+        "--ecosystem",
+        "Go",
+        "--base-url",
+        base,
+        "--state-dir",
+        tmp_path / "state",
+    )
     assert result.code == 0, result.stderr
-    assert "md5 verified" in result.stdout and "osv:added 20" in result.stdout
+    assert "md5 verified" in result.stdout
+    assert "osv:added 20" in result.stdout

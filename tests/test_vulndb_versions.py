@@ -12,8 +12,16 @@ from provenance.vulnerabilities.versions import UncomparableVersion, semver_key,
     "ordered",
     [
         # SemVer 2.0 spec, item 11.
-        ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-         "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0"],
+        [
+            "1.0.0-alpha",
+            "1.0.0-alpha.1",
+            "1.0.0-alpha.beta",
+            "1.0.0-beta",
+            "1.0.0-beta.2",
+            "1.0.0-beta.11",
+            "1.0.0-rc.1",
+            "1.0.0",
+        ],
         ["0.0.0-0", "0.0.0", "0.9.9", "1.9.0", "1.10.0", "1.11.0", "2.0.0"],
     ],
 )
@@ -74,15 +82,22 @@ def test_unknown_ecosystem_cannot_compare() -> None:
     [
         ("pkg:pypi/Jw_Util@1.0", ("PyPI", "jw-util", "1.0")),
         ("pkg:pypi/zope.interface@5.0", ("PyPI", "zope-interface", "5.0")),
-        ("pkg:golang/github.com/gin-gonic/gin@v1.6.0", ("Go", "github.com/gin-gonic/gin", "v1.6.0")),
+        (
+            "pkg:golang/github.com/gin-gonic/gin@v1.6.0",
+            ("Go", "github.com/gin-gonic/gin", "v1.6.0"),
+        ),
         ("pkg:golang/github.com/foo/bar/v2@v2.1.0", ("Go", "github.com/foo/bar/v2", "v2.1.0")),
         ("pkg:golang/stdlib@1.20.1", ("Go", "stdlib", "1.20.1")),
         ("pkg:cargo/smallvec@1.6.0", ("crates.io", "smallvec", "1.6.0")),
         ("pkg:npm/%40babel/core@7.0.0", ("npm", "@babel/core", "7.0.0")),
-        ("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
-         ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1")),
-        ("pkg:deb/debian/openssl@1.1.1n-0+deb11u3?distro=debian-11", ("Debian", "openssl",
-                                                                       "1.1.1n-0+deb11u3")),
+        (
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"),
+        ),
+        (
+            "pkg:deb/debian/openssl@1.1.1n-0+deb11u3?distro=debian-11",
+            ("Debian", "openssl", "1.1.1n-0+deb11u3"),
+        ),
     ],
 )
 def test_purl_to_ecosystem_and_key(purl: str, expected: tuple[str, str, str]) -> None:

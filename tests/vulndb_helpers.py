@@ -25,7 +25,9 @@ def affected(
     return entry
 
 
-def osv(record_id: str, *entries: dict[str, Any], modified: str = MODIFIED, **extra: Any) -> dict[str, Any]:
+def osv(
+    record_id: str, *entries: dict[str, Any], modified: str = MODIFIED, **extra: Any
+) -> dict[str, Any]:
     document: dict[str, Any] = {"id": record_id, "modified": modified, "affected": list(entries)}
     document.update(extra)
     return document
@@ -43,7 +45,9 @@ def kev(*cves: str) -> dict[str, Any]:
         "catalogVersion": "2026.01.10",
         "dateReleased": "2026-01-10T12:00:00Z",
         "count": len(cves),
-        "vulnerabilities": [{"cveID": cve, "vendorProject": "ACME", "product": "PLC"} for cve in cves],
+        "vulnerabilities": [
+            {"cveID": cve, "vendorProject": "ACME", "product": "PLC"} for cve in cves
+        ],
     }
 
 

@@ -18,7 +18,12 @@ from provenance.clock import Clock, utc_now
 from provenance.record.state import StateDir, resolve_state_dir
 from provenance.vulnerabilities.database import DatabaseStatus, open_database
 from provenance.vulnerabilities.importer import ImportResult, import_paths
-from provenance.vulnerabilities.sync import DEFAULT_ECOSYSTEMS, OSV_EXPORT_BASE, SyncResult, sync_online
+from provenance.vulnerabilities.sync import (
+    DEFAULT_ECOSYSTEMS,
+    OSV_EXPORT_BASE,
+    SyncResult,
+    sync_online,
+)
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -81,7 +81,7 @@ StoreOutcome = Literal["added", "updated", "unchanged", "older"]
 _SCHEMA = (
     f"PRAGMA application_id = {APPLICATION_ID}",
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
-    f"INSERT INTO schema_version (version) VALUES ({SCHEMA_VERSION})",
+    f"INSERT INTO schema_version (version) VALUES ({SCHEMA_VERSION})",  # noqa: S608 (a constant)
     """
     CREATE TABLE sources (
         id INTEGER PRIMARY KEY,
@@ -207,7 +207,7 @@ def _sqlite_errors(path: Path, doing: str) -> Iterator[None]:
                 f"while {doing}; expected a database written by `provenance vulndb import`; "
                 "the file was left as it is: move it away and import the data again"
             ) from exc
-        if primary == SQLITE_FULL or primary == SQLITE_IOERR:
+        if primary in (SQLITE_FULL, SQLITE_IOERR):
             raise VulnDatabaseError(
                 f"vulnerability database {path}: input/output failure while {doing} ({exc}); "
                 "nothing was committed, the previous database is intact; expected a working "
@@ -306,7 +306,10 @@ class VulnDatabase:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -378,11 +381,11 @@ class VulnDatabase:
         for start in range(0, len(wanted), 500):  # under SQLite's parameter limit
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for tracking_id, document in self._rows(
-                "SELECT c.tracking_id, c.document FROM csaf c WHERE c.tracking_id IN "
-                f"(SELECT tracking_id FROM csaf_cve WHERE cve IN ({marks}))",
-                chunk,
-            ):
+            query = (
+                "SELECT c.tracking_id, c.document FROM csaf c WHERE c.tracking_id IN "  # noqa: S608 (only ? marks)
+                f"(SELECT tracking_id FROM csaf_cve WHERE cve IN ({marks}))"
+            )
+            for tracking_id, document in self._rows(query, chunk):
                 found[tracking_id] = self._json(document)
         return [found[key] for key in sorted(found)]
 
@@ -407,7 +410,9 @@ class VulnDatabase:
     # -- status -------------------------------------------------------------------------
 
     def newest_data(self) -> datetime | None:
-        rows = self._rows("SELECT max(min(coalesce(newest_data, imported_at), imported_at)) FROM sources")
+        rows = self._rows(
+            "SELECT max(min(coalesce(newest_data, imported_at), imported_at)) FROM sources"
+        )
         return _parse_time(rows[0][0]) if rows and rows[0][0] else None
 
     def database_age(self, now: datetime | None = None) -> timedelta | None:
@@ -417,17 +422,14 @@ class VulnDatabase:
         return None if newest is None else (now or self._now) - newest
 
     def status(self) -> DatabaseStatus:
-        per_ecosystem = {
-            ecosystem: count
-            for ecosystem, count in self._rows(
+        per_ecosystem = dict(
+            self._rows(
                 "SELECT a.ecosystem, count(DISTINCT a.record_id) FROM affected a "
                 "JOIN records r ON r.id = a.record_id WHERE r.withdrawn IS NULL "
                 "GROUP BY a.ecosystem ORDER BY a.ecosystem"
             )
-        }
-        ((records, withdrawn),) = self._rows(
-            "SELECT count(*), count(withdrawn) FROM records"
         )
+        ((records, withdrawn),) = self._rows("SELECT count(*), count(withdrawn) FROM records")
         ((kev,),) = self._rows("SELECT count(*) FROM kev")
         ((csaf,),) = self._rows("SELECT count(*) FROM csaf")
         sources = tuple(

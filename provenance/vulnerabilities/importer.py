@@ -104,7 +104,7 @@ class ImportResult:
         return sum(source.counts.get(name, 0) for source in self.sources)
 
 
-class _Refused(Exception):  # noqa: N818 (control flow inside one import)
+class _Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -121,6 +121,17 @@ class _Source:
     def saw_time(self, moment: str | None) -> None:
         if moment is not None and (self.newest is None or moment > self.newest):
             self.newest = moment
+
+
+@dataclass
+class _Run:
+    """One path's import: where to write, what to count, what to report."""
+
+    writer: ImportWriter
+    source: _Source
+    source_id: int
+    refused: list[Refusal]
+    notes: list[str]
 
 
 def import_paths(paths: Sequence[Path], *, state_dir: Path, now: datetime) -> ImportResult:
@@ -145,8 +156,9 @@ def import_paths(paths: Sequence[Path], *, state_dir: Path, now: datetime) -> Im
             source = _Source(location=str(path))
             source_id = writer.begin_source(_kind_label(path), str(path))
             # 3. Walk.
+            run = _Run(writer, source, source_id, refused, notes)
             for file in _walk(path):
-                _import_file(writer, source, source_id, file, path.is_dir(), refused, notes)
+                _import_file(run, file, in_directory=path.is_dir())
             writer.finish_source(
                 source_id,
                 {
@@ -201,42 +213,30 @@ def _read(file: Path, limit: int) -> bytes:
     return data
 
 
-def _import_file(
-    writer: ImportWriter,
-    source: _Source,
-    source_id: int,
-    file: Path,
-    in_directory: bool,
-    refused: list[Refusal],
-    notes: list[str],
-) -> None:
+def _import_file(run: _Run, file: Path, *, in_directory: bool) -> None:
+    source = run.source
     suffix = file.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml", ".zip"):
         if not in_directory:
-            refused.append(Refusal(str(file), "expected a .json, .yaml, .yml or .zip file"))
+            run.refused.append(Refusal(str(file), "expected a .json, .yaml, .yml or .zip file"))
             source.counts["refused"] += 1
         else:
             source.counts["skipped"] += 1
         return
     before = Counter(source.counts)
     try:
-        with writer.savepoint():
+        with run.writer.savepoint():
             if suffix == ".zip":
-                _import_zip(writer, source, source_id, file, notes)
+                _import_zip(run, file)
             else:
-                data = _read(file, MAX_DOCUMENT_BYTES)
-                _import_document(
-                    writer, source, source_id, file, data, file.name, in_directory, notes
-                )
+                _import_document(run, file, _read(file, MAX_DOCUMENT_BYTES), in_directory)
     except _Refused as refusal:
         source.counts = before  # the savepoint undid this file's writes
         source.counts["refused"] += 1
-        refused.append(Refusal(str(file), refusal.reason))
+        run.refused.append(Refusal(str(file), refusal.reason))
 
 
-def _import_zip(
-    writer: ImportWriter, source: _Source, source_id: int, file: Path, notes: list[str]
-) -> None:
+def _import_zip(run: _Run, file: Path) -> None:
     """An OSV export: JSON records at any depth; other members skipped. Members are read
     into memory with their sizes checked against the limits, never extracted to disk."""
     try:
@@ -247,7 +247,7 @@ def _import_zip(
             total = 0
             for member in members:
                 if member.is_dir() or not member.filename.endswith(".json"):
-                    source.counts["skipped"] += 1
+                    run.source.counts["skipped"] += 1
                     continue
                 if member.file_size > MAX_RECORD_BYTES:
                     raise _Refused(
@@ -264,7 +264,7 @@ def _import_zip(
                     raise _Refused(f"expected at most {MAX_ZIP_TOTAL_BYTES} bytes uncompressed")
                 try:
                     document = load_document(data, member.filename)
-                    _store_osv(writer, source, source_id, document, f"{file}!{member.filename}", notes)
+                    _store_osv(run, document, f"{file}!{member.filename}")
                 except InvalidRecord as exc:
                     raise _Refused(f"{member.filename}: {exc}") from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
@@ -273,16 +273,8 @@ def _import_zip(
         raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
 
 
-def _import_document(
-    writer: ImportWriter,
-    source: _Source,
-    source_id: int,
-    file: Path,
-    data: bytes,
-    name: str,
-    in_directory: bool,
-    notes: list[str],
-) -> None:
+def _import_document(run: _Run, file: Path, data: bytes, in_directory: bool) -> None:
+    name = file.name
     try:
         # KEV and CSAF documents may be larger than an OSV record; OSV is checked below.
         document = load_document(data, name, limit=MAX_DOCUMENT_BYTES)
@@ -291,7 +283,7 @@ def _import_document(
     kind = _recognise(document, name)
     if kind is None:
         if in_directory:
-            source.counts["skipped"] += 1
+            run.source.counts["skipped"] += 1
             return
         raise _Refused(
             "expected an OSV record (id, modified), a KEV catalogue (vulnerabilities[] with "
@@ -301,13 +293,13 @@ def _import_document(
         if len(data) > MAX_RECORD_BYTES:
             raise _Refused(f"expected an OSV record of at most {MAX_RECORD_BYTES} bytes")
         try:
-            _store_osv(writer, source, source_id, document, str(file), notes)
+            _store_osv(run, document, str(file))
         except InvalidRecord as exc:
             raise _Refused(str(exc)) from exc
     elif kind == "kev":
-        _store_kev(writer, source, source_id, document)
+        _store_kev(run, document)
     else:
-        _store_csaf(writer, source, source_id, document, file, data)
+        _store_csaf(run, document, file, data)
 
 
 def _recognise(document: Any, name: str) -> DocumentKind | None:
@@ -324,14 +316,8 @@ def _recognise(document: Any, name: str) -> DocumentKind | None:
     return None
 
 
-def _store_osv(
-    writer: ImportWriter,
-    source: _Source,
-    source_id: int,
-    document: Any,
-    location: str,
-    notes: list[str],
-) -> None:
+def _store_osv(run: _Run, document: Any, location: str) -> None:
+    source = run.source
     record = parse_record(document)
     text = canonical_json(document)
     earlier = source.seen.get(record.id)
@@ -342,15 +328,15 @@ def _store_osv(
         )
     source.seen[record.id] = (record.modified, text)
     if not record.affected:
-        notes.append(f"{location}: {record.id} has no affected packages; it matches nothing")
-    outcome: StoreOutcome = writer.put_osv(record, document, source_id)
+        run.notes.append(f"{location}: {record.id} has no affected packages; it matches nothing")
+    outcome: StoreOutcome = run.writer.put_osv(record, document, run.source_id)
     source.counts[f"osv:{outcome}"] += 1
     if record.withdrawn is not None:
         source.counts["osv:withdrawn"] += 1
     source.saw_time(max(record.modified, record.published or ""))
 
 
-def _store_kev(writer: ImportWriter, source: _Source, source_id: int, document: Any) -> None:
+def _store_kev(run: _Run, document: Any) -> None:
     # 3. Shape: vulnerabilities[] of objects, each with a CVE id; anything else refuses the
     #    whole catalogue (a half-read KEV would silently drop "known exploited" flags).
     entries = document.get("vulnerabilities")
@@ -365,19 +351,12 @@ def _store_kev(writer: ImportWriter, source: _Source, source_id: int, document: 
             )
     released = _release_time(document.get("dateReleased"), "KEV: dateReleased")
     for entry in entries:
-        outcome = writer.put_kev(entry["cveID"], entry, source_id)
-        source.counts[f"kev:{outcome}"] += 1
-    source.saw_time(released)
+        outcome = run.writer.put_kev(entry["cveID"], entry, run.source_id)
+        run.source.counts[f"kev:{outcome}"] += 1
+    run.source.saw_time(released)
 
 
-def _store_csaf(
-    writer: ImportWriter,
-    source: _Source,
-    source_id: int,
-    document: dict[str, Any],
-    file: Path,
-    data: bytes,
-) -> None:
+def _store_csaf(run: _Run, document: dict[str, Any], file: Path, data: bytes) -> None:
     # The checksum first: a document whose published digest does not match is not read.
     _check_sha512(file, data)
     tracking = document["document"].get("tracking")
@@ -400,13 +379,11 @@ def _store_csaf(
         if cve is None:
             continue
         if not isinstance(cve, str) or not _CVE.fullmatch(cve):
-            raise _Refused(
-                f"CSAF: vulnerabilities[{number}].cve: expected a CVE id, got {cve!r}"
-            )
+            raise _Refused(f"CSAF: vulnerabilities[{number}].cve: expected a CVE id, got {cve!r}")
         cves.append(cve)
-    outcome = writer.put_csaf(tracking_id, released, cves, document, source_id)
-    source.counts[f"csaf:{outcome}"] += 1
-    source.saw_time(released)
+    outcome = run.writer.put_csaf(tracking_id, released, cves, document, run.source_id)
+    run.source.counts[f"csaf:{outcome}"] += 1
+    run.source.saw_time(released)
 
 
 def _check_sha512(file: Path, data: bytes) -> None:

@@ -68,38 +68,41 @@ def evaluate(
 
     `use_list=False` skips step 1 (used to check ranges against the lists in tests)."""
     # 1. The explicit list.
-    decided = False
-    if use_list and entry.versions and version is not None:
-        decided = True
-        if _listed(entry, version):
-            return _affected("versions", f"version {version} is listed as affected")
-    undetermined: Verdict | None = None
+    listed = use_list and bool(entry.versions) and version is not None
+    if listed and version is not None and _listed(entry, version):
+        return _affected("versions", f"version {version} is listed as affected")
+    # 2-3. The ranges.
+    answers = _range_answers(entry, version, commit)
+    for outcome in (Outcome.AFFECTED, Outcome.UNDETERMINED):
+        found = next((answer for answer in answers if answer.outcome is outcome), None)
+        if found is not None:
+            return found
+    # 4. Nothing affected: was there anything to decide with?
+    if answers or listed:
+        return Verdict(Outcome.NOT_AFFECTED, "not-affected", f"version {version} is outside")
+    if not entry.ranges and not entry.versions:
+        return _undetermined("the entry lists neither ranges nor versions")
+    if version is None:
+        return _undetermined("the component has no version to compare with the versions list")
+    return _undetermined("only GIT ranges apply and the component carries no commit")
+
+
+def _range_answers(entry: Affected, version: str | None, commit: str | None) -> list[Verdict]:
+    """One verdict per range that could answer, prefixed with the range's position."""
+    answers: list[Verdict] = []
     for number, item in enumerate(entry.ranges):
         if item.type == "GIT":
-            # 3. Commit identity only.
             answer = _git(item, commit)
             if answer is None:
                 continue
         elif version is None:
             answer = _undetermined("the component has no version to compare with the range")
         else:
-            # 2. Version order.
             answer = range_affects(item, entry.base_ecosystem, version)
-        decided = True
+        answers.append(Verdict(answer.outcome, answer.kind, f"ranges[{number}]: {answer.detail}"))
         if answer.outcome is Outcome.AFFECTED:
-            return Verdict(answer.outcome, answer.kind, f"ranges[{number}]: {answer.detail}")
-        if answer.outcome is Outcome.UNDETERMINED and undetermined is None:
-            undetermined = Verdict(answer.outcome, answer.kind, f"ranges[{number}]: {answer.detail}")
-    # 4. Combine.
-    if undetermined is not None:
-        return undetermined
-    if not decided:
-        if not entry.ranges and not entry.versions:
-            return _undetermined("the entry lists neither ranges nor versions")
-        if version is None:
-            return _undetermined("the component has no version to compare with the versions list")
-        return _undetermined("only GIT ranges apply and the component carries no commit")
-    return Verdict(Outcome.NOT_AFFECTED, "not-affected", f"version {version} is outside")
+            break
+    return answers
 
 
 def _listed(entry: Affected, version: str) -> bool:
@@ -203,7 +206,8 @@ class _Rank:
             return True
         if other.key is _ZERO or self.key is _INFINITY:
             return False
-        assert not isinstance(self.key, _End) and not isinstance(other.key, _End)
+        assert not isinstance(self.key, _End)
+        assert not isinstance(other.key, _End)
         return bool(self.key < other.key)
 
     def __eq__(self, other: object) -> bool:

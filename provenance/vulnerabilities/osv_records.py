@@ -44,9 +44,9 @@ __all__ = [
     "Severity",
     "canonical_json",
     "format_timestamp",
-    "parse_timestamp",
     "load_document",
     "parse_record",
+    "parse_timestamp",
 ]
 
 # Limits: far above the largest real record (PYSEC records with thousands of versions are
@@ -67,7 +67,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*")
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class InvalidRecord(ValueError):  # noqa: N818 (an outcome of reading untrusted data)
+class InvalidRecord(ValueError):
     """The document is not an OSV record this module accepts; the message says which field."""
 
 
@@ -256,8 +256,7 @@ def _range(item: Any, where: str) -> Range:
     events_raw = item.get("events")
     if not isinstance(events_raw, list) or not events_raw or len(events_raw) > MAX_EVENTS:
         raise InvalidRecord(
-            f"{where}: events: expected a list of 1 to {MAX_EVENTS} events, got "
-            f"{_kind(events_raw)}"
+            f"{where}: events: expected a list of 1 to {MAX_EVENTS} events, got {_kind(events_raw)}"
         )
     events = tuple(_event(event, f"{where}: events[{n}]") for n, event in enumerate(events_raw))
     if not any(event.kind == "introduced" for event in events):

@@ -12,7 +12,7 @@ equality and never a fuzzy name search:
 | npm        | npm           | `@scope/name` (the namespace is the scope)         |
 | maven      | Maven         | `group:artifact`                                   |
 | deb        | Debian/Ubuntu | the source or binary package name                  |
-| gem, nuget, composer, hex, pub, hackage, ... | see `PURL_ECOSYSTEMS` | the name (`vendor/name` for composer) |
+| gem, nuget, composer, ... | see `PURL_ECOSYSTEMS` | the name (`vendor/name`: composer) |
 
 OSV ecosystems may carry a release suffix (`Debian:12`, `Ubuntu:22.04:LTS`, `Alpine:v3.20`);
 only the part before the first `:` is the ecosystem compared here.
@@ -90,18 +90,18 @@ def package_from_purl(purl: str, version: str | None = None) -> PackageRef | Non
     ecosystem = PURL_ECOSYSTEMS.get(parts.type)
     if ecosystem is None:
         return None
-    found = parts.version or version
     namespace, name = parts.namespace, parts.name
     if parts.type == "deb":
         ecosystem = _DEB_NAMESPACES.get(namespace.lower(), "Debian")
-        return PackageRef(ecosystem, package_key(ecosystem, name), found)
-    if parts.type == "golang":
-        module = f"{namespace}/{name}" if namespace else name
-        return PackageRef(ecosystem, module, found)
-    if parts.type == "maven":
+        key = package_key(ecosystem, name)
+    elif parts.type == "golang":
+        key = f"{namespace}/{name}" if namespace else name  # the module path, as written
+    elif parts.type == "maven":
         if not namespace:
             return None  # a Maven package is group:artifact; an artifact alone is ambiguous
-        return PackageRef(ecosystem, f"{namespace}:{name}", found)
-    if parts.type in ("npm", "composer") and namespace:
-        return PackageRef(ecosystem, package_key(ecosystem, f"{namespace}/{name}"), found)
-    return PackageRef(ecosystem, package_key(ecosystem, name), found)
+        key = f"{namespace}:{name}"
+    elif parts.type in ("npm", "composer") and namespace:
+        key = package_key(ecosystem, f"{namespace}/{name}")
+    else:
+        key = package_key(ecosystem, name)
+    return PackageRef(ecosystem, key, parts.version or version)

@@ -74,7 +74,7 @@ class SyncResult:
     imported: ImportResult
 
 
-class _Retry(Exception):  # noqa: N818 (control flow: try the download again)
+class _Retry(Exception):
     pass
 
 
@@ -179,30 +179,36 @@ def _fetch(http: requests.Session, url: str, part: Path) -> bytes | None:
             mode = "ab"
         else:
             have, mode = 0, "wb"
-        announced = response.headers.get("Content-Length")
-        expected_total = have + int(announced) if announced and announced.isdigit() else None
-        if expected_total is not None and expected_total > MAX_DOWNLOAD_BYTES:
-            raise InputError(
-                f"sync: {url}: {expected_total} bytes announced; expected at most "
-                f"{MAX_DOWNLOAD_BYTES}"
-            )
-        received = have
-        try:
-            with part.open(mode) as handle:
-                for chunk in response.iter_content(CHUNK_BYTES):
-                    received += len(chunk)
-                    if received > MAX_DOWNLOAD_BYTES:
-                        raise InputError(
-                            f"sync: {url}: more than {MAX_DOWNLOAD_BYTES} bytes; expected less"
-                        )
-                    handle.write(chunk)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retry(f"interrupted after {received} bytes: {exc}") from exc
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise _Retry(f"interrupted after {received} bytes: {exc}") from exc
-        if expected_total is not None and received < expected_total:
-            raise _Retry(f"body ended at {received} of {expected_total} bytes")
+        _stream(response, url, part, have, mode)
         return _offered_md5(response.headers.get("x-goog-hash", ""))
+
+
+def _stream(response: requests.Response, url: str, part: Path, have: int, mode: str) -> None:
+    """The body into `part` (appended after `have` bytes, or from zero), within the cap."""
+    announced = response.headers.get("Content-Length")
+    expected_total = have + int(announced) if announced and announced.isdigit() else None
+    if expected_total is not None and expected_total > MAX_DOWNLOAD_BYTES:
+        raise InputError(
+            f"sync: {url}: {expected_total} bytes announced; expected at most {MAX_DOWNLOAD_BYTES}"
+        )
+    received = have
+    try:
+        with part.open(mode) as handle:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                received += len(chunk)
+                if received > MAX_DOWNLOAD_BYTES:
+                    raise InputError(
+                        f"sync: {url}: more than {MAX_DOWNLOAD_BYTES} bytes; expected less"
+                    )
+                handle.write(chunk)
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+    ) as exc:
+        raise _Retry(f"interrupted after {received} bytes: {exc}") from exc
+    if expected_total is not None and received < expected_total:
+        raise _Retry(f"body ended at {received} of {expected_total} bytes")
 
 
 def _range_start(content_range: str) -> int | None:

@@ -7,10 +7,13 @@ policy treats as a finding (fail closed), never as "not affected".
 | ecosystem              | ordering                                                        |
 |------------------------|-----------------------------------------------------------------|
 | PyPI                   | PEP 440 (packaging); invalid PEP 440 versions cannot be compared |
-| Go                     | SemVer 2.0 after an optional leading `v`; `+incompatible` is build metadata, ignored in precedence; pseudo-versions are pre-releases |
+| Go                     | SemVer 2.0 after an optional leading `v` (see below)            |
 | crates.io, npm         | SemVer 2.0 (build metadata ignored in precedence)               |
 | Maven, Debian, Ubuntu  | univers' Maven and Debian version classes (imported lazily)     |
 | anything else          | cannot compare (only exact `versions` lists can match)          |
+
+Go: `+incompatible` is build metadata, ignored in precedence; pseudo-versions
+(`v0.0.0-20200101000000-abcdef123456`) are pre-releases of the next version, as Go orders them.
 
 The OSV event value `"0"` ("from the beginning") is not a version in any scheme: callers test
 for it before asking for a key (`osv_ranges`).
@@ -51,7 +54,7 @@ _SEMVER = re.compile(
 )
 
 
-class UncomparableVersion(ValueError):  # noqa: N818 (an outcome, not a failure of ours)
+class UncomparableVersion(ValueError):
     """A version that cannot be ordered in its ecosystem; the message says why."""
 
 
