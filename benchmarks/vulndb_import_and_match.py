@@ -2,14 +2,16 @@
 50,000-component SBOM, against a straightforward per-component scan, in one run.
 
     python benchmarks/vulndb_import_and_match.py [--vulndata ../shared/vulndata]
-        [--components 50000] [--reference-components 2000] [--seed 1]
+        [--components 50000] [--reference-components 500] [--seed 1]
 
 1. Import `osv/` (PYSEC YAML, Go, RustSec; the schema's deliberately invalid linter records
    are refused and counted), `kev/known_exploited_vulnerabilities.json` and `csaf/cisa-ot`
    into a fresh state directory: wall time and database size.
-2. Generate components (seeded): a third each PyPI, Go and cargo purls; about 20 % name a
-   package some record names at an affected version, 20 % the same packages at a fixed or
-   later version, the rest packages no record names.
+2. Generate components (seeded): a third each PyPI, Go and cargo purls; --known-share
+   (default 10 %) name a package some record names, half of them at an affected version and
+   half at a fixed one; the rest name packages no record names. Known packages are drawn per
+   record entry, so packages with many records (tensorflow, Go stdlib, mattermost) dominate:
+   each such component is evaluated against hundreds of records.
 3. Ours: `VulnDatabase.match` (indexed lookup by ecosystem and package key). Target < 2 s.
 4. Reference: the baseline a reviewer writes first: the same parsed records in a list, and
    for each component a scan of every record's entries comparing ecosystem and name, then
@@ -43,7 +45,9 @@ NOW = datetime.now(UTC)
 _PURL_TYPES = {"PyPI": "pypi", "Go": "golang", "crates.io": "cargo"}
 
 
-def _components(records: list[OsvRecord], count: int, seed: int) -> list[ComponentRef]:
+def _components(
+    records: list[OsvRecord], count: int, seed: int, known_share: float = 0.1
+) -> list[ComponentRef]:
     rng = random.Random(seed)
     known: list[tuple[str, str, list[str], list[str]]] = []
     for record in records:
@@ -68,9 +72,9 @@ def _components(records: list[OsvRecord], count: int, seed: int) -> list[Compone
     for number in range(count):
         ecosystem = ("PyPI", "Go", "crates.io")[number % 3]
         roll = rng.random()
-        if roll < 0.4:
+        if roll < known_share:
             eco, name, bad, good = rng.choice(known)
-            versions = bad if (roll < 0.2 and bad) or not good else good
+            versions = bad if (roll < known_share / 2 and bad) or not good else good
             version, ecosystem = rng.choice(versions), eco
         else:
             name = f"example-{ecosystem.lower()}-package-{number}"
@@ -104,8 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vulndata", type=Path, default=REPO.parent / "shared/vulndata")
     parser.add_argument("--components", type=int, default=50_000)
-    parser.add_argument("--reference-components", type=int, default=2_000)
+    parser.add_argument("--reference-components", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--known-share",
+        type=float,
+        default=0.1,
+        help="share of components naming a package some record names (half at an affected "
+        "version, half at a fixed one); the rest name packages no record names",
+    )
     args = parser.parse_args()
     data: Path = args.vulndata
     if not (data / "osv").is_dir():
@@ -137,20 +148,22 @@ def main() -> None:
                 for row in db._rows("SELECT id FROM records WHERE withdrawn IS NULL ORDER BY id")
                 if (record := db.record(row[0])) is not None
             ]
-            components = _components(records, args.components, args.seed)
+            components = _components(records, args.components, args.seed, args.known_share)
             # 3. Ours (a fresh connection's first match: nothing cached).
             start = time.perf_counter()
             matched = db.match(components)
             ours = time.perf_counter() - start
-        vulnerable = len({id(m.component) for m in matched.matches})
-        print(f"ours: {len(matched.matches)} matches on {vulnerable} components", flush=True)
+        vulnerable = len(matched.findings)
+        total = sum(len(finding.matches) for finding in matched.findings)
+        print(f"ours: {total} matches on {vulnerable} components", flush=True)
         # 4. Reference.
         sample = components[: args.reference_components]
         start = time.perf_counter()
         reference_found = _reference(records, sample)
         reference = (time.perf_counter() - start) * len(components) / max(len(sample), 1)
-        ours_in_sample = len(
-            {id(m.component) for m in matched.matches if m.component in set(sample)}
+        in_sample = {id(component) for component in sample}
+        ours_in_sample = sum(
+            len(f.matches) for f in matched.findings if id(f.component) in in_sample
         )
         scaled = (
             ""
@@ -165,8 +178,8 @@ def main() -> None:
             f"{reference / ours:>7.0f}{scaled}"
         )
         print(
-            f"agreement on the reference sample: ours {ours_in_sample} vulnerable components, "
-            f"reference {reference_found}"
+            f"agreement on the reference sample: ours {ours_in_sample} (component, record) "
+            f"matches, reference {reference_found}"
         )
         print(f"target < 2 s: {'met' if ours < 2 else 'NOT met'}")
 

@@ -28,7 +28,7 @@ def run_import(state: Path, *paths: Path, now: datetime = NOW) -> ImportResult:
 
 def matched_ids(state: Path, *components: ComponentRef) -> list[str]:
     with open_database(state, now=NOW) as db:
-        return [m.record_id for m in db.match(components).matches]
+        return [m.record_id for _, m in db.match(components).pairs()]
 
 
 def lxml_record(

@@ -107,7 +107,7 @@ def test_sync_downloads_checks_md5_and_imports(tmp_path: Path, server: tuple[_Se
     assert result.imported.total("osv:added") == 20
     with open_database(tmp_path / "state", now=NOW) as db:
         gin = ComponentRef("gin", "v1.5.0", "pkg:golang/github.com/gin-gonic/gin@v1.5.0")
-        assert "GO-2020-0001" in [m.record_id for m in db.match([gin]).matches]
+        assert "GO-2020-0001" in [m.record_id for _, m in db.match([gin]).pairs()]
 
 
 def test_sync_resumes_a_cut_download(

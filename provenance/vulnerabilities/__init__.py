@@ -22,6 +22,7 @@ from provenance.vulnerabilities.database import (
     open_database,
 )
 from provenance.vulnerabilities.matching import (
+    ComponentMatches,
     ComponentRef,
     MatchResult,
     OsvMatch,
@@ -30,6 +31,7 @@ from provenance.vulnerabilities.matching import (
 )
 
 __all__ = [
+    "ComponentMatches",
     "ComponentRef",
     "DatabaseStatus",
     "MatchResult",

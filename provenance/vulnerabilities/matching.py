@@ -11,17 +11,26 @@ Algorithm (`match_components`):
    an AFFECTED entry gives a definite match (kind "versions", "range" or "git-commit"); if no
    entry is affected but one is UNDETERMINED (an unorderable version, no version), the record
    gives an "undetermined" match, which policy must treat as a finding (fail closed).
-4. Each match carries the record id, the entry index, the aliases (CVE ids), the summary and
-   the CVSS vectors the record and the entry state; scoring them is the advisories side's job.
+4. Components with the same package, version and commit share one answer (a tuple of
+   `OsvMatch`, in record-id order); each match carries the record id, the entry index, the
+   aliases (CVE ids), the summary and the CVSS vectors the record and the entry state;
+   scoring them is the advisories side's job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from provenance.vulnerabilities.osv_ranges import MatchKind, Outcome, evaluate
+from provenance.vulnerabilities.osv_ranges import (
+    CompiledEntry,
+    MatchKind,
+    Outcome,
+    Probe,
+    compile_entry,
+    evaluate,
+)
 from provenance.vulnerabilities.osv_records import OsvRecord, Severity
 from provenance.vulnerabilities.packages import PackageRef, package_from_purl
 
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
     from provenance.evidence.sbom.model import Component
 
 __all__ = [
+    "ComponentMatches",
     "ComponentRef",
     "MatchResult",
     "OsvMatch",
@@ -61,7 +71,9 @@ class ComponentRef:
 
 @dataclass(frozen=True, slots=True)
 class OsvMatch:
-    component: ComponentRef
+    """One record affecting (or possibly affecting) a package at a version; shared by every
+    component with that package, version and commit (`ComponentMatches`)."""
+
     ecosystem: str
     package_key: str
     record_id: str
@@ -81,6 +93,14 @@ class OsvMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentMatches:
+    """A component and the records that affect it (at least one)."""
+
+    component: ComponentRef
+    matches: tuple[OsvMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class UncheckedComponent:
     component: ComponentRef
     reason: str
@@ -88,9 +108,15 @@ class UncheckedComponent:
 
 @dataclass(frozen=True)
 class MatchResult:
-    matches: tuple[OsvMatch, ...]
+    findings: tuple[ComponentMatches, ...]  # components with at least one match, in order
     unchecked: tuple[UncheckedComponent, ...]
     checked: int  # components looked up (with or without a match)
+
+    def pairs(self) -> Iterator[tuple[ComponentRef, OsvMatch]]:
+        """Every (component, match), in component order then record id."""
+        for finding in self.findings:
+            for match in finding.matches:
+                yield finding.component, match
 
 
 class PackageIndex(Protocol):
@@ -104,9 +130,9 @@ class PackageIndex(Protocol):
 def match_components(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
     """Steps 1-4 above; matches in component order, then record id."""
     known = db.package_keys()
-    records: dict[tuple[str, str], list[OsvRecord]] = {}
-    answers: dict[tuple[str, str, str | None, str | None], list[OsvMatch]] = {}
-    matches: list[OsvMatch] = []
+    records: dict[tuple[str, str], list[_Candidate]] = {}
+    answers: dict[tuple[str, str, str | None, str | None], tuple[OsvMatch, ...]] = {}
+    findings: list[ComponentMatches] = []
     unchecked: list[UncheckedComponent] = []
     checked = 0
     for component in components:
@@ -124,11 +150,13 @@ def match_components(db: PackageIndex, components: Iterable[ComponentRef]) -> Ma
         found = answers.get(cache_key)
         if found is None:
             if pair not in records:
-                records[pair] = db.records_for_package(*pair)
-            found = answers[cache_key] = _evaluate(records[pair], package, component.commit)
+                records[pair] = _candidates(db.records_for_package(*pair), *pair)
+            probe = Probe(package.version, component.commit)
+            found = answers[cache_key] = _evaluate(records[pair], package, probe)
         # 3-4. Same answer for the same package, version and commit.
-        matches.extend(_for_component(match, component) for match in found)
-    return MatchResult(tuple(matches), tuple(unchecked), checked)
+        if found:
+            findings.append(ComponentMatches(component, found))
+    return MatchResult(tuple(findings), tuple(unchecked), checked)
 
 
 def _package(component: ComponentRef) -> PackageRef | str:
@@ -140,21 +168,41 @@ def _package(component: ComponentRef) -> PackageRef | str:
     return package
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    record: OsvRecord
+    cves: tuple[str, ...]
+    entries: tuple[CompiledEntry, ...]  # the record's entries for the package, compiled once
+
+
+def _candidates(found: list[OsvRecord], ecosystem: str, key: str) -> list[_Candidate]:
+    return [
+        _Candidate(
+            record,
+            record.cves,
+            tuple(
+                compile_entry(entry)
+                for entry in record.affected
+                if entry.base_ecosystem == ecosystem and entry.package_key == key
+            ),
+        )
+        for record in found
+    ]
+
+
 def _evaluate(
-    candidates: list[OsvRecord], package: PackageRef, commit: str | None
-) -> list[OsvMatch]:
-    """Matches with a placeholder component (filled in per component by `_for_component`)."""
+    candidates: list[_Candidate], package: PackageRef, probe: Probe
+) -> tuple[OsvMatch, ...]:
     found: list[OsvMatch] = []
-    for record in candidates:
+    for candidate in candidates:
+        record = candidate.record
         undetermined: OsvMatch | None = None
-        for entry in record.affected:
-            if entry.base_ecosystem != package.ecosystem or entry.package_key != package.key:
-                continue
-            verdict = evaluate(entry, package.version, commit)
+        for compiled in candidate.entries:
+            entry = compiled.entry
+            verdict = evaluate(compiled, probe)
             if verdict.outcome is Outcome.NOT_AFFECTED:
                 continue
             match = OsvMatch(
-                component=_PLACEHOLDER,
                 ecosystem=package.ecosystem,
                 package_key=package.key,
                 record_id=record.id,
@@ -162,7 +210,7 @@ def _evaluate(
                 kind=verdict.kind,
                 detail=verdict.detail,
                 aliases=record.aliases,
-                cves=record.cves,
+                cves=candidate.cves,
                 summary=record.summary,
                 severity=record.severity + entry.severity,
                 modified=record.modified,
@@ -175,24 +223,4 @@ def _evaluate(
                 undetermined = match
         if undetermined is not None:
             found.append(undetermined)
-    return found
-
-
-_PLACEHOLDER = ComponentRef(name="")
-
-
-def _for_component(match: OsvMatch, component: ComponentRef) -> OsvMatch:
-    return OsvMatch(
-        component,
-        match.ecosystem,
-        match.package_key,
-        match.record_id,
-        match.affected_index,
-        match.kind,
-        match.detail,
-        match.aliases,
-        match.cves,
-        match.summary,
-        match.severity,
-        match.modified,
-    )
+    return tuple(found)

@@ -30,10 +30,21 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
+from packaging.utils import canonicalize_version
+
 from provenance.vulnerabilities.osv_records import Affected, Event, Range
 from provenance.vulnerabilities.versions import UncomparableVersion, VersionKey, version_key
 
-__all__ = ["MatchKind", "Outcome", "Verdict", "evaluate", "range_affects"]
+__all__ = [
+    "CompiledEntry",
+    "MatchKind",
+    "Outcome",
+    "Probe",
+    "Verdict",
+    "compile_entry",
+    "evaluate",
+    "range_affects",
+]
 
 MatchKind = Literal["versions", "range", "git-commit", "undetermined", "not-affected"]
 
@@ -61,66 +72,160 @@ def _undetermined(detail: str) -> Verdict:
     return Verdict(Outcome.UNDETERMINED, "undetermined", detail)
 
 
+@dataclass(frozen=True, slots=True)
+class _CompiledRange:
+    """One range with its event versions ordered once (step 2b), or why they cannot be."""
+
+    number: int
+    item: Range
+    scheme: str
+    walk: tuple[tuple[VersionKey | _End, Event], ...]  # sorted, limits excluded
+    limits: tuple[VersionKey | _End, ...]
+    error: str | None  # an event version the scheme cannot order
+    bounds: str  # "ECOSYSTEM range introduced 0, fixed 1.2", for match details
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledEntry:
+    """An `affected` entry prepared for many evaluations (`compile_entry`)."""
+
+    entry: Affected
+    listed: frozenset[str]
+    listed_pep440: frozenset[str]  # PyPI: the listed versions' normal forms
+    ranges: tuple[_CompiledRange, ...]
+
+
+def compile_entry(entry: Affected) -> CompiledEntry:
+    """Parse and sort every event version once; matching evaluates one entry many times."""
+    normal: set[str] = set()
+    if entry.base_ecosystem == "PyPI":
+        for listed in entry.versions:
+            try:
+                normal.add(canonicalize_version(str(version_key("PyPI", listed))))
+            except UncomparableVersion:
+                continue  # an unorderable listed version can only match as written
+    ranges = tuple(
+        _compile_range(number, item, entry.base_ecosystem)
+        for number, item in enumerate(entry.ranges)
+    )
+    return CompiledEntry(entry, frozenset(entry.versions), frozenset(normal), ranges)
+
+
+def _compile_range(number: int, item: Range, ecosystem: str) -> _CompiledRange:
+    scheme = ecosystem
+    if item.type == "SEMVER" and ecosystem not in ("Go", "npm", "crates.io"):
+        scheme = "crates.io"  # plain SemVer 2.0 for any ecosystem whose range says SEMVER
+    bounds = f"{item.type} range " + ", ".join(f"{e.kind} {e.value}" for e in item.events)
+    if item.type == "GIT":
+        return _CompiledRange(number, item, scheme, (), (), None, bounds)
+    try:
+        keyed = [(_event_key(scheme, event), event) for event in item.events]
+    except UncomparableVersion as exc:
+        return _CompiledRange(number, item, scheme, (), (), str(exc), bounds)
+    walk = sorted(
+        (pair for pair in keyed if pair[1].kind != "limit"),
+        key=lambda pair: (_rank(pair[0]), _TIE_ORDER[pair[1].kind]),
+    )
+    limits = tuple(key for key, event in keyed if event.kind == "limit")
+    return _CompiledRange(number, item, scheme, tuple(walk), limits, None, bounds)
+
+
+@dataclass(frozen=True, slots=True)
+class Unorderable:
+    reason: str
+
+
+class Probe:
+    """One component version (and commit), its keys per version scheme computed once and
+    reused against every entry of its package."""
+
+    __slots__ = ("_keys", "_pep440", "commit", "version")
+
+    def __init__(self, version: str | None, commit: str | None = None) -> None:
+        self.version = version
+        self.commit = commit
+        self._keys: dict[str, VersionKey | Unorderable] = {}
+        self._pep440: bool | str | None = False  # False: not computed yet
+
+    @property
+    def pep440(self) -> str | None:
+        """The PEP 440 normal form (`2.0` for `2.0.0`... as packaging prints it), if any."""
+        if self._pep440 is False:
+            key = None if self.version is None else self.key("PyPI")
+            self._pep440 = (
+                None
+                if key is None or isinstance(key, Unorderable)
+                else canonicalize_version(str(key))
+            )
+        assert not isinstance(self._pep440, bool)
+        return self._pep440
+
+    def key(self, scheme: str) -> VersionKey | Unorderable:
+        """The version's key in `scheme`, or why it has none."""
+        found = self._keys.get(scheme)
+        if found is None:
+            assert self.version is not None
+            try:
+                found = version_key(scheme, self.version)
+            except UncomparableVersion as exc:
+                found = Unorderable(str(exc))
+            self._keys[scheme] = found
+        return found
+
+
+_OUTSIDE = Verdict(Outcome.NOT_AFFECTED, "not-affected", "the version is outside every range")
+
+
 def evaluate(
-    entry: Affected, version: str | None, commit: str | None = None, *, use_list: bool = True
+    entry: Affected | CompiledEntry,
+    version: str | Probe | None,
+    commit: str | None = None,
+    *,
+    use_list: bool = True,
 ) -> Verdict:
     """The verdict for one component version (and optional commit) against `entry`.
 
     `use_list=False` skips step 1 (used to check ranges against the lists in tests)."""
+    compiled = entry if isinstance(entry, CompiledEntry) else compile_entry(entry)
+    probe = version if isinstance(version, Probe) else Probe(version, commit)
     # 1. The explicit list.
-    listed = use_list and bool(entry.versions) and version is not None
-    if listed and version is not None and _listed(entry, version):
-        return _affected("versions", f"version {version} is listed as affected")
-    # 2-3. The ranges.
-    answers = _range_answers(entry, version, commit)
-    for outcome in (Outcome.AFFECTED, Outcome.UNDETERMINED):
-        found = next((answer for answer in answers if answer.outcome is outcome), None)
-        if found is not None:
-            return found
-    # 4. Nothing affected: was there anything to decide with?
-    if answers or listed:
-        return Verdict(Outcome.NOT_AFFECTED, "not-affected", f"version {version} is outside")
-    if not entry.ranges and not entry.versions:
-        return _undetermined("the entry lists neither ranges nor versions")
-    if version is None:
-        return _undetermined("the component has no version to compare with the versions list")
-    return _undetermined("only GIT ranges apply and the component carries no commit")
-
-
-def _range_answers(entry: Affected, version: str | None, commit: str | None) -> list[Verdict]:
-    """One verdict per range that could answer, prefixed with the range's position."""
-    answers: list[Verdict] = []
-    for number, item in enumerate(entry.ranges):
-        if item.type == "GIT":
-            answer = _git(item, commit)
+    listed = use_list and bool(compiled.listed) and probe.version is not None
+    if listed and (
+        probe.version in compiled.listed
+        or (bool(compiled.listed_pep440) and probe.pep440 in compiled.listed_pep440)
+    ):
+        return _affected("versions", f"version {probe.version} is listed as affected")
+    # 2-3. The ranges: the first AFFECTED answer wins, else the first UNDETERMINED one.
+    undetermined: Verdict | None = None
+    answered = False
+    for prepared in compiled.ranges:
+        if prepared.item.type == "GIT":
+            answer = _git(prepared.item, probe.commit)
             if answer is None:
                 continue
-        elif version is None:
+        elif probe.version is None:
             answer = _undetermined("the component has no version to compare with the range")
         else:
-            answer = range_affects(item, entry.base_ecosystem, version)
-        answers.append(Verdict(answer.outcome, answer.kind, f"ranges[{number}]: {answer.detail}"))
+            answer = _walk(prepared, probe)
+        answered = True
+        if answer.outcome is Outcome.NOT_AFFECTED:
+            continue
+        answer = Verdict(answer.outcome, answer.kind, f"ranges[{prepared.number}]: {answer.detail}")
         if answer.outcome is Outcome.AFFECTED:
-            break
-    return answers
+            return answer
+        undetermined = undetermined or answer
+    if undetermined is not None:
+        return undetermined
+    # 4. Nothing affected: was there anything to decide with?
+    return _OUTSIDE if answered or listed else _nothing_to_decide(compiled, probe)
 
 
-def _listed(entry: Affected, version: str) -> bool:
-    if version in entry.versions:
-        return True
-    if entry.base_ecosystem != "PyPI":
-        return False
-    try:
-        wanted = version_key("PyPI", version)
-    except UncomparableVersion:
-        return False
-    for listed in entry.versions:
-        try:
-            if version_key("PyPI", listed) == wanted:
-                return True
-        except UncomparableVersion:
-            continue  # an unorderable listed version can only match as written (above)
-    return False
+def _nothing_to_decide(compiled: CompiledEntry, probe: Probe) -> Verdict:
+    if not compiled.ranges and not compiled.listed:
+        return _undetermined("the entry lists neither ranges nor versions")
+    if probe.version is None:
+        return _undetermined("the component has no version to compare with the versions list")
+    return _undetermined("only GIT ranges apply and the component carries no commit")
 
 
 def _git(item: Range, commit: str | None) -> Verdict | None:
@@ -138,38 +243,33 @@ def _git(item: Range, commit: str | None) -> Verdict | None:
 
 def range_affects(item: Range, ecosystem: str, version: str) -> Verdict:
     """Steps 2a-2d for one ECOSYSTEM or SEMVER range."""
-    scheme = ecosystem
-    if item.type == "SEMVER" and ecosystem not in ("Go", "npm", "crates.io"):
-        scheme = "crates.io"  # plain SemVer 2.0 for any ecosystem whose range says SEMVER
-    try:
-        current = version_key(scheme, version)
-        keyed = [(_event_key(scheme, event), event) for event in item.events]
-    except UncomparableVersion as exc:
-        return _undetermined(str(exc))
+    return _walk(_compile_range(0, item, ecosystem), Probe(version))
+
+
+def _walk(prepared: _CompiledRange, probe: Probe) -> Verdict:
+    if prepared.error is not None:
+        return _undetermined(prepared.error)
+    current = probe.key(prepared.scheme)
+    if isinstance(current, Unorderable):
+        return _undetermined(current.reason)
     # 2a. Limits.
-    limits = [key for key, event in keyed if event.kind == "limit"]
-    if limits and not any(key is _INFINITY or current < key for key in limits):
-        return Verdict(Outcome.NOT_AFFECTED, "not-affected", f"{version} is at or above limits")
-    # 2b. Sort ("0" and "*" are the two ends), ties: introduced first.
-    ordered = sorted(
-        (pair for pair in keyed if pair[1].kind != "limit"),
-        key=lambda pair: (_rank(pair[0]), _TIE_ORDER[pair[1].kind]),
-    )
-    # 2c. Walk.
+    if prepared.limits and not any(
+        key is _INFINITY or (not isinstance(key, _End) and current < key) for key in prepared.limits
+    ):
+        return _OUTSIDE
+    # 2c. Walk the events sorted in 2b.
     affected_by: Event | None = None
-    for key, event in ordered:
+    for key, event in prepared.walk:
+        # Only an `introduced` key can be _ZERO and only a `limit` key _INFINITY.
+        if key is not _ZERO and (isinstance(key, _End) or current < key):
+            break  # sorted: no later event applies either
         if event.kind == "introduced":
-            if key is _ZERO or key <= current:
-                affected_by = event
-        elif event.kind == "fixed":
-            if key is not _ZERO and key <= current:
-                affected_by = None
-        elif event.kind == "last_affected" and key is not _ZERO and key < current:
+            affected_by = event
+        elif event.kind == "fixed" or (event.kind == "last_affected" and key != current):
             affected_by = None
     if affected_by is None:
-        return Verdict(Outcome.NOT_AFFECTED, "not-affected", f"{version} is outside the range")
-    bounds = ", ".join(f"{event.kind} {event.value}" for event in item.events)
-    return _affected("range", f"{item.type} range {bounds} contains {version}")
+        return _OUTSIDE
+    return _affected("range", f"{prepared.bounds} contains {probe.version}")
 
 
 class _End:

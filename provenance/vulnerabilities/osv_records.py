@@ -97,16 +97,13 @@ class Severity:
 class Affected:
     index: int  # position in the record's `affected` list
     ecosystem: str  # as written, e.g. "Debian:12"
+    base_ecosystem: str  # before the first ":", e.g. "Debian"; what matching compares
     name: str
     package_key: str
     purl: str | None
     ranges: tuple[Range, ...]
     versions: tuple[str, ...]
     severity: tuple[Severity, ...]
-
-    @property
-    def base_ecosystem(self) -> str:
-        return base_ecosystem(self.ecosystem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +228,7 @@ def _affected(entry: Any, index: int, where: str) -> Affected:
     return Affected(
         index=index,
         ecosystem=ecosystem,
+        base_ecosystem=base_ecosystem(ecosystem),
         name=name,
         package_key=package_key(ecosystem, name),
         purl=purl,
