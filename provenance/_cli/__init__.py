@@ -57,6 +57,7 @@ from provenance._cli import (  # noqa: E402
     signing,
     verify,
     vet,
+    vulndb,
 )
 
-__all__ += ["gate", "policy", "sbom", "signing", "verify", "vet"]
+__all__ += ["gate", "policy", "sbom", "signing", "verify", "vet", "vulndb"]
