@@ -138,6 +138,12 @@ def _signers_from_flags(
 @online_revocation_option
 @report_format_option()
 @report_options
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="With --segment: where the vulnerability database is, for a segment with a "
+    "vulnerabilities rule (default: $PROVENANCE_STATE_DIR, else the user data directory).",
+)
 def verify(
     *,
     artifact: str,
@@ -162,6 +168,7 @@ def verify(
     output_format: str,
     reports: tuple[str, ...],
     force: bool,
+    state_dir: Path | None,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
 
@@ -193,6 +200,7 @@ def verify(
             output_format=output_format,
             reports=parse_reports(reports, force=force),
             force=force,
+            state_dir=state_dir,
         )
     segment_only = [
         flag
@@ -205,6 +213,7 @@ def verify(
             ("--run-inspections", run_inspections),
             ("--online-revocation", online_revocation),
             ("--report", reports),
+            ("--state-dir", state_dir),
         )
         if given
     ]
@@ -263,6 +272,7 @@ def _verify_segment(
     output_format: str,
     reports: Sequence[tuple[str, Path]],
     force: bool,
+    state_dir: Path | None,
 ) -> NoReturn:
     from provenance.commands.evaluate import evaluate
     from provenance.errors import UsageError
@@ -287,6 +297,7 @@ def _verify_segment(
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
             online_revocation=online_revocation,
+            state_dir=state_dir,
         )
     except UsageError as exc:
         usage_exit(str(exc))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, one_line, usage_exit
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, one_line, state_dir_option, usage_exit
 
 if TYPE_CHECKING:
     from provenance.commands.vet import Progress, VetResult
@@ -129,6 +129,7 @@ def _color(stream: Any) -> bool:
     help="Processes deciding in parallel (default: one per CPU; 1: none).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar and no per-artifact lines on stderr.")
+@state_dir_option
 def vet(
     *,
     delivery: Path,
@@ -139,6 +140,7 @@ def vet(
     force: bool,
     workers: int | None,
     quiet: bool,
+    state_dir: Path | None,
 ) -> None:
     """Decide about every file of a vendor DELIVERY (a directory, .zip, .tar, .tar.gz, .tar.xz)
     for one segment, offline.
@@ -155,7 +157,12 @@ def vet(
     try:
         with _progress(quiet) as progress:
             result = run_vet(
-                delivery, policy_path=policy, segment=segment, workers=workers, progress=progress
+                delivery,
+                policy_path=policy,
+                segment=segment,
+                workers=workers,
+                progress=progress,
+                state_dir=state_dir,
             )
     except UsageError as exc:
         usage_exit(str(exc))

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from provenance.clock import Clock, utc_now
-from provenance.commands.evaluation import Examination, GateInputs, examine, judge
+from provenance.commands.evaluation import (
+    Examination,
+    GateInputs,
+    examine,
+    judge,
+    vulnerability_db_for,
+)
 from provenance.decision.segment import Decision, compile_segment
 from provenance.errors import UsageError
 from provenance.inputs.artifact import Artifact
@@ -113,8 +119,10 @@ def admit(
     # 1. Everything that can make the command unable to run, before any state changes.
     policy = load_policy(policy_path)
     rules = compile_segment(policy, segment)
-    inputs = GateInputs.from_policy(policy)
     state = StateDir.open(resolve_state_dir(state_dir), create=True)
+    inputs = GateInputs.from_policy(
+        policy, vulnerability_db=vulnerability_db_for(policy, segment, state.root)
+    )
     key = _load_site_key(site_key_path(site_key, state.root))
     evidence = list(evidence) or discover_evidence(artifact)
     store = ContentStore(state)

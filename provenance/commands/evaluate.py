@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.clock import Clock, utc_now
-from provenance.commands.evaluation import Examination, GateInputs, examine, judge
+from provenance.commands.evaluation import (
+    Examination,
+    GateInputs,
+    examine,
+    judge,
+    vulnerability_db_for,
+)
 from provenance.decision.context import NoHistory
 from provenance.decision.segment import Decision, compile_segment
 from provenance.errors import UsageError
@@ -50,18 +56,22 @@ def evaluate(
     expected_sha256: str | None = None,
     run_inspections: bool = False,
     online_revocation: bool = False,
+    state_dir: Path | None = None,
     clock: Clock = utc_now,
 ) -> Evaluation:
     """Decide about `artifact` (a path, or `sha256:<hex>`) for `segment`.
 
     `evidence`: files to examine (default: those beside the artifact by convention).
     `fetched`: evidence already in memory (attestations from an API). `expected_sha256`: a
-    digest the operator copied from the vendor's portal (the weakest evidence).
+    digest the operator copied from the vendor's portal (the weakest evidence). `state_dir`:
+    where the vulnerability database is, for a segment with a `vulnerabilities` rule.
     Raises `UsageError` if the command cannot run; a denial is a result.
     """
     policy = load_policy(policy_path)
     rules = compile_segment(policy, segment)
-    inputs = GateInputs.from_policy(policy)
+    inputs = GateInputs.from_policy(
+        policy, vulnerability_db=vulnerability_db_for(policy, segment, state_dir)
+    )
     with tempfile.TemporaryDirectory(prefix="provenance-verify-") as scratch:
         # Every check reads the same private copy (see `snapshot`); nothing is written
         # anywhere else, and the copy goes with the directory.

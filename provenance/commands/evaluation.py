@@ -18,14 +18,16 @@ from provenance.decision.product import Identification, identify
 from provenance.decision.requirements.baseline import OperatorHash
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import Decision
+from provenance.facts import VulnerabilityFacts
 from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
+from provenance.record.state import resolve_state_dir
 from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.vendor_layouts import LayoutTrust
 
-__all__ = ["Examination", "GateInputs", "examine", "judge"]
+__all__ = ["Examination", "GateInputs", "examine", "judge", "vulnerability_db_for"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,12 @@ class GateInputs:
     trust_roots: tuple[SigstoreTrustRoot, ...]
     signers: tuple[NamedSigner, ...]
     layout_trust: tuple[LayoutTrust, ...] = ()
+    # The state directory whose vulnerability database is read (`vulnerability_db_for`);
+    # None: no lookup (the segment has no `vulnerabilities` requirement).
+    vulnerability_db: Path | None = None
 
     @classmethod
-    def from_policy(cls, policy: Policy) -> GateInputs:
+    def from_policy(cls, policy: Policy, *, vulnerability_db: Path | None = None) -> GateInputs:
         return cls(
             policy=policy,
             trust_roots=tuple(load_trust_root(ref) for ref in policy.sigstore_trust),
@@ -48,7 +53,16 @@ class GateInputs:
                 for vendor in policy.vendors.values()
                 if vendor.layout_keys
             ),
+            vulnerability_db=vulnerability_db,
         )
+
+
+def vulnerability_db_for(policy: Policy, segment: str, state_dir: Path | None) -> Path | None:
+    """The state directory (`--state-dir`, `$PROVENANCE_STATE_DIR`, the default) whose
+    vulnerability database the segment's `vulnerabilities` rule reads; None if it has none."""
+    if "vulnerabilities" not in policy.effective_requirements(segment):
+        return None
+    return resolve_state_dir(state_dir)
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class Examination:
     artifact: Artifact
     assessment: Assessment
     identification: Identification
+    vulnerabilities: VulnerabilityFacts | None = None  # its SBOM looked up, when asked for
 
     @property
     def evidence_strength(self) -> Strength:
@@ -99,7 +114,13 @@ def examine(
         operator_product=operator_product,
         operator_version=operator_version,
     )
-    return Examination(artifact, assessment, identification)
+    vulnerabilities = None
+    if inputs.vulnerability_db is not None:
+        # Imported here: only segments with a `vulnerabilities` rule pay for the database.
+        from provenance.vulnerabilities.scan import lookup  # noqa: PLC0415
+
+        vulnerabilities = lookup(inputs.vulnerability_db, assessment.sbom, now=now)
+    return Examination(artifact, assessment, identification, vulnerabilities)
 
 
 def judge(
@@ -123,6 +144,7 @@ def judge(
         published_hash_mismatch=facts.published_hash_mismatch,
         layouts=facts.layouts,
         sbom_facts=facts.sbom,
+        vulnerability_facts=examination.vulnerabilities,
         product=identification.product,
         version=identification.version,
         identification_problem=identification.problem,

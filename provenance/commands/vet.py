@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from provenance.clock import Clock, utc_now
-from provenance.commands.evaluation import GateInputs, examine, judge
+from provenance.commands.evaluation import GateInputs, examine, judge, vulnerability_db_for
 from provenance.decision.context import NoHistory
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import compile_segment
@@ -99,14 +99,16 @@ def vet(
     clock: Clock = utc_now,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    state_dir: Path | None = None,
 ) -> VetResult:
     """Decide about every artifact in `delivery` for `segment` under the policy.
 
     `workers`: processes to use (None: one per CPU; 1: in this process). Raises `UsageError`
     if the command cannot run (policy, segment, unreadable delivery); a refused archive and
-    denied artifacts are results.
+    denied artifacts are results. `state_dir`: where the vulnerability database is, for a
+    segment with a `vulnerabilities` rule.
     """
-    gate = _Gate.load(policy_path, segment)  # step 1
+    gate = _Gate.load(policy_path, segment, state_dir)  # step 1
     now = clock()
     with tempfile.TemporaryDirectory(prefix="provenance-vet-") as scratch:
         try:
@@ -135,8 +137,12 @@ class _Job:
     path: str
     by_content: tuple[tuple[str, tuple[str, ...]], ...]  # (path, subject digests)
     renames: tuple[tuple[str, str], ...]
-    key: tuple[str, str, str]  # (policy path, policy sha256, segment)
+    key: _GateKey
     now: datetime
+
+
+# (policy path, policy sha256, segment, state directory or "")
+_GateKey = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -145,17 +151,20 @@ class _Gate:
     inputs: GateInputs
     rules: AllOf
     segment: str
+    state_dir: Path | None
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.policy.path, self.policy.sha256, self.segment)
+    def key(self) -> _GateKey:
+        state = str(self.state_dir) if self.state_dir is not None else ""
+        return (self.policy.path, self.policy.sha256, self.segment, state)
 
     @classmethod
-    def load(cls, policy_path: Path, segment: str) -> _Gate:
+    def load(cls, policy_path: Path, segment: str, state_dir: Path | None) -> _Gate:
         policy = load_policy(policy_path)
-        gate = cls(
-            policy, GateInputs.from_policy(policy), compile_segment(policy, segment), segment
+        inputs = GateInputs.from_policy(
+            policy, vulnerability_db=vulnerability_db_for(policy, segment, state_dir)
         )
+        gate = cls(policy, inputs, compile_segment(policy, segment), segment, state_dir)
         # Worker processes forked from here find it; others load it once (`_gate_for`).
         _LOADED.clear()
         _LOADED[gate.key] = gate
@@ -164,16 +173,16 @@ class _Gate:
 
 # The gate of the current vet run, per process: a worker loads the policy once, not once
 # per artifact (policies are not picklable; their digest proves it is the same file).
-_LOADED: dict[tuple[str, str, str], _Gate] = {}
+_LOADED: dict[_GateKey, _Gate] = {}
 
 
-def _gate_for(key: tuple[str, str, str]) -> _Gate:
+def _gate_for(key: _GateKey) -> _Gate:
     gate = _LOADED.get(key)
     if gate is not None:
         return gate
-    path, sha256, segment = key
+    path, sha256, segment, state = key
     try:
-        gate = _Gate.load(Path(path), segment)
+        gate = _Gate.load(Path(path), segment, Path(state) if state else None)
     except PolicyError as exc:  # its constructor takes four arguments: not picklable back
         raise UsageError(str(exc)) from None
     if gate.policy.sha256 != sha256:

@@ -146,6 +146,15 @@ _SCHEMA = (
     )
     """,
     "CREATE INDEX csaf_cve_by_cve ON csaf_cve (cve)",
+    # csaf_matching.advisory_keys: the look-up keys under which a component can match it.
+    """
+    CREATE TABLE csaf_key (
+        tracking_id TEXT NOT NULL REFERENCES csaf (tracking_id),
+        key TEXT NOT NULL,
+        PRIMARY KEY (tracking_id, key)
+    )
+    """,
+    "CREATE INDEX csaf_key_by_key ON csaf_key (key)",
 )
 
 
@@ -389,6 +398,23 @@ class VulnDatabase:
                 found[tracking_id] = self._json(document)
         return [found[key] for key in sorted(found)]
 
+    def csaf_filed_under(self, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(tracking id, document) of the CSAF advisories filed under any of `keys`
+        (`csaf_matching.component_keys`), each once, by tracking id."""
+        wanted = sorted(set(keys))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):  # under SQLite's parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT c.tracking_id, c.document FROM csaf c WHERE c.tracking_id IN "  # noqa: S608 (only ? marks)
+                f"(SELECT tracking_id FROM csaf_key WHERE key IN ({marks}))"
+            )
+            for tracking_id, document in self._rows(query, chunk):
+                if tracking_id not in found:
+                    found[tracking_id] = self._json(document)
+        return sorted(found.items())
+
     def all_csaf(self) -> Iterator[dict[str, Any]]:
         """Every stored CSAF document, by tracking id."""
         for (document,) in self._rows("SELECT document FROM csaf ORDER BY tracking_id"):
@@ -596,6 +622,8 @@ class ImportWriter:
         cves: Sequence[str],
         document: Any,
         source_id: int,
+        *,
+        keys: Sequence[str] = (),
     ) -> StoreOutcome:
         execute = self._connection.execute
         row = execute(
@@ -607,6 +635,7 @@ class ImportWriter:
             if row[0] > release_date:
                 return "older"
             execute("DELETE FROM csaf_cve WHERE tracking_id = ?", (tracking_id,))
+            execute("DELETE FROM csaf_key WHERE tracking_id = ?", (tracking_id,))
             execute("DELETE FROM csaf WHERE tracking_id = ?", (tracking_id,))
         execute(
             "INSERT INTO csaf (tracking_id, current_release_date, source_id, document) "
@@ -616,5 +645,9 @@ class ImportWriter:
         self._connection.executemany(
             "INSERT OR IGNORE INTO csaf_cve (tracking_id, cve) VALUES (?, ?)",
             [(tracking_id, cve) for cve in cves],
+        )
+        self._connection.executemany(
+            "INSERT OR IGNORE INTO csaf_key (tracking_id, key) VALUES (?, ?)",
+            [(tracking_id, key) for key in keys],
         )
         return "added" if row is None else "updated"

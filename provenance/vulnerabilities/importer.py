@@ -34,7 +34,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from provenance.errors import InputError
+from provenance.errors import EvidenceError, InputError
+from provenance.vulnerabilities.csaf_matching import advisory_keys
+from provenance.vulnerabilities.csaf_products import parse_csaf
 from provenance.vulnerabilities.database import (
     ImportWriter,
     StoreOutcome,
@@ -381,7 +383,14 @@ def _store_csaf(run: _Run, document: dict[str, Any], file: Path, data: bytes) ->
         if not isinstance(cve, str) or not _CVE.fullmatch(cve):
             raise _Refused(f"CSAF: vulnerabilities[{number}].cve: expected a CVE id, got {cve!r}")
         cves.append(cve)
-    outcome = run.writer.put_csaf(tracking_id, released, cves, document, run.source_id)
+    # Read whole now (a document that does not parse is refused here, not at a gate decision)
+    # and filed under the keys a component can match it by.
+    try:
+        advisory = parse_csaf(document, str(file))
+    except EvidenceError as exc:
+        raise _Refused(f"CSAF: {exc}") from exc
+    keys = sorted(advisory_keys(advisory))
+    outcome = run.writer.put_csaf(tracking_id, released, cves, document, run.source_id, keys=keys)
     run.source.counts[f"csaf:{outcome}"] += 1
     run.source.saw_time(released)
 

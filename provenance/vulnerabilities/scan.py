@@ -16,8 +16,11 @@ Only the SBOM's own claims are used: it has been verified and bound before it ge
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 from provenance.evidence.sbom.model import Component, Sbom
-from provenance.facts import VulnerabilityFacts, VulnerabilityFinding
+from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 from provenance.vulnerabilities.csaf_matching import (
     ComponentQuery,
     CsafFinding,
@@ -25,11 +28,16 @@ from provenance.vulnerabilities.csaf_matching import (
     component_keys,
 )
 from provenance.vulnerabilities.csaf_products import CsafAdvisory, parse_csaf
-from provenance.vulnerabilities.database import VulnDatabase
+from provenance.vulnerabilities.database import (
+    VulnDatabase,
+    VulnDatabaseError,
+    database_path,
+    open_database,
+)
 from provenance.vulnerabilities.matching import ComponentRef, OsvMatch
 from provenance.vulnerabilities.severity import Severity, severity_of
 
-__all__ = ["scan"]
+__all__ = ["lookup", "scan"]
 
 _CVSS_TYPES = ("CVSS_V3", "CVSS_V4")
 
@@ -43,12 +51,27 @@ def _scored(severity: Severity) -> tuple[str | None, float | None]:
     return (highest.severity, highest.base_score) if highest is not None else (None, None)
 
 
+def lookup(state_dir: Path, sbom: SbomFacts | None, *, now: datetime) -> VulnerabilityFacts | None:
+    """The SBOM's components looked up in the database of `state_dir`; None without a usable
+    SBOM (the rule says why). A database that is missing, corrupted or from a newer release
+    is a problem the rule reports: the check could not be made, so nothing passes."""
+    if sbom is None or sbom.sbom is None:
+        return None
+    try:
+        db = open_database(state_dir, now=now)
+    except VulnDatabaseError as exc:
+        return VulnerabilityFacts(database=str(database_path(state_dir)), newest_data=None,
+                                  problem=str(exc))  # fmt: skip
+    with db:
+        return scan(db, sbom.sbom)
+
+
 def scan(db: VulnDatabase, sbom: Sbom) -> VulnerabilityFacts:
     """Steps 1-3 above, for the components of `sbom`."""
     # ComponentRef is a value: components equal in every field it has are one to the lookup.
     by_ref = {ComponentRef.from_sbom(component): component for component in sbom.components}
     result = db.match(by_ref)
-    findings = [_osv_finding(db, match, by_ref[match.component]) for match in result.matches]
+    findings = [_osv_finding(db, match, by_ref[ref]) for ref, match in result.pairs()]
     unchecked = [(by_ref[item.component], item.reason) for item in result.unchecked]
     findings += _csaf_findings(db, [component for component, _ in unchecked])
     return VulnerabilityFacts(
@@ -76,7 +99,7 @@ def _osv_finding(db: VulnDatabase, match: OsvMatch, component: Component) -> Vul
         severity=severity,  # type: ignore[arg-type]
         score=score,
         known_exploited=any(db.kev(cve) is not None for cve in match.cves),
-        detail=f"{match.ecosystem} {match.package_key}: {match.detail}",
+        detail=match.detail,
     )
 
 

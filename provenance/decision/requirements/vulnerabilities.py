@@ -141,7 +141,10 @@ class VulnerabilitiesRequirement:
             labels = [_label(f) for f in judged.warnings]
             summary.append(f"{len(labels)} possible (warning): {_listed(labels)}")
         if facts.unchecked:
-            summary.append(f"{len(facts.unchecked)} could not be looked up")
+            summary.append(
+                f"{len(facts.unchecked)} without an OSV ecosystem (matched against ICS "
+                "advisories only)"
+            )
         return Finding(self.name, True, "; ".join(summary + expired), evidence)
 
     def _checked(self, context: DecisionContext) -> Finding | tuple[SbomFacts, VulnerabilityFacts]:

@@ -13,7 +13,7 @@ resolved_with_pedigree -> fixed, in_triage -> under_investigation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -191,10 +191,34 @@ def _openvex(document: dict[str, Any], what: str) -> VexDocument:
     for index, entry in enumerate(raw or ()):
         where = f"statements[{index}]"
         try:
-            statements.append(_openvex_statement(entry, where, what, index))
+            statements.extend(_openvex_statements(entry, where, what, index))
         except _Refused as exc:
             problems.append(str(exc))
     return VexDocument(tuple(statements), tuple(problems))
+
+
+def _openvex_statements(entry: Any, where: str, what: str, index: int) -> list[VexStatement]:
+    """One OpenVEX statement as the model's statements: OpenVEX 0.2 nests subcomponents in
+    each product ("X inside P"), so each such product becomes a statement of its own, keeping
+    which subcomponents are inside which product; products without nested subcomponents share
+    one statement with the statement-level ones (OpenVEX 0.0.x)."""
+    statement = _openvex_statement(entry, where, what, index)
+    nested = []
+    for number, product in enumerate(entry.get("products", [])):
+        inside = product.get("subcomponents") if isinstance(product, dict) else None
+        if inside is not None:
+            ids = _openvex_ids([product], f"{where}.products[{number}]")
+            subs = _openvex_ids(inside, f"{where}.products[{number}].subcomponents")
+            nested.append((ids[0], tuple(subs)))
+    if not nested:
+        return [statement]
+    with_inside = {product for product, _ in nested}
+    split = [
+        replace(statement, products=(product,), subcomponents=(*subs, *statement.subcomponents))
+        for product, subs in nested
+    ]
+    rest = tuple(p for p in statement.products if p not in with_inside)
+    return split + ([replace(statement, products=rest)] if rest else [])
 
 
 def _openvex_statement(entry: Any, where: str, what: str, index: int) -> VexStatement:
