@@ -49,7 +49,8 @@ def test_lint_reports_every_problem_with_its_position(cli: CliRunner, tmp_path: 
         )
         for line in lines
     ), lines
-    assert result.stderr.startswith(f"FAIL: {broken}: 3 error(s), ")
+    # 3 errors above, and signed_by in engineering-workstations too.
+    assert result.stderr.startswith(f"FAIL: {broken}: 4 error(s), ")
 
 
 def test_lint_unreadable_file_is_a_usage_error(cli: CliRunner, tmp_path: Path) -> None:
@@ -87,8 +88,8 @@ def test_explain_lists_inherited_requirements(cli: CliRunner) -> None:
     unknown = cli("policy", "explain", POLICY, "--segment", "level0")
     assert unknown.code == 2
     assert (
-        "unknown segment 'level0' (expected one of: level1-controllers, level2-supervisory, "
-        "level3-operations)"
+        "unknown segment 'level0' (expected one of: engineering-workstations, "
+        "level1-controllers, level2-supervisory, level3-operations)"
     ) in unknown.stderr
 
 

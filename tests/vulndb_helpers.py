@@ -52,14 +52,44 @@ def kev(*cves: str) -> dict[str, Any]:
 
 
 def csaf(tracking_id: str, *cves: str, released: str = "2026-01-05T00:00:00Z") -> dict[str, Any]:
+    # The smallest document CSAF 2.0's mandatory tests accept (the importer reads it whole).
     return {
         "document": {
             "category": "csaf_security_advisory",
             "csaf_version": "2.0",
+            "publisher": {
+                "category": "coordinator",
+                "name": "Test CERT",
+                "namespace": "https://cert.example",
+            },
             "title": f"advisory {tracking_id}",
-            "tracking": {"id": tracking_id, "current_release_date": released},
+            "tracking": {
+                "id": tracking_id,
+                "status": "final",
+                "version": "1",
+                "revision_history": [{"date": released, "number": "1", "summary": "first"}],
+                "initial_release_date": released,
+                "current_release_date": released,
+            },
         },
-        "vulnerabilities": [{"cve": cve} for cve in cves],
+        "product_tree": {
+            "branches": [
+                {
+                    "category": "vendor",
+                    "name": "Example",
+                    "branches": [
+                        {
+                            "category": "product_name",
+                            "name": "Gateway",
+                            "product": {"name": "Example Gateway", "product_id": "P1"},
+                        }
+                    ],
+                }
+            ]
+        },
+        "vulnerabilities": [
+            {"cve": cve, "product_status": {"known_affected": ["P1"]}} for cve in cves
+        ],
     }
 
 
