@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import vulndata
+
 REPO = Path(__file__).parents[1]
 
 
@@ -112,3 +114,19 @@ def test_the_vet_example_exits_as_the_readme_says_and_writes_the_report(tmp_path
     report = (tmp_path / "acme-2026-06.html").read_text()
     assert report.startswith("<!DOCTYPE html>")
     assert "DENY: 2 of 3 artifact(s) denied for level3-operations" in report
+
+
+def test_the_offline_vulnerability_flow_runs_as_written(tmp_path: Path) -> None:
+    vulndata("osv/pypi-subset")  # skips, saying why, without the shared data
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    script = walkthrough("## Vulnerabilities, offline")
+    # One shell (the commands share variables); each command reports its exit code.
+    checked = "\n".join(f'{command}\necho "exit=$?" >&2' for command in commands(script))
+    done = subprocess.run(
+        ["bash", "-c", checked], cwd=REPO, env=env, capture_output=True, text=True,
+        check=False, timeout=600,
+    )  # fmt: skip
+    codes = [int(line[5:]) for line in done.stderr.splitlines() if line.startswith("exit=")]
+    assert codes == _expected_exits(script), done.stderr
+    assert "3 set aside by VEX" in done.stdout
