@@ -89,11 +89,14 @@ class CycloneDxBuilder:
     def add_components(self, siblings: list[Any], depth: int = 0) -> None:
         """Add `siblings` (one `components` array) and the components nested in them, in
         document order (each component, then those inside it)."""
-        for raw in siblings:
+        for index, raw in enumerate(siblings):
             self.components.append(self._component(raw, depth))
             children = raw.get("components")
             if children:
                 self.add_components(children, depth + 1)
+            # Drop the parsed dict once it is modelled: its memory is reused for the next
+            # components instead of the process growing (peak memory, page faults).
+            siblings[index] = None
         if len(self.components) > MAX_COMPONENTS:
             raise self.fail(f"expected at most {MAX_COMPONENTS} components, got more")
 

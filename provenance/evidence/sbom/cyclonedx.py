@@ -58,7 +58,8 @@ def _pointer(path: list[str | int]) -> str:
 
 def parse_cyclonedx_json(document: dict[str, Any], what: str) -> Sbom:
     """A CycloneDX JSON document (already strictly parsed) -> `Sbom`; `EvidenceError` if it is
-    not valid for its declared version."""
+    not valid for its declared version. The document's `components` arrays are consumed
+    (emptied to None as they are modelled, to bound peak memory); other keys are untouched."""
     version = document.get("specVersion")
     if version not in JSON_VERSIONS:
         raise _fail(
