@@ -35,7 +35,7 @@ from provenance.vulnerabilities.database import (
     open_database,
 )
 from provenance.vulnerabilities.matching import ComponentRef, OsvMatch
-from provenance.vulnerabilities.severity import Severity, severity_of
+from provenance.vulnerabilities.severity import Severity, SeverityBand, severity_of
 
 __all__ = ["lookup", "scan"]
 
@@ -46,7 +46,7 @@ def _label(component: Component) -> str:
     return component.purl or f"{component.name}@{component.version or '?'}"
 
 
-def _scored(severity: Severity) -> tuple[str | None, float | None]:
+def _scored(severity: Severity) -> tuple[SeverityBand | None, float | None]:
     highest = severity.highest
     return (highest.severity, highest.base_score) if highest is not None else (None, None)
 
@@ -96,7 +96,7 @@ def _osv_finding(db: VulnDatabase, match: OsvMatch, component: Component) -> Vul
         record=match.record_id,
         match=match.kind,
         certain=match.definite,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         score=score,
         known_exploited=any(db.kev(cve) is not None for cve in match.cves),
         detail=match.detail,
@@ -149,7 +149,7 @@ def _csaf_finding(
         record=found.advisory,
         match=found.match,
         certain=found.verdict == "affected",
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         score=score,
         known_exploited=cve is not None and db.kev(cve) is not None,
         detail=found.reason,
