@@ -110,7 +110,8 @@ _HELP = {
         "No vulnerability above the segment's limit",
         "No known vulnerability in the SBOM's components above the segment's severity limit "
         "or known to be exploited, unless a VEX statement says the product is not affected.",
-        "Ask the vendor for a fixed release or a VEX statement.",
+        "Ask the vendor for a fixed release or a signed VEX statement; if the data is stale "
+        "or missing, carry in fresh data and run `provenance vulndb import`.",
     ),
     # Report-level results, not requirements of a segment.
     "delivery-refused": RequirementHelp(
