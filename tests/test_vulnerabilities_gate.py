@@ -71,8 +71,9 @@ def sign_statement(predicate_type: str, predicate: Any, data: bytes) -> str:
     )
 
 
-def with_components(delivery: Path, *components: tuple[str, str]) -> None:
-    """Replace the installer's SBOM attestation by one listing (name, purl) components."""
+def with_components(delivery: Path, *components: tuple[str, str] | dict[str, Any]) -> None:
+    """Replace the installer's SBOM attestation by one listing these components: (name, purl)
+    pairs, or CycloneDX component objects."""
     data = (delivery / INSTALLER).read_bytes()
     sbom: dict[str, Any] = {
         "bomFormat": "CycloneDX",
@@ -88,8 +89,15 @@ def with_components(delivery: Path, *components: tuple[str, str]) -> None:
             }
         },
         "components": [
-            {"type": "library", "name": name, "version": purl.rpartition("@")[2], "purl": purl}
-            for name, purl in components
+            component
+            if isinstance(component, dict)
+            else {
+                "type": "library",
+                "name": component[0],
+                "version": component[1].rpartition("@")[2],
+                "purl": component[1],
+            }
+            for component in components
         ],
     }
     (delivery / f"{INSTALLER}.sbom.sigstore.json").write_text(
@@ -284,3 +292,30 @@ def test_ics_advisories_match_by_vendor_and_product_name(state: Path) -> None:
     assert {f.advisory for f in found} == {f.advisory for f in CsafIndex(every).match(query)}
     assert {f.match for f in found} == {"product-name"}
     assert all(f.verdict in ("possible", "fixed", "not-affected") for f in found)
+
+
+def test_an_ics_advisory_matches_a_device_by_its_order_number(
+    cli: CliRunner, delivery: Path, state: Path
+) -> None:
+    # The installer bundles firmware for a Siemens ET 200pro CPU, named by its order number
+    # (a component property); CISA's advisory lists that order number as known affected
+    # below V3.2.16.
+    with_components(
+        delivery,
+        {
+            "type": "firmware",
+            "name": "ET 200pro CPU firmware",
+            "version": "V3.2.10",
+            "supplier": {"name": "Siemens AG"},
+            "properties": [{"name": "siemens:orderNumber", "value": "6ES7 154-8AB01-0AB0"}],
+        },
+    )
+    with_policy(delivery, "{}")
+    code, report = decide(cli, delivery, state)
+    assert code == 1
+    denied = rule(report)["evidence"]["denied"]
+    assert denied
+    assert {d["source"] for d in denied} == {"csaf"}
+    assert {d["match"] for d in denied} == {"model-number"}
+    assert all(d["record"].startswith("ICSA-") for d in denied)
+    assert "model number 6ES7 154-8AB01-0AB0" in denied[0]["detail"]

@@ -125,6 +125,7 @@ def _query(component: Component) -> ComponentQuery:
         supplier=component.supplier,
         purl=component.purl,
         cpe=component.cpe,
+        model_numbers=component.model_numbers,
         ref=component.bom_ref,
     )
 

@@ -28,6 +28,10 @@ from provenance.evidence.sbom.model import (
 __all__ = ["CycloneDxBuilder"]
 
 _MAX_WARNINGS = 20
+# Component properties that carry a model, order or part number (names compared case-
+# insensitively; a namespaced name counts by its last part): CycloneDX's registered
+# `cdx:device:sku`, and the names vendors use ("siemens:orderNumber", "modelNumber").
+MODEL_NUMBER_PROPERTIES = frozenset({"sku", "modelnumber", "ordernumber", "partnumber"})
 
 
 def _text(value: Any) -> str | None:
@@ -67,6 +71,16 @@ def _entity_name(entity: Any) -> str | None:
         return name
     urls = entity.get("url")
     return _text(urls[0]) if isinstance(urls, list) and urls else None
+
+
+def _model_numbers(properties: Any) -> tuple[str, ...]:
+    return tuple(
+        value
+        for entry in properties
+        if (name := _text(entry.get("name")))
+        and name.rpartition(":")[2].casefold() in MODEL_NUMBER_PROPERTIES
+        and (value := _text(entry.get("value")))
+    )
 
 
 class CycloneDxBuilder:
@@ -119,6 +133,7 @@ class CycloneDxBuilder:
         hashes = get("hashes")
         licenses = get("licenses")
         swhid = get("swhid")
+        properties = get("properties")
         # The supplier, else the manufacturer, else the publisher; the common case (an
         # organizationalEntity with a name) without a call.
         supplier = get("supplier")
@@ -146,6 +161,7 @@ class CycloneDxBuilder:
             else (),
             self.licenses(licenses) if licenses else (),
             depth,
+            _model_numbers(properties) if properties else (),
         )
 
     def licenses(self, raw: Any) -> tuple[LicenseChoice, ...]:

@@ -190,6 +190,10 @@ class _XmlReader:
                 for h in self.all(element, "hashes", "hash")
             ],
             "licenses": self.licenses(element),
+            "properties": [
+                {"name": p.get("name"), "value": (p.text or "").strip()}
+                for p in self.all(element, "properties", "property")
+            ],
             "components": [self.component(c) for c in self.all(element, "components", "component")],
         }
 

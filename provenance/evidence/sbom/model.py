@@ -53,6 +53,9 @@ class Component(NamedTuple):
     hashes: tuple[ComponentHash, ...] = ()
     licenses: tuple[LicenseChoice, ...] = ()
     depth: int = 0  # 0: a top-level component; n: nested n levels inside others
+    # Model, order or part numbers and SKUs from the component's properties (see
+    # `_builder.MODEL_NUMBER_PROPERTIES`): how ICS advisories name hardware and firmware.
+    model_numbers: tuple[str, ...] = ()
 
     @property
     def identifiers(self) -> tuple[str, ...]:
