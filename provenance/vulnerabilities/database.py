@@ -27,7 +27,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -378,8 +378,19 @@ class VulnDatabase:
                 heads[record_id] = self._parse(head, record_id)
                 entries[record_id] = []
             entries[record_id].append(self._parse_entry(fields, index, record_id))
-        for record_id, record in heads.items():
-            found.append(replace(record, affected=tuple(entries[record_id])))
+        for record_id, head in heads.items():
+            found.append(
+                OsvRecord(
+                    id=head.id,
+                    modified=head.modified,
+                    published=head.published,
+                    withdrawn=head.withdrawn,
+                    aliases=head.aliases,
+                    summary=head.summary,
+                    affected=tuple(entries[record_id]),
+                    severity=head.severity,
+                )
+            )
         return found
 
     def _parse_entry(self, fields: str, index: int, record_id: str) -> Affected:

@@ -345,7 +345,7 @@ def evaluate_many(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[
         return found
     commit = probe.commit
     listed_verdict = _affected("versions", f"version {version} is listed as affected")
-    keys: dict[str, VersionKey | Unorderable] = {}
+    keys: dict[str, VersionKey | None] = {}  # None: not orderable in that scheme
     for position, compiled in enumerate(entries):
         # 1. The explicit list.
         listed = compiled.listed
@@ -360,8 +360,10 @@ def evaluate_many(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[
         if scheme is not None and (commit is None or not compiled.has_git):
             current = keys.get(scheme)
             if current is None:
-                current = keys[scheme] = probe.key(scheme)
-        if current is None or isinstance(current, Unorderable):
+                found_key = probe.key(scheme)
+                # An unorderable version takes the full steps below, which say why.
+                current = keys[scheme] = None if isinstance(found_key, Unorderable) else found_key
+        if current is None:
             verdict = evaluate(compiled, probe)  # steps 2-4 in full
             if verdict.outcome is not Outcome.NOT_AFFECTED:
                 found.append((position, verdict))
