@@ -397,11 +397,7 @@ class VulnDatabase:
         try:
             return parse_affected(load_json(fields), index, record_id)
         except (MalformedJson, InvalidRecord) as exc:
-            raise VulnDatabaseError(
-                f"vulnerability database {self.path}: a stored record does not parse ({exc}); "
-                "expected only records that passed import: the file was changed outside "
-                "provenance; import the data again into a fresh state directory"
-            ) from exc
+            raise self._unparsable(str(exc)) from exc
 
     def record(self, record_id: str) -> OsvRecord | None:
         """The stored record, withdrawn or not."""
@@ -421,15 +417,18 @@ class VulnDatabase:
     def _parse(self, document: str, record_id: str | None = None) -> OsvRecord:
         try:
             record = parse_record(load_json(document))
-            if record_id is not None and record.id != record_id:
-                raise InvalidRecord(f"expected the id {record_id!r}, got {record.id!r}")
-            return record
         except (MalformedJson, InvalidRecord) as exc:
-            raise VulnDatabaseError(
-                f"vulnerability database {self.path}: a stored record does not parse ({exc}); "
-                "expected only records that passed import: the file was changed outside "
-                "provenance; import the data again into a fresh state directory"
-            ) from exc
+            raise self._unparsable(str(exc)) from exc
+        if record_id is not None and record.id != record_id:
+            raise self._unparsable(f"a head for {record_id} names {record.id}")
+        return record
+
+    def _unparsable(self, reason: str) -> VulnDatabaseError:
+        return VulnDatabaseError(
+            f"vulnerability database {self.path}: a stored record does not parse ({reason}); "
+            "expected only records that passed import: the file was changed outside "
+            "provenance; import the data again into a fresh state directory"
+        )
 
     def match(self, components: Iterable[ComponentRef]) -> MatchResult:
         """`matching.match_components(self, components)`: see there."""

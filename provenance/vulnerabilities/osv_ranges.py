@@ -144,9 +144,8 @@ def compile_entry(entry: Affected) -> CompiledEntry:
     )
     ordered = [prepared for prepared in ranges if prepared.item.type != "GIT"]
     schemes = {prepared.scheme for prepared in ordered}
-    simple = (
-        len(schemes) == 1
-        and all(prepared.table is not None and not prepared.limits for prepared in ordered)
+    simple = len(schemes) == 1 and all(
+        prepared.table is not None and not prepared.limits for prepared in ordered
     )
     tables = tuple(
         (prepared.table, f"ranges[{prepared.number}]: {prepared.bounds} contains ")
@@ -188,18 +187,20 @@ def _compile_range(number: int, item: Range, ecosystem: str) -> _CompiledRange:
     # 2b. "0" first, then by version; on a tie `introduced` first, else as written (both
     # sorts are stable, and only `<` of the keys is used).
     zero = [pair for pair in keyed if pair[0] is _ZERO]
-    rest = sorted(
-        (pair for pair in keyed if pair[1].kind != "limit" and pair[0] is not _ZERO),
-        key=lambda pair: _TIE_ORDER[pair[1].kind],
-    )
+    rest: list[tuple[VersionKey, Event]] = []
+    for key, event in keyed:
+        if event.kind != "limit" and key is not _ZERO:
+            assert not isinstance(key, _End)  # "*" is a `limit` value only
+            rest.append((key, event))
+    rest.sort(key=lambda pair: _TIE_ORDER[pair[1].kind])
     rest.sort(key=lambda pair: pair[0])
-    walk = tuple(zero + rest)
+    walk = (*zero, *rest)
     limits = tuple(key for key, event in keyed if event.kind == "limit")
     table = _table(bool(zero), rest) if scheme in _BISECTABLE else None
     return _CompiledRange(number, item, scheme, walk, limits, None, bounds, table)
 
 
-def _table(start: bool, ordered: list[tuple[VersionKey | _End, Event]]) -> _Table:
+def _table(start: bool, ordered: list[tuple[VersionKey, Event]]) -> _Table:
     """Step 2c for every version at once: walk the sorted events a group of equal versions
     at a time, keeping the answer at the group's version and just above it (they differ
     only by `last_affected`, which includes its own version)."""
@@ -210,7 +211,6 @@ def _table(start: bool, ordered: list[tuple[VersionKey | _End, Event]]) -> _Tabl
     position = 0
     while position < len(ordered):
         key = ordered[position][0]
-        assert not isinstance(key, _End)  # "0" is left out, "*" is only a limit
         equal = state
         while position < len(ordered) and not key < ordered[position][0]:
             kind = ordered[position][1].kind
@@ -288,14 +288,9 @@ def evaluate(
     ):
         return _affected("versions", f"version {probe.version} is listed as affected")
     # 2. The common case (see `CompiledEntry.scheme`): the tables alone decide.
-    scheme = compiled.scheme
-    if scheme is not None and probe.version is not None:
-        current = probe.key(scheme)
-        if not isinstance(current, Unorderable) and (probe.commit is None or not compiled.has_git):
-            for table, prefix in compiled.tables:
-                if _in_table(table, current):
-                    return Verdict(Outcome.AFFECTED, "range", prefix + probe.version)
-            return _OUTSIDE
+    decided = _by_tables(compiled, probe)
+    if decided is not None:
+        return decided
     # 2-3. The ranges: the first AFFECTED answer wins, else the first UNDETERMINED one.
     undetermined: Verdict | None = None
     answered = False
@@ -308,7 +303,9 @@ def evaluate(
             if answer.outcome is Outcome.NOT_AFFECTED:
                 continue
             # A GIT answer is AFFECTED or not affected, never undetermined.
-            return Verdict(answer.outcome, answer.kind, f"ranges[{prepared.number}]: {answer.detail}")
+            return Verdict(
+                answer.outcome, answer.kind, f"ranges[{prepared.number}]: {answer.detail}"
+            )
         answered = True
         if probe.version is None:
             found: bool | str = "the component has no version to compare with the range"
@@ -330,19 +327,29 @@ def evaluate(
     return _OUTSIDE if answered or listed else _nothing_to_decide(compiled, probe)
 
 
+def _by_tables(compiled: CompiledEntry, probe: Probe) -> Verdict | None:
+    """Step 2 in the common case of `CompiledEntry.scheme`; None where it does not apply."""
+    scheme = compiled.scheme
+    if scheme is None or probe.version is None or (probe.commit is not None and compiled.has_git):
+        return None
+    current = probe.key(scheme)
+    if isinstance(current, Unorderable):
+        return None
+    for table, prefix in compiled.tables:
+        if _in_table(table, current):
+            return Verdict(Outcome.AFFECTED, "range", prefix + probe.version)
+    return _OUTSIDE
+
+
 def evaluate_many(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[int, Verdict]]:
     """`evaluate(entry, probe)` for every entry, keeping the answers other than NOT_AFFECTED,
     each with the entry's position: the same answers in one loop, with steps 1 and 2 (the
     common case of `CompiledEntry.scheme`) inline. Matching evaluates every entry of a
     package against each of its versions."""
-    found: list[tuple[int, Verdict]] = []
     version = probe.version
     if version is None:
-        for position, compiled in enumerate(entries):
-            verdict = evaluate(compiled, probe)
-            if verdict.outcome is not Outcome.NOT_AFFECTED:
-                found.append((position, verdict))
-        return found
+        return _evaluate_each(entries, probe)
+    found: list[tuple[int, Verdict]] = []
     commit = probe.commit
     listed_verdict = _affected("versions", f"version {version} is listed as affected")
     keys: dict[str, VersionKey | None] = {}  # None: not orderable in that scheme
@@ -370,17 +377,28 @@ def evaluate_many(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[
             continue
         # 2. The tables alone decide: the first that says affected.
         for table, prefix in compiled.tables:
+            # `_in_table`, inline.
             table_keys = table.keys
             group = bisect_right(table_keys, current) - 1
-            if group < 0:
-                hit = table.start
-            elif table_keys[group] < current:
-                hit = table.above[group]
-            else:
-                hit = table.at[group]
+            hit = (
+                table.start
+                if group < 0
+                else table.above[group]
+                if table_keys[group] < current
+                else table.at[group]
+            )
             if hit:
                 found.append((position, Verdict(Outcome.AFFECTED, "range", prefix + version)))
                 break
+    return found
+
+
+def _evaluate_each(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[int, Verdict]]:
+    found: list[tuple[int, Verdict]] = []
+    for position, compiled in enumerate(entries):
+        verdict = evaluate(compiled, probe)
+        if verdict.outcome is not Outcome.NOT_AFFECTED:
+            found.append((position, verdict))
     return found
 
 

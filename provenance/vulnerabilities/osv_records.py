@@ -199,7 +199,6 @@ def affected_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-
 def parse_record(document: Any) -> OsvRecord:
     """A parsed OSV record; raises `InvalidRecord` naming the field that is wrong."""
     if not isinstance(document, Mapping):
