@@ -6,8 +6,12 @@ Algorithm (`match_components`):
    unchecked with the reason: policy decides what an unchecked component means; it is never
    reported as "not affected".
 2. Look the package up among the (ecosystem, key) pairs the database names (one set, loaded
-   once); only packages some record names are queried, once per distinct package.
-3. Each non-withdrawn record's entries for that package are evaluated (`osv_ranges.evaluate`):
+   once); only packages some record names are queried, once per distinct package, after all
+   components are grouped by package: its records' entries for it (only those: the database
+   stores each entry's fields apart) are parsed and compiled once, evaluated for each of its
+   distinct versions, and dropped.
+3. Each non-withdrawn record's entries for that package are evaluated (`osv_ranges.evaluate`,
+   all of a package's entries in one loop by `osv_ranges.evaluate_many`):
    an AFFECTED entry gives a definite match (kind "versions", "range" or "git-commit"); if no
    entry is affected but one is UNDETERMINED (an unorderable version, no version), the record
    gives an "undetermined" match, which policy must treat as a finding (fail closed).

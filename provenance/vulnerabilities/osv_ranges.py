@@ -14,6 +14,9 @@ Algorithm (`evaluate`):
       pre-releases such as `0.0.0.dev3` and `0.0.0-0`); on a tie `introduced` comes first so
       that `introduced: X, fixed: X` is empty.
    c. Walk them: introduced <= v -> affected; fixed <= v -> not; last_affected < v -> not.
+      For PyPI and the SemVer schemes (total orders) the walk is done once per range at
+      compile time, giving the answer at and just above each event version (`_Table`); a
+      version is then answered by bisection. Maven and Debian ranges are walked each time.
    d. A version (the component's or an event's) the ecosystem cannot order -> UNDETERMINED.
 3. Each GIT range, only when the component carries a commit (a version never matches a commit
    range). Offline there is no commit graph, so only identity decides: the commit equals an
