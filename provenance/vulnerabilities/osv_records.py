@@ -360,11 +360,9 @@ def parse_timestamp(value: Any, where: str) -> str:
 def format_timestamp(moment: datetime) -> str:
     """UTC, fixed width, microseconds: text order is time order, even for year 1 (Go's
     `modified: 0001-01-01T00:00:00Z`), which `strftime("%Y")` would not pad."""
-    utc = moment.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond:06d}Z"
-    )
+    # `isoformat` pads the year to four digits and, with this timespec, always prints the
+    # microseconds: YYYY-MM-DDTHH:MM:SS.ffffff.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _kind(value: Any) -> str:
