@@ -3,6 +3,9 @@
 What it holds:
 - `records`: OSV records (canonical JSON), newest `modified` per id; `affected` indexes every
   `affected[]` entry by (base ecosystem, normalised package key); `aliases` by alias (CVE ids).
+  Matching reads neither whole documents nor other packages' entries: `records.head` holds
+  the record's fields outside `affected` that parsing reads, `affected.fields` the entry's
+  (`osv_records.record_head`, `affected_fields`), both re-parsed as strictly as at import.
 - `kev`: CISA KEV entries by CVE; `csaf` + `csaf_cve`: CSAF documents (raw JSON) by tracking id
   and the CVEs they name. Interpreting KEV and CSAF is the advisories side's job.
 - `sources`: what was imported from where and when, with counts.
@@ -47,11 +50,15 @@ from provenance.record._sqlite import (
 )
 from provenance.vulnerabilities.matching import ComponentRef, MatchResult, match_components
 from provenance.vulnerabilities.osv_records import (
+    Affected,
     InvalidRecord,
     OsvRecord,
+    affected_fields,
     canonical_json,
     format_timestamp,
+    parse_affected,
     parse_record,
+    record_head,
 )
 
 __all__ = [
@@ -77,6 +84,8 @@ BUSY_TIMEOUT_SECONDS = 10.0
 _PRIMARY_CODE_MASK = 0xFF
 
 StoreOutcome = Literal["added", "updated", "unchanged", "older"]
+# Added within schema version 1 before any release; `_check_schema` asks for them.
+_MATCHING_COLUMNS = (("records", "head"), ("affected", "fields"))
 
 _SCHEMA = (
     f"PRAGMA application_id = {APPLICATION_ID}",
@@ -102,7 +111,8 @@ _SCHEMA = (
         modified TEXT NOT NULL,
         withdrawn TEXT,
         source_id INTEGER NOT NULL REFERENCES sources (id),
-        document TEXT NOT NULL
+        document TEXT NOT NULL,
+        head TEXT NOT NULL
     )
     """,
     """
@@ -111,6 +121,7 @@ _SCHEMA = (
         entry INTEGER NOT NULL,
         ecosystem TEXT NOT NULL,
         package_key TEXT NOT NULL,
+        fields TEXT NOT NULL,
         PRIMARY KEY (record_id, entry)
     )
     """,
@@ -270,6 +281,14 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> int:
             f"vulnerability database {path}: schema version {version}; expected 1 to "
             f"{SCHEMA_VERSION}"
         )
+    for table, column in _MATCHING_COLUMNS:
+        names = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in names:
+            # Written by a development build before the column existed (none was released).
+            raise VulnDatabaseError(
+                f"vulnerability database {path}: table {table} has no column {column}; "
+                "expected the current schema: import the data again into a fresh state directory"
+            )
     return version
 
 
@@ -340,13 +359,45 @@ class VulnDatabase:
         return self._package_keys
 
     def records_for_package(self, ecosystem: str, key: str) -> list[OsvRecord]:
-        """Non-withdrawn records with an `affected` entry for the package, by id."""
+        """Non-withdrawn records with an `affected` entry for the package, by id. Each
+        record's `affected` holds only its entries for this package (each keeps its `index`
+        in the whole list): what matching reads, without parsing the rest (`record` gives
+        the whole record)."""
         rows = self._rows(
-            "SELECT DISTINCT r.id, r.document FROM affected a JOIN records r ON r.id = a.record_id "
-            "WHERE a.ecosystem = ? AND a.package_key = ? AND r.withdrawn IS NULL ORDER BY r.id",
+            "SELECT r.id, r.head, a.entry, a.fields FROM affected a "
+            "JOIN records r ON r.id = a.record_id "
+            "WHERE a.ecosystem = ? AND a.package_key = ? AND r.withdrawn IS NULL "
+            "ORDER BY r.id, a.entry",
             (ecosystem, key),
         )
-        return [self._parse(row[1]) for row in rows]
+        found: list[OsvRecord] = []
+        heads: dict[str, OsvRecord] = {}
+        entries: dict[str, list[Affected]] = {}
+        for record_id, head, index, fields in rows:
+            if record_id not in heads:
+                heads[record_id] = self._parse(head, record_id)
+                entries[record_id] = []
+            entries[record_id].append(self._parse_entry(fields, index, record_id))
+        for record_id, head in heads.items():
+            found.append(
+                OsvRecord(
+                    id=head.id,
+                    modified=head.modified,
+                    published=head.published,
+                    withdrawn=head.withdrawn,
+                    aliases=head.aliases,
+                    summary=head.summary,
+                    affected=tuple(entries[record_id]),
+                    severity=head.severity,
+                )
+            )
+        return found
+
+    def _parse_entry(self, fields: str, index: int, record_id: str) -> Affected:
+        try:
+            return parse_affected(load_json(fields), index, record_id)
+        except (MalformedJson, InvalidRecord) as exc:
+            raise self._unparsable(str(exc)) from exc
 
     def record(self, record_id: str) -> OsvRecord | None:
         """The stored record, withdrawn or not."""
@@ -363,15 +414,21 @@ class VulnDatabase:
         )
         return sorted((self._parse(row[0]) for row in rows), key=lambda record: record.id)
 
-    def _parse(self, document: str) -> OsvRecord:
+    def _parse(self, document: str, record_id: str | None = None) -> OsvRecord:
         try:
-            return parse_record(load_json(document))
+            record = parse_record(load_json(document))
         except (MalformedJson, InvalidRecord) as exc:
-            raise VulnDatabaseError(
-                f"vulnerability database {self.path}: a stored record does not parse ({exc}); "
-                "expected only records that passed import: the file was changed outside "
-                "provenance; import the data again into a fresh state directory"
-            ) from exc
+            raise self._unparsable(str(exc)) from exc
+        if record_id is not None and record.id != record_id:
+            raise self._unparsable(f"a head for {record_id} names {record.id}")
+        return record
+
+    def _unparsable(self, reason: str) -> VulnDatabaseError:
+        return VulnDatabaseError(
+            f"vulnerability database {self.path}: a stored record does not parse ({reason}); "
+            "expected only records that passed import: the file was changed outside "
+            "provenance; import the data again into a fresh state directory"
+        )
 
     def match(self, components: Iterable[ComponentRef]) -> MatchResult:
         """`matching.match_components(self, components)`: see there."""
@@ -590,13 +647,31 @@ class ImportWriter:
             execute("DELETE FROM aliases WHERE record_id = ?", (record.id,))
             execute("DELETE FROM records WHERE id = ?", (record.id,))
         execute(
-            "INSERT INTO records (id, modified, withdrawn, source_id, document) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (record.id, record.modified, record.withdrawn, source_id, canonical_json(document)),
+            "INSERT INTO records (id, modified, withdrawn, source_id, document, head) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.modified,
+                record.withdrawn,
+                source_id,
+                canonical_json(document),
+                canonical_json(record_head(document)),
+            ),
         )
+        entries = document.get("affected", [])
         self._connection.executemany(
-            "INSERT INTO affected (record_id, entry, ecosystem, package_key) VALUES (?, ?, ?, ?)",
-            [(record.id, a.index, a.base_ecosystem, a.package_key) for a in record.affected],
+            "INSERT INTO affected (record_id, entry, ecosystem, package_key, fields) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    record.id,
+                    a.index,
+                    a.base_ecosystem,
+                    a.package_key,
+                    canonical_json(affected_fields(entries[a.index])),
+                )
+                for a in record.affected
+            ],
         )
         self._connection.executemany(
             "INSERT OR IGNORE INTO aliases (record_id, alias) VALUES (?, ?)",

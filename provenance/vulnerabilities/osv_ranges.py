@@ -14,6 +14,9 @@ Algorithm (`evaluate`):
       pre-releases such as `0.0.0.dev3` and `0.0.0-0`); on a tie `introduced` comes first so
       that `introduced: X, fixed: X` is empty.
    c. Walk them: introduced <= v -> affected; fixed <= v -> not; last_affected < v -> not.
+      For PyPI and the SemVer schemes (total orders) the walk is done once per range at
+      compile time, giving the answer at and just above each event version (`_Table`); a
+      version is then answered by bisection. Maven and Debian ranges are walked each time.
    d. A version (the component's or an event's) the ecosystem cannot order -> UNDETERMINED.
 3. Each GIT range, only when the component carries a commit (a version never matches a commit
    range). Offline there is no commit graph, so only identity decides: the commit equals an
@@ -27,8 +30,11 @@ Algorithm (`evaluate`):
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from packaging.utils import canonicalize_version
 
@@ -43,12 +49,15 @@ __all__ = [
     "Verdict",
     "compile_entry",
     "evaluate",
+    "evaluate_many",
     "range_affects",
 ]
 
 MatchKind = Literal["versions", "range", "git-commit", "undetermined", "not-affected"]
 
 _TIE_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 1, "limit": 1}
+# Distinct listed versions seen by one process; far above the distinct versions in OSV PyPI.
+_NORMAL_CACHE_SIZE = 65536
 
 
 class Outcome(enum.Enum):
@@ -57,8 +66,9 @@ class Outcome(enum.Enum):
     UNDETERMINED = "undetermined"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """A named tuple: matching builds one per (version, entry) pair it evaluates."""
+
     outcome: Outcome
     kind: MatchKind
     detail: str  # which event or list decided, or why nothing could be decided
@@ -72,6 +82,26 @@ def _undetermined(detail: str) -> Verdict:
     return Verdict(Outcome.UNDETERMINED, "undetermined", detail)
 
 
+# Schemes whose keys (packaging `Version`, SemVer tuples) are totally ordered, with `!=`
+# agreeing with that order: their ranges are evaluated by bisection (`_Table`). Maven and
+# Debian keys (univers) are walked event by event, exactly as step 2c says.
+_BISECTABLE = frozenset({"PyPI", "Go", "crates.io", "npm"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Step 2c precomputed for a totally ordered scheme: the walk's answer for every version.
+
+    `keys` are the distinct event versions in order (equal ones grouped, `introduced: "0"`
+    left out); `at[g]` is the answer for a version equal to `keys[g]`, `above[g]` for one
+    between `keys[g]` and `keys[g + 1]`, `start` for one below `keys[0]`."""
+
+    keys: tuple[VersionKey, ...]
+    at: tuple[bool, ...]
+    above: tuple[bool, ...]
+    start: bool
+
+
 @dataclass(frozen=True, slots=True)
 class _CompiledRange:
     """One range with its event versions ordered once (step 2b), or why they cannot be."""
@@ -83,6 +113,7 @@ class _CompiledRange:
     limits: tuple[VersionKey | _End, ...]
     error: str | None  # an event version the scheme cannot order
     bounds: str  # "ECOSYSTEM range introduced 0, fixed 1.2", for match details
+    table: _Table | None = None  # for `_BISECTABLE` schemes
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +124,13 @@ class CompiledEntry:
     listed: frozenset[str]
     listed_pep440: frozenset[str]  # PyPI: the listed versions' normal forms
     ranges: tuple[_CompiledRange, ...]
+    # The common case, decided by tables alone: at least one ECOSYSTEM/SEMVER range, all of
+    # them in one bisectable scheme, every event version orderable, no `limit`. For a probe
+    # whose version orders in `scheme` (and with no commit when `has_git`), steps 2-4 reduce
+    # to "the first table that says affected, else not affected".
+    scheme: str | None
+    tables: tuple[tuple[_Table, str], ...]  # each with its detail prefix
+    has_git: bool
 
 
 def compile_entry(entry: Affected) -> CompiledEntry:
@@ -100,15 +138,42 @@ def compile_entry(entry: Affected) -> CompiledEntry:
     normal: set[str] = set()
     if entry.base_ecosystem == "PyPI":
         for listed in entry.versions:
-            try:
-                normal.add(canonicalize_version(str(version_key("PyPI", listed))))
-            except UncomparableVersion:
-                continue  # an unorderable listed version can only match as written
+            form = _pep440_normal(listed)
+            if form is not None:  # an unorderable listed version can only match as written
+                normal.add(form)
     ranges = tuple(
         _compile_range(number, item, entry.base_ecosystem)
         for number, item in enumerate(entry.ranges)
     )
-    return CompiledEntry(entry, frozenset(entry.versions), frozenset(normal), ranges)
+    ordered = [prepared for prepared in ranges if prepared.item.type != "GIT"]
+    schemes = {prepared.scheme for prepared in ordered}
+    simple = len(schemes) == 1 and all(
+        prepared.table is not None and not prepared.limits for prepared in ordered
+    )
+    tables = tuple(
+        (prepared.table, f"ranges[{prepared.number}]: {prepared.bounds} contains ")
+        for prepared in ordered
+        if prepared.table is not None
+    )
+    return CompiledEntry(
+        entry,
+        frozenset(entry.versions),
+        frozenset(normal),
+        ranges,
+        schemes.pop() if simple else None,
+        tables if simple else (),
+        len(ordered) < len(ranges),
+    )
+
+
+@lru_cache(maxsize=_NORMAL_CACHE_SIZE)
+def _pep440_normal(version: str) -> str | None:
+    """The PEP 440 normal form packaging prints (`2` for `2.0.0`), None if not PEP 440.
+    Cached: the same listed versions recur in every record of a package."""
+    try:
+        return canonicalize_version(str(version_key("PyPI", version)))
+    except UncomparableVersion:
+        return None
 
 
 def _compile_range(number: int, item: Range, ecosystem: str) -> _CompiledRange:
@@ -122,12 +187,47 @@ def _compile_range(number: int, item: Range, ecosystem: str) -> _CompiledRange:
         keyed = [(_event_key(scheme, event), event) for event in item.events]
     except UncomparableVersion as exc:
         return _CompiledRange(number, item, scheme, (), (), str(exc), bounds)
-    walk = sorted(
-        (pair for pair in keyed if pair[1].kind != "limit"),
-        key=lambda pair: (_rank(pair[0]), _TIE_ORDER[pair[1].kind]),
-    )
+    # 2b. "0" first, then by version; on a tie `introduced` first, else as written (both
+    # sorts are stable, and only `<` of the keys is used).
+    zero = [pair for pair in keyed if pair[0] is _ZERO]
+    rest: list[tuple[VersionKey, Event]] = []
+    for key, event in keyed:
+        if event.kind != "limit" and key is not _ZERO:
+            assert not isinstance(key, _End)  # "*" is a `limit` value only
+            rest.append((key, event))
+    rest.sort(key=lambda pair: _TIE_ORDER[pair[1].kind])
+    rest.sort(key=lambda pair: pair[0])
+    walk = (*zero, *rest)
     limits = tuple(key for key, event in keyed if event.kind == "limit")
-    return _CompiledRange(number, item, scheme, tuple(walk), limits, None, bounds)
+    table = _table(bool(zero), rest) if scheme in _BISECTABLE else None
+    return _CompiledRange(number, item, scheme, walk, limits, None, bounds, table)
+
+
+def _table(start: bool, ordered: list[tuple[VersionKey, Event]]) -> _Table:
+    """Step 2c for every version at once: walk the sorted events a group of equal versions
+    at a time, keeping the answer at the group's version and just above it (they differ
+    only by `last_affected`, which includes its own version)."""
+    keys: list[VersionKey] = []
+    at: list[bool] = []
+    above: list[bool] = []
+    state = start
+    position = 0
+    while position < len(ordered):
+        key = ordered[position][0]
+        equal = state
+        while position < len(ordered) and not key < ordered[position][0]:
+            kind = ordered[position][1].kind
+            if kind == "introduced":
+                equal = state = True
+            elif kind == "fixed":
+                equal = state = False
+            else:  # last_affected: affected up to and including it
+                state = False
+            position += 1
+        keys.append(key)
+        at.append(equal)
+        above.append(state)
+    return _Table(tuple(keys), tuple(at), tuple(above), start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +251,7 @@ class Probe:
     def pep440(self) -> str | None:
         """The PEP 440 normal form (`2.0` for `2.0.0`... as packaging prints it), if any."""
         if self._pep440 is False:
-            key = None if self.version is None else self.key("PyPI")
-            self._pep440 = (
-                None
-                if key is None or isinstance(key, Unorderable)
-                else canonicalize_version(str(key))
-            )
+            self._pep440 = None if self.version is None else _pep440_normal(self.version)
         assert not isinstance(self._pep440, bool)
         return self._pep440
 
@@ -195,6 +290,10 @@ def evaluate(
         or (bool(compiled.listed_pep440) and probe.pep440 in compiled.listed_pep440)
     ):
         return _affected("versions", f"version {probe.version} is listed as affected")
+    # 2. The common case (see `CompiledEntry.scheme`): the tables alone decide.
+    decided = _by_tables(compiled, probe)
+    if decided is not None:
+        return decided
     # 2-3. The ranges: the first AFFECTED answer wins, else the first UNDETERMINED one.
     undetermined: Verdict | None = None
     answered = False
@@ -203,21 +302,107 @@ def evaluate(
             answer = _git(prepared.item, probe.commit)
             if answer is None:
                 continue
-        elif probe.version is None:
-            answer = _undetermined("the component has no version to compare with the range")
-        else:
-            answer = _walk(prepared, probe)
+            answered = True
+            if answer.outcome is Outcome.NOT_AFFECTED:
+                continue
+            # A GIT answer is AFFECTED or not affected, never undetermined.
+            return Verdict(
+                answer.outcome, answer.kind, f"ranges[{prepared.number}]: {answer.detail}"
+            )
         answered = True
-        if answer.outcome is Outcome.NOT_AFFECTED:
+        if probe.version is None:
+            found: bool | str = "the component has no version to compare with the range"
+        else:
+            found = _range_answer(prepared, probe)
+        if found is False:
             continue
-        answer = Verdict(answer.outcome, answer.kind, f"ranges[{prepared.number}]: {answer.detail}")
-        if answer.outcome is Outcome.AFFECTED:
-            return answer
-        undetermined = undetermined or answer
+        if found is True:
+            return Verdict(
+                Outcome.AFFECTED,
+                "range",
+                f"ranges[{prepared.number}]: {prepared.bounds} contains {probe.version}",
+            )
+        if undetermined is None:
+            undetermined = _undetermined(f"ranges[{prepared.number}]: {found}")
     if undetermined is not None:
         return undetermined
     # 4. Nothing affected: was there anything to decide with?
     return _OUTSIDE if answered or listed else _nothing_to_decide(compiled, probe)
+
+
+def _by_tables(compiled: CompiledEntry, probe: Probe) -> Verdict | None:
+    """Step 2 in the common case of `CompiledEntry.scheme`; None where it does not apply."""
+    scheme = compiled.scheme
+    if scheme is None or probe.version is None or (probe.commit is not None and compiled.has_git):
+        return None
+    current = probe.key(scheme)
+    if isinstance(current, Unorderable):
+        return None
+    for table, prefix in compiled.tables:
+        if _in_table(table, current):
+            return Verdict(Outcome.AFFECTED, "range", prefix + probe.version)
+    return _OUTSIDE
+
+
+def evaluate_many(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[int, Verdict]]:
+    """`evaluate(entry, probe)` for every entry, keeping the answers other than NOT_AFFECTED,
+    each with the entry's position: the same answers in one loop, with steps 1 and 2 (the
+    common case of `CompiledEntry.scheme`) inline. Matching evaluates every entry of a
+    package against each of its versions."""
+    version = probe.version
+    if version is None:
+        return _evaluate_each(entries, probe)
+    found: list[tuple[int, Verdict]] = []
+    commit = probe.commit
+    listed_verdict = _affected("versions", f"version {version} is listed as affected")
+    keys: dict[str, VersionKey | None] = {}  # None: not orderable in that scheme
+    for position, compiled in enumerate(entries):
+        # 1. The explicit list.
+        listed = compiled.listed
+        if listed and (
+            version in listed
+            or (bool(compiled.listed_pep440) and probe.pep440 in compiled.listed_pep440)
+        ):
+            found.append((position, listed_verdict))
+            continue
+        scheme = compiled.scheme
+        current = None
+        if scheme is not None and (commit is None or not compiled.has_git):
+            current = keys.get(scheme)
+            if current is None:
+                found_key = probe.key(scheme)
+                # An unorderable version takes the full steps below, which say why.
+                current = keys[scheme] = None if isinstance(found_key, Unorderable) else found_key
+        if current is None:
+            verdict = evaluate(compiled, probe)  # steps 2-4 in full
+            if verdict.outcome is not Outcome.NOT_AFFECTED:
+                found.append((position, verdict))
+            continue
+        # 2. The tables alone decide: the first that says affected.
+        for table, prefix in compiled.tables:
+            # `_in_table`, inline.
+            table_keys = table.keys
+            group = bisect_right(table_keys, current) - 1
+            hit = (
+                table.start
+                if group < 0
+                else table.above[group]
+                if table_keys[group] < current
+                else table.at[group]
+            )
+            if hit:
+                found.append((position, Verdict(Outcome.AFFECTED, "range", prefix + version)))
+                break
+    return found
+
+
+def _evaluate_each(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[int, Verdict]]:
+    found: list[tuple[int, Verdict]] = []
+    for position, compiled in enumerate(entries):
+        verdict = evaluate(compiled, probe)
+        if verdict.outcome is not Outcome.NOT_AFFECTED:
+            found.append((position, verdict))
+    return found
 
 
 def _nothing_to_decide(compiled: CompiledEntry, probe: Probe) -> Verdict:
@@ -243,33 +428,47 @@ def _git(item: Range, commit: str | None) -> Verdict | None:
 
 def range_affects(item: Range, ecosystem: str, version: str) -> Verdict:
     """Steps 2a-2d for one ECOSYSTEM or SEMVER range."""
-    return _walk(_compile_range(0, item, ecosystem), Probe(version))
+    prepared = _compile_range(0, item, ecosystem)
+    found = _range_answer(prepared, Probe(version))
+    if found is True:
+        return _affected("range", f"{prepared.bounds} contains {version}")
+    return _OUTSIDE if found is False else _undetermined(found)
 
 
-def _walk(prepared: _CompiledRange, probe: Probe) -> Verdict:
+def _in_table(table: _Table, current: VersionKey) -> bool:
+    """Step 2c by bisection: the answer for the group at or below `current`."""
+    group = bisect_right(table.keys, current) - 1
+    if group < 0:
+        return table.start
+    return table.above[group] if table.keys[group] < current else table.at[group]
+
+
+def _range_answer(prepared: _CompiledRange, probe: Probe) -> bool | str:
+    """Steps 2a-2d: True (affected), False (not), or why it cannot be decided."""
     if prepared.error is not None:
-        return _undetermined(prepared.error)
+        return prepared.error
     current = probe.key(prepared.scheme)
     if isinstance(current, Unorderable):
-        return _undetermined(current.reason)
+        return current.reason
     # 2a. Limits.
     if prepared.limits and not any(
         key is _INFINITY or (not isinstance(key, _End) and current < key) for key in prepared.limits
     ):
-        return _OUTSIDE
-    # 2c. Walk the events sorted in 2b.
-    affected_by: Event | None = None
+        return False
+    # 2c. The events sorted in 2b: by bisection over the precomputed answers ...
+    if prepared.table is not None:
+        return _in_table(prepared.table, current)
+    # ... or walking them.
+    affected = False
     for key, event in prepared.walk:
         # Only an `introduced` key can be _ZERO and only a `limit` key _INFINITY.
         if key is not _ZERO and (isinstance(key, _End) or current < key):
             break  # sorted: no later event applies either
         if event.kind == "introduced":
-            affected_by = event
+            affected = True
         elif event.kind == "fixed" or (event.kind == "last_affected" and key != current):
-            affected_by = None
-    if affected_by is None:
-        return _OUTSIDE
-    return _affected("range", f"{prepared.bounds} contains {probe.version}")
+            affected = False
+    return affected
 
 
 class _End:
@@ -289,32 +488,3 @@ def _event_key(scheme: str, event: Event) -> VersionKey | _End:
     if event.value == "*" and event.kind == "limit":
         return _INFINITY
     return version_key(scheme, event.value)
-
-
-class _Rank:
-    """Sort wrapper: _ZERO below every key, _INFINITY above, keys by their own order."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: VersionKey | _End) -> None:
-        self.key = key
-
-    def __lt__(self, other: _Rank) -> bool:
-        if self.key is other.key:
-            return False
-        if self.key is _ZERO or other.key is _INFINITY:
-            return True
-        if other.key is _ZERO or self.key is _INFINITY:
-            return False
-        assert not isinstance(self.key, _End)
-        assert not isinstance(other.key, _End)
-        return bool(self.key < other.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Rank) and not (self < other) and not (other < self)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _rank(key: VersionKey | _End) -> _Rank:
-    return _Rank(key)

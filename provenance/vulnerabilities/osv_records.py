@@ -42,11 +42,14 @@ __all__ = [
     "OsvRecord",
     "Range",
     "Severity",
+    "affected_fields",
     "canonical_json",
     "format_timestamp",
     "load_document",
+    "parse_affected",
     "parse_record",
     "parse_timestamp",
+    "record_head",
 ]
 
 # Limits: far above the largest real record (PYSEC records with thousands of versions are
@@ -175,6 +178,26 @@ def canonical_json(document: Any) -> str:
 
 # -- the record ---------------------------------------------------------------------------
 
+# What `parse_record` reads, outside `affected` and inside each entry: the database stores
+# these projections beside the whole document so that matching parses only what it needs.
+_HEAD_FIELDS = ("id", "modified", "published", "withdrawn", "aliases", "summary", "severity")
+_ENTRY_FIELDS = ("ranges", "versions", "severity")
+_PACKAGE_FIELDS = ("ecosystem", "name", "purl")
+
+
+def record_head(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a parsed record's document that `parse_record` reads, `affected` left
+    out (parsing it gives the same record with no entries)."""
+    return {key: document[key] for key in _HEAD_FIELDS if key in document}
+
+
+def affected_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of one parsed `affected` entry that `parse_affected` reads."""
+    kept = {key: entry[key] for key in _ENTRY_FIELDS if key in entry}
+    package = entry["package"]
+    kept["package"] = {key: package[key] for key in _PACKAGE_FIELDS if key in package}
+    return kept
+
 
 def parse_record(document: Any) -> OsvRecord:
     """A parsed OSV record; raises `InvalidRecord` naming the field that is wrong."""
@@ -201,14 +224,16 @@ def parse_record(document: Any) -> OsvRecord:
         aliases=_strings(document.get("aliases", []), f"{where}: aliases", MAX_AFFECTED),
         summary=summary,
         affected=tuple(
-            _affected(entry, index, f"{where}: affected[{index}]")
-            for index, entry in enumerate(affected_raw)
+            parse_affected(entry, index, record_id) for index, entry in enumerate(affected_raw)
         ),
         severity=_severities(document.get("severity", []), f"{where}: severity"),
     )
 
 
-def _affected(entry: Any, index: int, where: str) -> Affected:
+def parse_affected(entry: Any, index: int, record_id: str) -> Affected:
+    """Entry `index` of record `record_id`'s `affected` list (`parse_record` calls it; the
+    database re-reads the stored entries of one package with it). Raises `InvalidRecord`."""
+    where = f"{record_id}: affected[{index}]"
     if not isinstance(entry, Mapping):
         raise InvalidRecord(f"{where}: expected an object, got {_kind(entry)}")
     package = entry.get("package")
@@ -222,9 +247,8 @@ def _affected(entry: Any, index: int, where: str) -> Affected:
     ranges_raw = entry.get("ranges", [])
     if not isinstance(ranges_raw, list):
         raise InvalidRecord(f"{where}: ranges: expected a list, got {_kind(ranges_raw)}")
-    ranges = tuple(
-        _range(item, f"{where}: ranges[{number}]") for number, item in enumerate(ranges_raw)
-    )
+    # Locations are formatted only on failure: matching parses thousands of entries.
+    ranges = tuple(_range(item, where, number) for number, item in enumerate(ranges_raw))
     return Affected(
         index=index,
         ecosystem=ecosystem,
@@ -238,7 +262,8 @@ def _affected(entry: Any, index: int, where: str) -> Affected:
     )
 
 
-def _range(item: Any, where: str) -> Range:
+def _range(item: Any, entry_where: str, number: int) -> Range:
+    where = f"{entry_where}: ranges[{number}]"
     if not isinstance(item, Mapping):
         raise InvalidRecord(f"{where}: expected an object, got {_kind(item)}")
     range_type = item.get("type")
@@ -256,13 +281,18 @@ def _range(item: Any, where: str) -> Range:
         raise InvalidRecord(
             f"{where}: events: expected a list of 1 to {MAX_EVENTS} events, got {_kind(events_raw)}"
         )
-    events = tuple(_event(event, f"{where}: events[{n}]") for n, event in enumerate(events_raw))
+    events = tuple(_event(event, where, n) for n, event in enumerate(events_raw))
     if not any(event.kind == "introduced" for event in events):
         raise InvalidRecord(f"{where}: events: expected an 'introduced' event, got none")
     return Range(type=range_type, events=events, repo=repo)
 
 
-def _event(event: Any, where: str) -> Event:
+def _event(event: Any, range_where: str, number: int) -> Event:
+    if isinstance(event, dict) and len(event) == 1:
+        ((kind, value),) = event.items()
+        if kind in _EVENT_KINDS and isinstance(value, str) and value:
+            return Event(kind=kind, value=value)
+    where = f"{range_where}: events[{number}]"
     if not isinstance(event, Mapping) or len(event) != 1:
         raise InvalidRecord(
             f"{where}: expected an object with exactly one of {', '.join(_EVENT_KINDS)}, got "
@@ -330,11 +360,9 @@ def parse_timestamp(value: Any, where: str) -> str:
 def format_timestamp(moment: datetime) -> str:
     """UTC, fixed width, microseconds: text order is time order, even for year 1 (Go's
     `modified: 0001-01-01T00:00:00Z`), which `strftime("%Y")` would not pad."""
-    utc = moment.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond:06d}Z"
-    )
+    # `isoformat` pads the year to four digits and, with this timespec, always prints the
+    # microseconds: YYYY-MM-DDTHH:MM:SS.ffffff.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _kind(value: Any) -> str:

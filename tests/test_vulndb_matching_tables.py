@@ -1,0 +1,221 @@
+"""The structures that make matching fast give the answers of the plain algorithm: bisection
+tables against an event-by-event walk, `evaluate_many` against `evaluate` per entry, and the
+per-package projections the database stores (and refuses when missing or tampered with)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provenance.vulnerabilities.database import VulnDatabaseError, database_path, open_database
+from provenance.vulnerabilities.importer import import_paths
+from provenance.vulnerabilities.matching import ComponentRef
+from provenance.vulnerabilities.osv_ranges import (
+    Outcome,
+    Probe,
+    compile_entry,
+    evaluate,
+    evaluate_many,
+)
+from provenance.vulnerabilities.osv_records import Affected, parse_record
+from provenance.vulnerabilities.versions import UncomparableVersion, version_key
+from tests.vulndb_helpers import affected, osv, write_json
+
+NOW = datetime(2026, 2, 1, tzinfo=UTC)
+_TIE = {"introduced": 0, "fixed": 1, "last_affected": 1}
+
+# Versions per ecosystem, including order-equal spellings (PEP 440 `1.0` == `1.0.0`),
+# pre-releases, Go's `+incompatible` and strings no scheme orders.
+_VERSIONS = {
+    "PyPI": ["0.0.1", "0.9", "1.0", "1.0.0", "1.0.post1", "1.1rc1", "1.1", "2.0", "2.0.0.0", "3"],
+    "Go": ["0.0.0-0", "0.1.0", "1.0.0-rc.1", "1.0.0", "1.2.0", "2.0.0+incompatible", "3.1.4"],
+    "crates.io": ["0.0.1", "0.1.0-alpha", "0.1.0", "1.0.0", "1.0.1", "2.0.0-beta.2", "2.0.0"],
+}
+
+
+def _walk(events: list[tuple[str, str]], ecosystem: str, version: str) -> bool:
+    """OSV's evaluation, spelled out: sort (0 first, ties introduced first), then walk."""
+    current = version_key(ecosystem, version)
+    zero = [kind for kind, value in events if kind == "introduced" and value == "0"]
+    rest = [
+        (version_key(ecosystem, value), _TIE[kind], kind)
+        for kind, value in events
+        if not (kind == "introduced" and value == "0")
+    ]
+    rest.sort(key=lambda item: item[1])
+    rest.sort(key=lambda item: item[0])
+    affected_now = bool(zero)
+    for key, _, kind in rest:
+        if current < key:
+            break
+        if kind == "introduced":
+            affected_now = True
+        elif kind == "fixed" or (kind == "last_affected" and key != current):
+            affected_now = False
+    return affected_now
+
+
+def _entry(ecosystem: str, *events: tuple[str, str], **kwargs: Any) -> Affected:
+    return parse_record(
+        osv(
+            "TEST-1",
+            affected(
+                "pkg", *({kind: value} for kind, value in events), ecosystem=ecosystem, **kwargs
+            ),
+        )
+    ).affected[0]
+
+
+@pytest.mark.parametrize("ecosystem", sorted(_VERSIONS))
+def test_bisection_tables_agree_with_the_walk(ecosystem: str) -> None:
+    rng = random.Random(f"tables-{ecosystem}")
+    pool = _VERSIONS[ecosystem]
+    probes = [*pool, "0.0.0", "9.9.9"]
+    compared = 0
+    for _ in range(400):
+        events = [("introduced", rng.choice(["0", *pool]))]
+        for _ in range(rng.randint(0, 5)):
+            events.append((rng.choice(["introduced", "fixed", "last_affected"]), rng.choice(pool)))
+        rng.shuffle(events)
+        if not any(kind == "introduced" for kind, _ in events):
+            continue
+        compiled = compile_entry(_entry(ecosystem, *events))
+        assert compiled.scheme == ecosystem  # the table path is the one under test
+        for version in probes:
+            try:
+                expected = _walk(events, ecosystem, version)
+            except UncomparableVersion:
+                continue
+            got = evaluate(compiled, version, use_list=False).outcome
+            assert got is (Outcome.AFFECTED if expected else Outcome.NOT_AFFECTED), (
+                events,
+                version,
+            )
+            compared += 1
+    assert compared > 2000
+
+
+def test_last_affected_includes_its_own_version_and_order_equal_spellings() -> None:
+    compiled = compile_entry(_entry("PyPI", ("introduced", "1.0"), ("last_affected", "2.0")))
+    assert evaluate(compiled, "2.0.0").detail == (
+        "ranges[0]: ECOSYSTEM range introduced 1.0, last_affected 2.0 contains 2.0.0"
+    )
+    assert evaluate(compiled, "2.0.post1").outcome is Outcome.NOT_AFFECTED
+    assert evaluate(compiled, "1.0.0").outcome is Outcome.AFFECTED
+    assert evaluate(compiled, "0.9").outcome is Outcome.NOT_AFFECTED
+
+
+def _git_entry() -> Affected:
+    events = [{"introduced": "abc123"}, {"fixed": "def456"}]
+    entry = affected("pkg", ecosystem="PyPI")
+    entry["ranges"] = [{"type": "GIT", "repo": "https://example.org/r", "events": events}]
+    return parse_record(osv("TEST-2", entry)).affected[0]
+
+
+def _mixed_entries() -> list[Affected]:
+    return [
+        _entry("PyPI", ("introduced", "0"), ("fixed", "1.1"), versions=["1.0", "1.0.post1"]),
+        _entry("PyPI", ("introduced", "2.0"), ("limit", "3")),  # a limit: the full steps
+        _entry("PyPI", versions=["2.0"]),  # a list alone
+        _entry("PyPI"),  # neither ranges nor versions: undetermined
+        _git_entry(),
+        _entry("PyPI", ("introduced", "not-a-version")),  # an event no scheme orders
+        _entry("PyPI", ("introduced", "0"), ("fixed", "2.0.0"), range_type="SEMVER"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "commit"),
+    [
+        ("1.0.0", None),
+        ("1.0", None),
+        ("2", None),
+        ("2.5", None),
+        ("3", None),
+        ("not a version", None),
+        (None, None),
+        (None, "ABC123"),
+        ("2.5", "abc123"),
+        ("0.5", "def456"),
+    ],
+)
+def test_evaluate_many_gives_evaluate_s_answers(version: str | None, commit: str | None) -> None:
+    entries = [compile_entry(entry) for entry in _mixed_entries()]
+    probe = Probe(version, commit)
+    expected = [
+        (position, verdict)
+        for position, entry in enumerate(entries)
+        if (verdict := evaluate(entry, Probe(version, commit))).outcome is not Outcome.NOT_AFFECTED
+    ]
+    assert evaluate_many(entries, probe) == expected
+    assert expected  # every probe here meets at least one answer worth reporting
+
+
+# -- the database's projections -----------------------------------------------------------
+
+
+def _two_package_record(tmp_path: Path) -> Path:
+    state = tmp_path / "state"
+    document = osv(
+        "PYSEC-7",
+        affected("other", {"introduced": "0"}, {"fixed": "1.0"}),
+        affected("lxml", {"introduced": "0"}, {"fixed": "5.0"}),
+        aliases=["CVE-2026-0007"],
+        summary="lxml and other",
+        details="long text matching never reads",
+    )
+    result = import_paths([write_json(tmp_path / "r.json", document)], state_dir=state, now=NOW)
+    assert result.total("osv:added") == 1
+    return state
+
+
+def test_records_for_package_holds_only_that_package_s_entries(tmp_path: Path) -> None:
+    state = _two_package_record(tmp_path)
+    with open_database(state, now=NOW) as db:
+        (record,) = db.records_for_package("PyPI", "lxml")
+        whole = db.record("PYSEC-7")
+        matched = list(db.match([ComponentRef("lxml", "4.0", "pkg:pypi/lxml@4.0")]).pairs())
+    assert whole is not None
+    assert [entry.index for entry in record.affected] == [1]
+    assert record.affected[0] == whole.affected[1]
+    assert (record.id, record.aliases, record.summary, record.modified) == (
+        whole.id,
+        whole.aliases,
+        whole.summary,
+        whole.modified,
+    )
+    ((_, match),) = matched
+    assert (match.record_id, match.affected_index, match.cves) == ("PYSEC-7", 1, ("CVE-2026-0007",))
+
+
+def test_a_tampered_projection_is_refused(tmp_path: Path) -> None:
+    state = _two_package_record(tmp_path)
+    path = database_path(state)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE affected SET fields = '{\"package\": 1}' WHERE entry = 1")
+    connection.close()
+    with open_database(state, now=NOW) as db, pytest.raises(VulnDatabaseError) as raised:
+        db.match([ComponentRef("lxml", "4.0", "pkg:pypi/lxml@4.0")])
+    assert str(raised.value).startswith(
+        f"vulnerability database {path}: a stored record does not parse (PYSEC-7: affected[1]: "
+        "package: expected an object, got a int); expected only records that passed import"
+    )
+
+
+def test_a_database_without_the_projection_columns_is_refused(tmp_path: Path) -> None:
+    state = _two_package_record(tmp_path)
+    path = database_path(state)
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE affected DROP COLUMN fields")
+    connection.close()
+    with pytest.raises(VulnDatabaseError) as raised:
+        open_database(state, now=NOW)
+    assert str(raised.value) == (
+        f"vulnerability database {path}: table affected has no column fields; expected the "
+        "current schema: import the data again into a fresh state directory"
+    )
