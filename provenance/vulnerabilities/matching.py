@@ -27,7 +27,7 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from provenance.vulnerabilities.osv_ranges import (
     CompiledEntry,
@@ -76,8 +76,7 @@ class ComponentRef:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OsvMatch:
+class OsvMatch(NamedTuple):
     """One record affecting (or possibly affecting) a package at a version; shared by every
     component with that package, version and commit (`ComponentMatches`)."""
 

@@ -21,7 +21,7 @@ only the part before the first `:` is the ecosystem compared here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from provenance.evidence.sbom.purl import split_purl
 
@@ -56,8 +56,7 @@ _DEB_NAMESPACES = {"debian": "Debian", "ubuntu": "Ubuntu"}
 _PEP503_SEPARATORS = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True, slots=True)
-class PackageRef:
+class PackageRef(NamedTuple):
     """A component's package as the database indexes it, plus the version it names."""
 
     ecosystem: str
