@@ -138,6 +138,11 @@ class PackageIndex(Protocol):
 
 def match_components(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
     """Steps 1-4 above; matches in component order, then record id."""
+    with _collector_paused():
+        return _match(db, components)
+
+
+def _match(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
     known = db.package_keys()
     unchecked: list[UncheckedComponent] = []
     checked = 0
@@ -161,11 +166,10 @@ def match_components(db: PackageIndex, components: Iterable[ComponentRef]) -> Ma
         looked_up.append((component, pair, version))
     # 3. Each package's records, against each distinct version (and commit) of it.
     answers: dict[tuple[tuple[str, str], _Version], tuple[OsvMatch, ...]] = {}
-    with _collector_paused():
-        for pair, distinct in versions.items():
-            candidates = _candidates(db.records_for_package(*pair), *pair)
-            for version in distinct:
-                answers[pair, version] = _evaluate(candidates, pair, Probe(*version))
+    for pair, distinct in versions.items():
+        candidates = _candidates(db.records_for_package(*pair), *pair)
+        for version in distinct:
+            answers[pair, version] = _evaluate(candidates, pair, Probe(*version))
     # 4. Same answer for the same package, version and commit.
     findings = tuple(
         ComponentMatches(component, found)
@@ -177,10 +181,11 @@ def match_components(db: PackageIndex, components: Iterable[ComponentRef]) -> Ma
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Step 3 allocates some 10^5 small objects (parsed entries, match tables, matches), none
-    in a reference cycle: reference counting frees them all, and the cyclic collector would
-    only re-scan the caller's heap again and again (measured: a fifth of the matching time
-    in the benchmark). Paused for that step only, and re-enabled only if it was enabled."""
+    """Matching allocates some 10^5 small objects (package references, parsed entries, match
+    tables, matches), none in a reference cycle: reference counting frees them all, and the
+    cyclic collector would only re-scan the caller's heap again and again (measured: a fifth
+    of the matching time in the benchmark). Paused while matching, and re-enabled only if it
+    was enabled."""
     enabled = gc.isenabled()
     gc.disable()
     try:
