@@ -442,30 +442,25 @@ class VulnDatabase:
 
     def csaf_for_cves(self, cves: Iterable[str]) -> list[dict[str, Any]]:
         """CSAF documents naming any of `cves`, each once, by tracking id."""
-        wanted = sorted(set(cves))
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(wanted), 500):  # under SQLite's parameter limit
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = (
-                "SELECT c.tracking_id, c.document FROM csaf c WHERE c.tracking_id IN "  # noqa: S608 (only ? marks)
-                f"(SELECT tracking_id FROM csaf_cve WHERE cve IN ({marks}))"
-            )
-            for tracking_id, document in self._rows(query, chunk):
-                found[tracking_id] = self._json(document)
-        return [found[key] for key in sorted(found)]
+        return [document for _, document in self._csaf_where("csaf_cve", "cve", cves)]
 
     def csaf_filed_under(self, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
         """(tracking id, document) of the CSAF advisories filed under any of `keys`
         (`csaf_matching.component_keys`), each once, by tracking id."""
-        wanted = sorted(set(keys))
+        return self._csaf_where("csaf_key", "key", keys)
+
+    def _csaf_where(
+        self, table: Literal["csaf_cve", "csaf_key"], column: Literal["cve", "key"],
+        values: Iterable[str],
+    ) -> list[tuple[str, dict[str, Any]]]:  # fmt: skip
+        wanted = sorted(set(values))
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), 500):  # under SQLite's parameter limit
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             query = (
-                "SELECT c.tracking_id, c.document FROM csaf c WHERE c.tracking_id IN "  # noqa: S608 (only ? marks)
-                f"(SELECT tracking_id FROM csaf_key WHERE key IN ({marks}))"
+                "SELECT c.tracking_id, c.document FROM csaf c WHERE c.tracking_id IN "  # noqa: S608 (names are literals, values ? marks)
+                f"(SELECT tracking_id FROM {table} WHERE {column} IN ({marks}))"
             )
             for tracking_id, document in self._rows(query, chunk):
                 if tracking_id not in found:
