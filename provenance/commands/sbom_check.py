@@ -19,7 +19,8 @@ from provenance.decision.rules import Finding
 from provenance.decision.sbom.binding import names_artifact
 from provenance.decision.sbom.facts import Binding, SbomFacts
 from provenance.errors import EvidenceError, UsageError
-from provenance.evidence.sbom import MAX_SBOM_BYTES, Sbom, paused_gc, read_sbom
+from provenance.evidence.sbom import MAX_SBOM_BYTES, Sbom, read_sbom
+from provenance.gc_pause import paused_gc
 from provenance.inputs.artifact import Artifact, artifact_from_argument
 from provenance.policy import load_policy
 
