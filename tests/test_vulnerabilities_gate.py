@@ -319,3 +319,24 @@ def test_an_ics_advisory_matches_a_device_by_its_order_number(
     assert {d["match"] for d in denied} == {"model-number"}
     assert all(d["record"].startswith("ICSA-") for d in denied)
     assert "model number 6ES7 154-8AB01-0AB0" in denied[0]["detail"]
+
+
+def test_admit_reads_the_database_of_its_state_directory(
+    cli: CliRunner, delivery: Path, state: Path, tmp_path: Path
+) -> None:
+    own = tmp_path / "state"
+    shutil.copytree(state, own)
+    assert cli("keys", "generate", own / "site.key").code == 0
+    admitted = cli(
+        "admit", delivery / INSTALLER, "--policy", delivery / "policy.yaml",
+        "--segment", SEGMENT, "--state-dir", own,
+    )  # fmt: skip
+    assert admitted.code == 0, admitted.stderr
+    assert "3 set aside by VEX" in admitted.stdout
+    (delivery / f"{INSTALLER}.openvex.sigstore.json").unlink()
+    denied = cli(
+        "admit", delivery / INSTALLER, "--policy", delivery / "policy.yaml",
+        "--segment", SEGMENT, "--state-dir", own,
+    )  # fmt: skip
+    assert denied.code == 1
+    assert "vulnerabilities: expected no known vulnerability above medium" in denied.stderr
