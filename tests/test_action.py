@@ -106,35 +106,11 @@ class StepRun:
     temp: Path
 
 
-def _provenance_has(*args: str, needle: str = "") -> bool:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "provenance", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=_env({}),
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and needle in done.stdout
-
-
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PYTHONPATH"] = str(REPO)
     env.pop("NO_COLOR", None)
     return {**env, **extra}
-
-
-def _stand_in_bin(tmp_path: Path) -> Path:
-    folder = tmp_path / "stand-in-bin"
-    folder.mkdir()
-    shim = folder / "provenance"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tests.action_stand_in "$@"\n')
-    shim.chmod(0o755)
-    return folder
 
 
 def _run_step(tmp_path: Path, inputs: dict[str, str], *, bin_dir: Path | None = None) -> StepRun:
@@ -213,17 +189,17 @@ def _check_denied(run: StepRun) -> None:
     assert "expected a version matching &gt;=4.0,&lt;5, got 3.9.0" in run.summary
 
 
-def test_step_allowed_delivery_with_a_stand_in_for_vet(tmp_path: Path) -> None:
-    run = _run_step(tmp_path, _inputs(_allowed_delivery(tmp_path)), bin_dir=_stand_in_bin(tmp_path))
+def test_step_allowed_delivery(tmp_path: Path) -> None:
+    run = _run_step(tmp_path, _inputs(_allowed_delivery(tmp_path)))
     _check_allowed(run)
     # workflow commands are suspended while provenance prints vendor file names
     assert re.search(r"::stop-commands::([0-9a-f]{32})\n(.|\n)*::\1::", run.log)
 
 
-def test_step_denied_delivery_with_a_stand_in_for_vet(tmp_path: Path) -> None:
+def test_step_denied_delivery(tmp_path: Path) -> None:
     delivery = tmp_path / "acme"
     shutil.copytree(ACME, delivery)
-    run = _run_step(tmp_path, _inputs(delivery, format="junit"), bin_dir=_stand_in_bin(tmp_path))
+    run = _run_step(tmp_path, _inputs(delivery, format="junit"))
     _check_denied(run)
     assert run.outputs["report-path"].endswith("/provenance/report.xml")
     assert Path(run.outputs["report-path"]).read_text().startswith("<?xml")
@@ -232,9 +208,7 @@ def test_step_denied_delivery_with_a_stand_in_for_vet(tmp_path: Path) -> None:
 def test_step_deny_without_fail_on_deny_passes_with_a_warning(tmp_path: Path) -> None:
     delivery = tmp_path / "acme"
     shutil.copytree(ACME, delivery)
-    run = _run_step(
-        tmp_path, _inputs(delivery, **{"fail-on-deny": "false"}), bin_dir=_stand_in_bin(tmp_path)
-    )
+    run = _run_step(tmp_path, _inputs(delivery, **{"fail-on-deny": "false"}))
     assert run.code == 0, run.log
     assert run.outputs["decision"] == "deny"
     assert (
@@ -261,7 +235,7 @@ def test_step_deny_without_fail_on_deny_passes_with_a_warning(tmp_path: Path) ->
 def test_step_refuses_bad_inputs_with_exit_2(
     tmp_path: Path, inputs: dict[str, str], message: str
 ) -> None:
-    run = _run_step(tmp_path, {**_inputs(ACME), **inputs}, bin_dir=_stand_in_bin(tmp_path))
+    run = _run_step(tmp_path, {**_inputs(ACME), **inputs})
     assert run.code == 2
     assert f"::error title=provenance::{message}" in run.log
     assert run.outputs == {}
@@ -281,30 +255,7 @@ def test_step_fails_closed_when_provenance_cannot_run(tmp_path: Path) -> None:
     assert run.outputs == {}
 
 
-@pytest.fixture
-def real_vet() -> None:
-    if not _provenance_has("vet", "--help"):
-        pytest.skip(
-            "`provenance vet --help` fails: the vet command (branch vet) is not merged yet; "
-            "the stand-in tests above cover the Action's plumbing meanwhile"
-        )
-
-
-@pytest.mark.usefixtures("real_vet")
-def test_step_allowed_delivery_with_the_real_cli(tmp_path: Path) -> None:
-    _check_allowed(_run_step(tmp_path, _inputs(_allowed_delivery(tmp_path))))
-
-
-@pytest.mark.usefixtures("real_vet")
-def test_step_denied_delivery_with_the_real_cli(tmp_path: Path) -> None:
-    delivery = tmp_path / "acme"
-    shutil.copytree(ACME, delivery)
-    _check_denied(_run_step(tmp_path, _inputs(delivery)))
-
-
 def test_step_single_file_with_the_real_cli(tmp_path: Path) -> None:
-    if not _provenance_has("verify", "--help", needle="--report"):
-        pytest.skip("`provenance verify` has no --report FMT=PATH yet (it comes with branch vet)")
     delivery = tmp_path / "acme"
     shutil.copytree(ACME, delivery)
     inputs = _inputs(delivery, segment="level3-operations")
