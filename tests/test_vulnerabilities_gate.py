@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -340,3 +341,20 @@ def test_admit_reads_the_database_of_its_state_directory(
     )  # fmt: skip
     assert denied.code == 1
     assert "vulnerabilities: expected no known vulnerability above medium" in denied.stderr
+
+
+def test_a_tampered_stored_advisory_denies_with_the_reason(
+    cli: CliRunner, delivery: Path, state: Path, tmp_path: Path
+) -> None:
+    own = tmp_path / "state"
+    shutil.copytree(state, own)
+    with sqlite3.connect(own / "vulndb.sqlite") as connection:
+        connection.execute("UPDATE csaf SET document = '{}'")
+    with_components(
+        delivery,
+        {"type": "firmware", "name": "SCALANCE X-200", "version": "V5.2.5",
+         "supplier": {"name": "Siemens AG"}},
+    )  # fmt: skip
+    code, report = decide(cli, delivery, own)
+    assert code == 1
+    assert "a stored advisory does not parse" in rule(report)["reason"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from provenance.errors import EvidenceError
 from provenance.evidence.sbom.model import Component, Sbom
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 from provenance.vulnerabilities.csaf_matching import (
@@ -53,17 +54,17 @@ def _scored(severity: Severity) -> tuple[SeverityBand | None, float | None]:
 
 def lookup(state_dir: Path, sbom: SbomFacts | None, *, now: datetime) -> VulnerabilityFacts | None:
     """The SBOM's components looked up in the database of `state_dir`; None without a usable
-    SBOM (the rule says why). A database that is missing, corrupted or from a newer release
-    is a problem the rule reports: the check could not be made, so nothing passes."""
+    SBOM (the rule says why). A database that is missing, corrupted (when opened or when a
+    stored record is read) or from a newer release is a problem the rule reports: the check
+    could not be made, so nothing passes."""
     if sbom is None or sbom.sbom is None:
         return None
     try:
-        db = open_database(state_dir, now=now)
-    except VulnDatabaseError as exc:
+        with open_database(state_dir, now=now) as db:
+            return scan(db, sbom.sbom)
+    except VulnDatabaseError as exc:  # missing, newer, or a stored record that does not parse
         return VulnerabilityFacts(database=str(database_path(state_dir)), newest_data=None,
                                   problem=str(exc))  # fmt: skip
-    with db:
-        return scan(db, sbom.sbom)
 
 
 def scan(db: VulnDatabase, sbom: Sbom) -> VulnerabilityFacts:
@@ -131,8 +132,16 @@ def _query(component: Component) -> ComponentQuery:
 
 
 def _advisories(db: VulnDatabase, keys: set[str]) -> list[CsafAdvisory]:
-    documents = db.csaf_filed_under(sorted(keys))
-    return [parse_csaf(document, f"{db.path}: CSAF {tracking}") for tracking, document in documents]
+    advisories = []
+    for tracking, document in db.csaf_filed_under(sorted(keys)):
+        try:
+            advisories.append(parse_csaf(document, f"CSAF {tracking}"))
+        except EvidenceError as exc:  # it parsed at import: the file was changed since
+            raise VulnDatabaseError(
+                f"vulnerability database {db.path}: a stored advisory does not parse ({exc}); "
+                "import the data again into a fresh state directory"
+            ) from exc
+    return advisories
 
 
 def _csaf_finding(

@@ -38,6 +38,8 @@ from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 __all__ = ["IgnoreEntry", "VulnerabilitiesRequirement", "compile_rule"]
 
 Severity = Literal["none", "low", "medium", "high", "critical"]
+# The order of vulnerabilities.severity.SEVERITY_ORDER, not imported from there: compiling a
+# policy must not load the CVSS library.
 SEVERITIES: tuple[Severity, ...] = ("none", "low", "medium", "high", "critical")
 MAX_SHOWN = 5  # findings named in a reason
 MAX_EVIDENCE = 100  # findings listed per category in the evidence
