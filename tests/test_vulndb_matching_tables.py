@@ -1,6 +1,7 @@
 """The structures that make matching fast give the answers of the plain algorithm: bisection
 tables against an event-by-event walk, `evaluate_many` against `evaluate` per entry, and the
-per-package projections the database stores (and refuses when missing or tampered with)."""
+per-package projections and stored tables the database keeps (and refuses when missing or
+tampered with)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from provenance.vulnerabilities.osv_ranges import (
     evaluate_many,
 )
 from provenance.vulnerabilities.osv_records import Affected, parse_record
+from provenance.vulnerabilities.stored_tables import read_stored_tables, tables_of
 from provenance.vulnerabilities.versions import UncomparableVersion, version_key
 from tests.vulndb_helpers import affected, osv, write_json
 
@@ -174,48 +176,172 @@ def _two_package_record(tmp_path: Path) -> Path:
     return state
 
 
-def test_records_for_package_holds_only_that_package_s_entries(tmp_path: Path) -> None:
+@pytest.mark.parametrize("complete", [False, True])
+def test_package_entries_hold_only_that_package_s_entries(tmp_path: Path, complete: bool) -> None:
     state = _two_package_record(tmp_path)
     with open_database(state, now=NOW) as db:
-        (record,) = db.records_for_package("PyPI", "lxml")
+        package = db.package_entries("PyPI", "lxml", complete=complete)
         whole = db.record("PYSEC-7")
         matched = list(db.match([ComponentRef("lxml", "4.0", "pkg:pypi/lxml@4.0")]).pairs())
     assert whole is not None
-    assert [entry.index for entry in record.affected] == [1]
-    assert record.affected[0] == whole.affected[1]
-    assert (record.id, record.aliases, record.summary, record.modified) == (
+    ((record,), (entry,)) = package.records, package.entries
+    assert (entry.index, entry.complete, package.owners, package.cves) == (
+        1,
+        complete,
+        (0,),
+        (("CVE-2026-0007",),),
+    )
+    compiled = compile_entry(whole.affected[1])
+    assert (entry.listed, entry.scheme, entry.tables) == (
+        compiled.listed,
+        compiled.scheme,
+        compiled.tables,
+    )
+    assert (record.id, record.aliases, record.summary, record.modified, record.affected) == (
         whole.id,
         whole.aliases,
         whole.summary,
         whole.modified,
+        (),
     )
     ((_, match),) = matched
     assert (match.record_id, match.affected_index, match.cves) == ("PYSEC-7", 1, ("CVE-2026-0007",))
 
 
-def test_a_tampered_projection_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ecosystem", sorted(_VERSIONS))
+def test_stored_tables_give_the_compiled_entry_s_answers(ecosystem: str) -> None:
+    rng = random.Random(f"stored-{ecosystem}")
+    pool = _VERSIONS[ecosystem]
+    compared = 0
+    for number in range(300):
+        events = [("introduced", rng.choice(["0", *pool]))]
+        events += [
+            (rng.choice(["introduced", "fixed", "last_affected"]), rng.choice(pool))
+            for _ in range(rng.randint(0, 5))
+        ]
+        listed = rng.sample(pool, rng.randint(0, 2))
+        entry = _entry(ecosystem, *events, versions=listed)
+        form = tables_of(entry)
+        assert form is not None
+        stored = read_stored_tables(form, entry.index, f"TEST-{number}")
+        assert not stored.complete
+        compiled = compile_entry(entry)
+        for version in [*pool, "0.0.0", "9.9.9"]:
+            probe = Probe(version)
+            if not stored.tables_decide(probe):
+                continue
+            assert evaluate(stored, probe) == evaluate(compiled, version), (events, version)
+            compared += 1
+    assert compared > 2000
+
+
+def test_stored_tables_are_not_kept_where_they_never_decide() -> None:
+    for entry in _mixed_entries():
+        compiled = compile_entry(entry)
+        assert (tables_of(entry) is None) is (compiled.scheme is None)
+    maven = _entry("Maven", ("introduced", "0"), ("fixed", "1.2"))
+    assert tables_of(maven) is None
+
+
+def test_where_stored_tables_cannot_decide_matching_reads_the_entry_in_full(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    entry = affected("pkg", {"introduced": "1.0"}, {"fixed": "2.0"})
+    entry["ranges"].append(
+        {"type": "GIT", "repo": "https://example.org/r", "events": [{"introduced": "abc123"}]}
+    )
+    document = osv("PYSEC-8", entry)
+    import_paths([write_json(tmp_path / "r.json", document)], state_dir=state, now=NOW)
+    components = [
+        ComponentRef("pkg", "1.5", "pkg:pypi/pkg@1.5"),  # the tables decide
+        ComponentRef("pkg", "not a version", "pkg:pypi/pkg@not%20a%20version"),
+        ComponentRef("pkg", "0.5", "pkg:pypi/pkg@0.5", commit="abc123"),  # the GIT range
+        ComponentRef("pkg", "0.5", "pkg:pypi/pkg@0.5"),  # not affected
+    ]
+    with open_database(state, now=NOW) as db:
+        (stored,) = db.package_entries("PyPI", "pkg", complete=False).entries
+        result = db.match(components)
+    assert not stored.complete
+    assert [
+        (f.component.version, f.component.commit, f.matches[0].kind) for f in result.findings
+    ] == [
+        ("1.5", None, "range"),
+        ("not a version", None, "undetermined"),
+        ("0.5", "abc123", "git-commit"),
+    ]
+
+
+def test_an_incomplete_entry_is_never_evaluated_past_its_tables() -> None:
+    entry = _entry("PyPI", ("introduced", "1.0"), ("fixed", "2.0"))
+    form = tables_of(entry)
+    assert form is not None
+    stored = read_stored_tables(form, 0, "TEST-1")
+    with pytest.raises(ValueError, match="only its tables are known"):
+        evaluate(stored, "not a version")
+    with pytest.raises(ValueError, match="only its tables are known"):
+        evaluate_many([stored], Probe(None))
+
+
+_STORED = "UPDATE affected SET tables = ? WHERE entry = 1"
+
+
+@pytest.mark.parametrize(
+    ("sql", "value", "reason"),
+    [
+        (
+            _STORED,
+            '{"form": 1}',
+            "PYSEC-7: affected[1]: stored tables: expected a scheme, a GIT flag and version lists",
+        ),
+        (_STORED, '{"form": 2}', "PYSEC-7: affected[1]: stored tables: expected form 1"),
+        (
+            _STORED,
+            '{"form":1,"git":false,"listed":[],"pep440":[],"scheme":"PyPI","severity":[],'
+            '"tables":[["p",false,["5.0","1.0"],[true,false],[true,false]]]}',
+            "PYSEC-7: affected[1]: stored tables: versions out of order",
+        ),
+        (
+            _STORED,
+            '{"form":1,"git":false,"listed":[],"pep440":[],"scheme":"PyPI","severity":[],'
+            '"tables":[["p",false,["x y"],[true],[true]]]}',
+            "PYSEC-7: affected[1]: stored tables: expected a PEP 440 version, got 'x y'",
+        ),
+        (_STORED, "[", "PYSEC-7: affected[1]: stored tables are not JSON"),
+        # With no stored tables the fields are read, as strictly as at import.
+        (
+            "UPDATE affected SET fields = ?, tables = NULL WHERE entry = 1",
+            '{"package": 1}',
+            "PYSEC-7: affected[1]: package: expected an object, got a int",
+        ),
+    ],
+)
+def test_a_tampered_projection_is_refused(
+    tmp_path: Path, sql: str, value: str, reason: str
+) -> None:
     state = _two_package_record(tmp_path)
     path = database_path(state)
     with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE affected SET fields = '{\"package\": 1}' WHERE entry = 1")
+        connection.execute(sql, (value,))
     connection.close()
     with open_database(state, now=NOW) as db, pytest.raises(VulnDatabaseError) as raised:
         db.match([ComponentRef("lxml", "4.0", "pkg:pypi/lxml@4.0")])
     assert str(raised.value).startswith(
-        f"vulnerability database {path}: a stored record does not parse (PYSEC-7: affected[1]: "
-        "package: expected an object, got a int); expected only records that passed import"
+        f"vulnerability database {path}: a stored record does not parse ({reason}"
     )
+    assert "expected only records that passed import" in str(raised.value)
 
 
-def test_a_database_without_the_projection_columns_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("column", ["fields", "tables"])
+def test_a_database_without_the_projection_columns_is_refused(tmp_path: Path, column: str) -> None:
     state = _two_package_record(tmp_path)
     path = database_path(state)
     with sqlite3.connect(path) as connection:
-        connection.execute("ALTER TABLE affected DROP COLUMN fields")
+        connection.execute(f"ALTER TABLE affected DROP COLUMN {column}")
     connection.close()
     with pytest.raises(VulnDatabaseError) as raised:
         open_database(state, now=NOW)
     assert str(raised.value) == (
-        f"vulnerability database {path}: table affected has no column fields; expected the "
+        f"vulnerability database {path}: table affected has no column {column}; expected the "
         "current schema: import the data again into a fresh state directory"
     )

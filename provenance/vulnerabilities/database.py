@@ -5,7 +5,9 @@ What it holds:
   `affected[]` entry by (base ecosystem, normalised package key); `aliases` by alias (CVE ids).
   Matching reads neither whole documents nor other packages' entries: `records.head` holds
   the record's fields outside `affected` that parsing reads, `affected.fields` the entry's
-  (`osv_records.record_head`, `affected_fields`), both re-parsed as strictly as at import.
+  (`osv_records.record_head`, `affected_fields`), both re-parsed as strictly as at import,
+  and `affected.tables` the entry's bisection tables (`stored_tables`), read instead of the
+  fields wherever they decide.
 - `kev`: CISA KEV entries by CVE; `csaf` + `csaf_cve`: CSAF documents (raw JSON) by tracking id
   and the CVEs they name. Interpreting KEV and CSAF is the advisories side's job.
 - `sources`: what was imported from where and when, with counts.
@@ -48,9 +50,14 @@ from provenance.record._sqlite import (
     SQLITE_PERM,
     SQLITE_READONLY,
 )
-from provenance.vulnerabilities.matching import ComponentRef, MatchResult, match_components
+from provenance.vulnerabilities.matching import (
+    ComponentRef,
+    MatchResult,
+    PackageEntries,
+    match_components,
+)
+from provenance.vulnerabilities.osv_ranges import CompiledEntry, compile_entry
 from provenance.vulnerabilities.osv_records import (
-    Affected,
     InvalidRecord,
     OsvRecord,
     affected_fields,
@@ -58,8 +65,10 @@ from provenance.vulnerabilities.osv_records import (
     format_timestamp,
     parse_affected,
     parse_record,
+    read_head,
     record_head,
 )
+from provenance.vulnerabilities.stored_tables import read_stored_tables, tables_of
 
 __all__ = [
     "APPLICATION_ID",
@@ -85,7 +94,7 @@ _PRIMARY_CODE_MASK = 0xFF
 
 StoreOutcome = Literal["added", "updated", "unchanged", "older"]
 # Added within schema version 1 before any release; `_check_schema` asks for them.
-_MATCHING_COLUMNS = (("records", "head"), ("affected", "fields"))
+_MATCHING_COLUMNS = (("records", "head"), ("affected", "fields"), ("affected", "tables"))
 
 _SCHEMA = (
     f"PRAGMA application_id = {APPLICATION_ID}",
@@ -122,10 +131,12 @@ _SCHEMA = (
         ecosystem TEXT NOT NULL,
         package_key TEXT NOT NULL,
         fields TEXT NOT NULL,
+        tables TEXT,
         PRIMARY KEY (record_id, entry)
     )
     """,
-    "CREATE INDEX affected_by_package ON affected (ecosystem, package_key)",
+    # Matching reads a package's entries in (record, entry) order: the index holds it.
+    "CREATE INDEX affected_by_package ON affected (ecosystem, package_key, record_id, entry)",
     """
     CREATE TABLE aliases (
         record_id TEXT NOT NULL REFERENCES records (id),
@@ -358,46 +369,37 @@ class VulnDatabase:
             self._package_keys = frozenset((row[0], row[1]) for row in rows)
         return self._package_keys
 
-    def records_for_package(self, ecosystem: str, key: str) -> list[OsvRecord]:
-        """Non-withdrawn records with an `affected` entry for the package, by id. Each
-        record's `affected` holds only its entries for this package (each keeps its `index`
-        in the whole list): what matching reads, without parsing the rest (`record` gives
-        the whole record)."""
+    def package_entries(self, ecosystem: str, key: str, *, complete: bool) -> PackageEntries:
+        """The package's non-withdrawn records (heads only) and their entries for it, by
+        record id then entry (`matching.PackageIndex`): each entry read from its stored
+        tables where it has them and `complete` is False, else compiled from its fields."""
         rows = self._rows(
-            "SELECT r.id, r.head, a.entry, a.fields FROM affected a "
+            # The fields only where they are read; the index gives the order.
+            "SELECT r.id, r.modified, r.head, a.entry, a.tables, "
+            "CASE WHEN a.tables IS NULL OR ? THEN a.fields END FROM affected a "
             "JOIN records r ON r.id = a.record_id "
             "WHERE a.ecosystem = ? AND a.package_key = ? AND r.withdrawn IS NULL "
-            "ORDER BY r.id, a.entry",
-            (ecosystem, key),
+            "ORDER BY a.record_id, a.entry",
+            (complete, ecosystem, key),
         )
-        found: list[OsvRecord] = []
-        heads: dict[str, OsvRecord] = {}
-        entries: dict[str, list[Affected]] = {}
-        for record_id, head, index, fields in rows:
-            if record_id not in heads:
-                heads[record_id] = self._parse(head, record_id)
-                entries[record_id] = []
-            entries[record_id].append(self._parse_entry(fields, index, record_id))
-        for record_id, head in heads.items():
-            found.append(
-                OsvRecord(
-                    id=head.id,
-                    modified=head.modified,
-                    published=head.published,
-                    withdrawn=head.withdrawn,
-                    aliases=head.aliases,
-                    summary=head.summary,
-                    affected=tuple(entries[record_id]),
-                    severity=head.severity,
-                )
-            )
-        return found
-
-    def _parse_entry(self, fields: str, index: int, record_id: str) -> Affected:
+        heads: list[OsvRecord] = []
+        entries: list[CompiledEntry] = []
+        owners: list[int] = []
+        previous = None
         try:
-            return parse_affected(load_json(fields), index, record_id)
+            for record_id, modified, head, index, tables, fields in rows:
+                if record_id != previous:
+                    heads.append(read_head(load_json(head), record_id, modified))
+                    previous = record_id
+                if tables is not None and not complete:
+                    entries.append(read_stored_tables(tables, index, record_id))
+                else:
+                    entry = parse_affected(load_json(fields), index, record_id)
+                    entries.append(compile_entry(entry))
+                owners.append(len(heads) - 1)
         except (MalformedJson, InvalidRecord) as exc:
             raise self._unparsable(str(exc)) from exc
+        return PackageEntries.build(heads, entries, owners)
 
     def record(self, record_id: str) -> OsvRecord | None:
         """The stored record, withdrawn or not."""
@@ -655,8 +657,8 @@ class ImportWriter:
         )
         entries = document.get("affected", [])
         self._connection.executemany(
-            "INSERT INTO affected (record_id, entry, ecosystem, package_key, fields) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO affected (record_id, entry, ecosystem, package_key, fields, tables) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (
                     record.id,
@@ -664,6 +666,7 @@ class ImportWriter:
                     a.base_ecosystem,
                     a.package_key,
                     canonical_json(affected_fields(entries[a.index])),
+                    tables_of(a),
                 )
                 for a in record.affected
             ],

@@ -8,8 +8,11 @@ Algorithm (`match_components`):
 2. Look the package up among the (ecosystem, key) pairs the database names (one set, loaded
    once); only packages some record names are queried, once per distinct package, after all
    components are grouped by package: its records' entries for it (only those: the database
-   stores each entry's fields apart) are parsed and compiled once, evaluated for each of its
-   distinct versions, and dropped.
+   stores each entry's fields apart) are read once, evaluated for each of its distinct
+   versions, and dropped. Most entries are read as the tables the importer stored
+   (`stored_tables`), which decide for any version the scheme orders; a version they cannot
+   decide for (unorderable, or a commit against an entry with a GIT range) is evaluated
+   against the package's entries compiled in full from their fields.
 3. Each non-withdrawn record's entries for that package are evaluated (`osv_ranges.evaluate`,
    all of a package's entries in one loop by `osv_ranges.evaluate_many`):
    an AFFECTED entry gives a definite match (kind "versions", "range" or "git-commit"); if no
@@ -23,7 +26,7 @@ Algorithm (`match_components`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -36,6 +39,7 @@ from provenance.vulnerabilities.osv_ranges import (
     Verdict,
     compile_entry,
     evaluate_many,
+    tables_decide,
 )
 from provenance.vulnerabilities.osv_records import OsvRecord, Severity
 from provenance.vulnerabilities.packages import PackageRef, package_from_purl
@@ -48,6 +52,7 @@ __all__ = [
     "ComponentRef",
     "MatchResult",
     "OsvMatch",
+    "PackageEntries",
     "PackageIndex",
     "UncheckedComponent",
     "match_components",
@@ -127,12 +132,48 @@ class MatchResult:
 _Version = tuple[str | None, str | None]  # (version, commit)
 
 
+class PackageEntries(NamedTuple):
+    """A package's non-withdrawn records (heads: `affected` left empty) and their entries
+    for it, in record-id order, in one flat list."""
+
+    records: tuple[OsvRecord, ...]
+    entries: tuple[CompiledEntry, ...]
+    owners: tuple[int, ...]  # entries[n] is an entry of records[owners[n]]
+    cves: tuple[tuple[str, ...], ...]  # records[n].cves, worked out once per record
+
+    @staticmethod
+    def of(records: Sequence[OsvRecord], ecosystem: str, key: str) -> PackageEntries:
+        """From whole records: their entries for the package, compiled in full."""
+        entries: list[CompiledEntry] = []
+        owners: list[int] = []
+        for number, record in enumerate(records):
+            for entry in record.affected:
+                if entry.base_ecosystem == ecosystem and entry.package_key == key:
+                    entries.append(compile_entry(entry))
+                    owners.append(number)
+        return PackageEntries.build(records, entries, owners)
+
+    @staticmethod
+    def build(
+        records: Sequence[OsvRecord], entries: Sequence[CompiledEntry], owners: Sequence[int]
+    ) -> PackageEntries:
+        return PackageEntries(
+            tuple(records),
+            tuple(entries),
+            tuple(owners),
+            tuple(record.cves for record in records),
+        )
+
+
 class PackageIndex(Protocol):
     """What matching reads: `VulnDatabase` implements it (and a test can)."""
 
     def package_keys(self) -> frozenset[tuple[str, str]]: ...
 
-    def records_for_package(self, ecosystem: str, key: str) -> list[OsvRecord]: ...
+    def package_entries(self, ecosystem: str, key: str, *, complete: bool) -> PackageEntries:
+        """`complete`: every entry compiled in full; else some may hold their tables only
+        (`CompiledEntry.complete` False, `stored_tables`)."""
+        ...
 
 
 def match_components(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
@@ -147,7 +188,7 @@ def _match(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
     unchecked: list[UncheckedComponent] = []
     checked = 0
     # Components are grouped by package first, so that each package's records are loaded,
-    # compiled, evaluated for all its versions and dropped before the next package's.
+    # evaluated for all its versions and dropped before the next package's.
     looked_up: list[tuple[ComponentRef, tuple[str, str], _Version]] = []
     versions: dict[tuple[str, str], dict[_Version, None]] = {}
     for component in components:
@@ -167,9 +208,21 @@ def _match(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
     # 3. Each package's records, against each distinct version (and commit) of it.
     answers: dict[tuple[tuple[str, str], _Version], tuple[OsvMatch, ...]] = {}
     for pair, distinct in versions.items():
-        candidates = _candidates(db.records_for_package(*pair), *pair)
+        entries = db.package_entries(*pair, complete=False)
+        # What the entries read as tables only need of a probe: a version that orders in
+        # each of their schemes, and no commit if one has a GIT range (`tables_decide`).
+        partial = [entry for entry in entries.entries if not entry.complete]
+        schemes = {entry.scheme for entry in partial if entry.scheme is not None}
+        git = any(entry.has_git for entry in partial)
+        complete: PackageEntries | None = None
         for version in distinct:
-            answers[pair, version] = _evaluate(candidates, pair, Probe(*version))
+            probe = Probe(*version)
+            chosen = entries
+            if partial and not tables_decide(schemes, git, probe):
+                if complete is None:
+                    complete = db.package_entries(*pair, complete=True)
+                chosen = complete
+            answers[pair, version] = _evaluate(chosen, pair, probe)
     # 4. Same answer for the same package, version and commit.
     findings = tuple(
         ComponentMatches(component, found)
@@ -188,66 +241,35 @@ def _package(component: ComponentRef) -> PackageRef | str:
     return package
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidates:
-    """A package's records, and their entries for it compiled once, in one flat list."""
-
-    records: tuple[OsvRecord, ...]
-    cves: tuple[tuple[str, ...], ...]
-    entries: tuple[CompiledEntry, ...]
-    owners: tuple[int, ...]  # entries[n] is an entry of records[owners[n]]
-    severities: tuple[tuple[Severity, ...], ...]  # record-level, then the entry's own
-
-
-def _candidates(found: list[OsvRecord], ecosystem: str, key: str) -> _Candidates:
-    entries: list[CompiledEntry] = []
-    owners: list[int] = []
-    severities: list[tuple[Severity, ...]] = []
-    for number, record in enumerate(found):
-        for entry in record.affected:
-            if entry.base_ecosystem == ecosystem and entry.package_key == key:
-                entries.append(compile_entry(entry))
-                owners.append(number)
-                severities.append(record.severity + entry.severity)
-    return _Candidates(
-        tuple(found),
-        tuple(record.cves for record in found),
-        tuple(entries),
-        tuple(owners),
-        tuple(severities),
-    )
-
-
-def _evaluate(
-    candidates: _Candidates, package: tuple[str, str], probe: Probe
-) -> tuple[OsvMatch, ...]:
+def _evaluate(package: PackageEntries, pair: tuple[str, str], probe: Probe) -> tuple[OsvMatch, ...]:
     # Per record, the first AFFECTED entry decides; failing that, the first UNDETERMINED one.
     decided: dict[int, tuple[int, Verdict]] = {}
-    owners = candidates.owners
-    for position, verdict in evaluate_many(candidates.entries, probe):
+    owners = package.owners
+    for position, verdict in evaluate_many(package.entries, probe):
         owner = owners[position]
         previous = decided.get(owner)
         if previous is None or (
             verdict.outcome is Outcome.AFFECTED and previous[1].outcome is not Outcome.AFFECTED
         ):
             decided[owner] = (position, verdict)
-    ecosystem, key = package
+    ecosystem, key = pair
     found: list[OsvMatch] = []
     for owner, (position, verdict) in decided.items():  # in record-id order, as first seen
-        record = candidates.records[owner]
+        record = package.records[owner]
+        entry = package.entries[position]
         found.append(
             OsvMatch(
-                ecosystem=ecosystem,
-                package_key=key,
-                record_id=record.id,
-                affected_index=candidates.entries[position].entry.index,
-                kind=verdict.kind,
-                detail=verdict.detail,
-                aliases=record.aliases,
-                cves=candidates.cves[owner],
-                summary=record.summary,
-                severity=candidates.severities[position],
-                modified=record.modified,
+                ecosystem,
+                key,
+                record.id,
+                entry.index,
+                verdict.kind,
+                verdict.detail,
+                record.aliases,
+                package.cves[owner],
+                record.summary,
+                record.severity + entry.severity,
+                record.modified,
             )
         )
     return tuple(found)

@@ -15,7 +15,7 @@ Algorithm (`evaluate`):
       that `introduced: X, fixed: X` is empty.
    c. Walk them: introduced <= v -> affected; fixed <= v -> not; last_affected < v -> not.
       For PyPI and the SemVer schemes (total orders) the walk is done once per range at
-      compile time, giving the answer at and just above each event version (`_Table`); a
+      compile time, giving the answer at and just above each event version (`Table`); a
       version is then answered by bisection. Maven and Debian ranges are walked each time.
    d. A version (the component's or an event's) the ecosystem cannot order -> UNDETERMINED.
 3. Each GIT range, only when the component carries a commit (a version never matches a commit
@@ -31,26 +31,29 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from packaging.utils import canonicalize_version
 
-from provenance.vulnerabilities.osv_records import Affected, Event, Range
+from provenance.vulnerabilities.osv_records import Affected, Event, Range, Severity
 from provenance.vulnerabilities.versions import UncomparableVersion, VersionKey, version_key
 
 __all__ = [
+    "BISECTABLE_SCHEMES",
     "CompiledEntry",
     "MatchKind",
     "Outcome",
     "Probe",
+    "Table",
     "Verdict",
     "compile_entry",
     "evaluate",
     "evaluate_many",
     "range_affects",
+    "tables_decide",
 ]
 
 MatchKind = Literal["versions", "range", "git-commit", "undetermined", "not-affected"]
@@ -83,13 +86,12 @@ def _undetermined(detail: str) -> Verdict:
 
 
 # Schemes whose keys (packaging `Version`, SemVer tuples) are totally ordered, with `!=`
-# agreeing with that order: their ranges are evaluated by bisection (`_Table`). Maven and
+# agreeing with that order: their ranges are evaluated by bisection (`Table`). Maven and
 # Debian keys (univers) are walked event by event, exactly as step 2c says.
-_BISECTABLE = frozenset({"PyPI", "Go", "crates.io", "npm"})
+BISECTABLE_SCHEMES = frozenset({"PyPI", "Go", "crates.io", "npm"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
+class Table(NamedTuple):
     """Step 2c precomputed for a totally ordered scheme: the walk's answer for every version.
 
     `keys` are the distinct event versions in order (equal ones grouped, `introduced: "0"`
@@ -100,10 +102,10 @@ class _Table:
     at: tuple[bool, ...]
     above: tuple[bool, ...]
     start: bool
+    texts: tuple[str, ...]  # an event version as written for each key (`stored_tables`)
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledRange:
+class _CompiledRange(NamedTuple):
     """One range with its event versions ordered once (step 2b), or why they cannot be."""
 
     number: int
@@ -113,14 +115,15 @@ class _CompiledRange:
     limits: tuple[VersionKey | _End, ...]
     error: str | None  # an event version the scheme cannot order
     bounds: str  # "ECOSYSTEM range introduced 0, fixed 1.2", for match details
-    table: _Table | None = None  # for `_BISECTABLE` schemes
+    table: Table | None = None  # for `BISECTABLE_SCHEMES` schemes
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledEntry:
-    """An `affected` entry prepared for many evaluations (`compile_entry`)."""
+    """An `affected` entry prepared for many evaluations (`compile_entry`), or only its
+    tables (`complete` False: read back from the form `stored_tables` keeps at import)."""
 
-    entry: Affected
+    index: int  # the entry's position in its record's `affected` list
     listed: frozenset[str]
     listed_pep440: frozenset[str]  # PyPI: the listed versions' normal forms
     ranges: tuple[_CompiledRange, ...]
@@ -129,8 +132,27 @@ class CompiledEntry:
     # whose version orders in `scheme` (and with no commit when `has_git`), steps 2-4 reduce
     # to "the first table that says affected, else not affected".
     scheme: str | None
-    tables: tuple[tuple[_Table, str], ...]  # each with its detail prefix
+    tables: tuple[tuple[Table, str], ...]  # each with its detail prefix
     has_git: bool
+    severity: tuple[Severity, ...]  # the entry's own
+    # False: `ranges` is empty and only the tables are known, which decide only where
+    # `tables_decide` says so; the full steps need the entry itself (`compile_entry`).
+    complete: bool = True
+
+    def tables_decide(self, probe: Probe) -> bool:
+        """True if the tables alone answer for `probe` (the common case of `scheme`)."""
+        return self.scheme is not None and tables_decide({self.scheme}, self.has_git, probe)
+
+
+def tables_decide(schemes: Iterable[str], has_git: bool, probe: Probe) -> bool:
+    """True if tables alone answer for `probe`, for entries whose tables are in `schemes`
+    (`has_git`: one of them has a GIT range): the version orders in each scheme, and there
+    is no commit for a GIT range to decide on."""
+    return (
+        probe.version is not None
+        and (probe.commit is None or not has_git)
+        and not any(isinstance(probe.key(scheme), Unorderable) for scheme in schemes)
+    )
 
 
 def compile_entry(entry: Affected) -> CompiledEntry:
@@ -156,13 +178,14 @@ def compile_entry(entry: Affected) -> CompiledEntry:
         if prepared.table is not None
     )
     return CompiledEntry(
-        entry,
+        entry.index,
         frozenset(entry.versions),
         frozenset(normal),
         ranges,
         schemes.pop() if simple else None,
         tables if simple else (),
         len(ordered) < len(ranges),
+        entry.severity,
     )
 
 
@@ -199,21 +222,23 @@ def _compile_range(number: int, item: Range, ecosystem: str) -> _CompiledRange:
     rest.sort(key=lambda pair: pair[0])
     walk = (*zero, *rest)
     limits = tuple(key for key, event in keyed if event.kind == "limit")
-    table = _table(bool(zero), rest) if scheme in _BISECTABLE else None
+    table = _table(bool(zero), rest) if scheme in BISECTABLE_SCHEMES else None
     return _CompiledRange(number, item, scheme, walk, limits, None, bounds, table)
 
 
-def _table(start: bool, ordered: list[tuple[VersionKey, Event]]) -> _Table:
+def _table(start: bool, ordered: list[tuple[VersionKey, Event]]) -> Table:
     """Step 2c for every version at once: walk the sorted events a group of equal versions
     at a time, keeping the answer at the group's version and just above it (they differ
     only by `last_affected`, which includes its own version)."""
     keys: list[VersionKey] = []
+    texts: list[str] = []
     at: list[bool] = []
     above: list[bool] = []
     state = start
     position = 0
     while position < len(ordered):
         key = ordered[position][0]
+        first = position
         equal = state
         while position < len(ordered) and not key < ordered[position][0]:
             kind = ordered[position][1].kind
@@ -225,9 +250,10 @@ def _table(start: bool, ordered: list[tuple[VersionKey, Event]]) -> _Table:
                 state = False
             position += 1
         keys.append(key)
+        texts.append(ordered[first][1].value)
         at.append(equal)
         above.append(state)
-    return _Table(tuple(keys), tuple(at), tuple(above), start)
+    return Table(tuple(keys), tuple(at), tuple(above), start, tuple(texts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,14 +360,24 @@ def _by_tables(compiled: CompiledEntry, probe: Probe) -> Verdict | None:
     """Step 2 in the common case of `CompiledEntry.scheme`; None where it does not apply."""
     scheme = compiled.scheme
     if scheme is None or probe.version is None or (probe.commit is not None and compiled.has_git):
-        return None
+        return _undecided(compiled, probe)
     current = probe.key(scheme)
     if isinstance(current, Unorderable):
-        return None
+        return _undecided(compiled, probe)
     for table, prefix in compiled.tables:
         if _in_table(table, current):
             return Verdict(Outcome.AFFECTED, "range", prefix + probe.version)
     return _OUTSIDE
+
+
+def _undecided(compiled: CompiledEntry, probe: Probe) -> Verdict | None:
+    """The tables do not decide (None): the full steps follow, which need the whole entry."""
+    if not compiled.complete:  # a caller's mistake: `tables_decide` said no
+        raise ValueError(
+            f"affected[{compiled.index}]: only its tables are known and they do not decide "
+            f"for version {probe.version!r} (commit {probe.commit!r}): compile it in full"
+        )
+    return None
 
 
 def evaluate_many(entries: Sequence[CompiledEntry], probe: Probe) -> list[tuple[int, Verdict]]:
@@ -435,7 +471,7 @@ def range_affects(item: Range, ecosystem: str, version: str) -> Verdict:
     return _OUTSIDE if found is False else _undetermined(found)
 
 
-def _in_table(table: _Table, current: VersionKey) -> bool:
+def _in_table(table: Table, current: VersionKey) -> bool:
     """Step 2c by bisection: the answer for the group at or below `current`."""
     group = bisect_right(table.keys, current) - 1
     if group < 0:

@@ -1,4 +1,5 @@
-"""OSV records (https://ossf.github.io/osv-schema/), parsed strictly into frozen dataclasses.
+"""OSV records (https://ossf.github.io/osv-schema/), parsed strictly into immutable objects
+(named tuples where matching builds many).
 
 Input is untrusted (files carried in on removable media, downloaded exports). Outcomes:
 
@@ -26,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
@@ -49,6 +50,7 @@ __all__ = [
     "parse_affected",
     "parse_record",
     "parse_timestamp",
+    "read_head",
     "record_head",
 ]
 
@@ -74,21 +76,18 @@ class InvalidRecord(ValueError):
     """The document is not an OSV record this module accepts; the message says which field."""
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     kind: EventKind
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(NamedTuple):
     type: RangeType
     events: tuple[Event, ...]
     repo: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Severity:
+class Severity(NamedTuple):
     """A severity the record states: `type` CVSS_V2/CVSS_V3/CVSS_V4/Ubuntu, `score` the
     vector (scoring it is the advisories side's job)."""
 
@@ -230,6 +229,28 @@ def parse_record(document: Any) -> OsvRecord:
     )
 
 
+def read_head(document: Any, record_id: str, modified: str) -> OsvRecord:
+    """A stored head (`record_head`) as matching reads it, checked as strictly as
+    `parse_record` checks those fields; the id, `modified` (normalised) and withdrawal come
+    from the database's indexed columns, so `published` and `withdrawn` are left None and
+    `affected` empty. Raises `InvalidRecord`."""
+    if not isinstance(document, Mapping) or document.get("id") != record_id:
+        raise InvalidRecord(f"{record_id}: expected the head of record {record_id}")
+    summary = document.get("summary", "")
+    if not isinstance(summary, str):
+        raise InvalidRecord(f"{record_id}: summary: expected a string, got {_kind(summary)}")
+    return OsvRecord(
+        record_id,
+        modified,
+        None,
+        None,
+        _strings(document.get("aliases", []), f"{record_id}: aliases", MAX_AFFECTED),
+        summary,
+        (),
+        _severities(document.get("severity", []), f"{record_id}: severity"),
+    )
+
+
 def parse_affected(entry: Any, index: int, record_id: str) -> Affected:
     """Entry `index` of record `record_id`'s `affected` list (`parse_record` calls it; the
     database re-reads the stored entries of one package with it). Raises `InvalidRecord`."""
@@ -284,14 +305,14 @@ def _range(item: Any, entry_where: str, number: int) -> Range:
     events = tuple(_event(event, where, n) for n, event in enumerate(events_raw))
     if not any(event.kind == "introduced" for event in events):
         raise InvalidRecord(f"{where}: events: expected an 'introduced' event, got none")
-    return Range(type=range_type, events=events, repo=repo)
+    return Range(range_type, events, repo)
 
 
 def _event(event: Any, range_where: str, number: int) -> Event:
     if isinstance(event, dict) and len(event) == 1:
         ((kind, value),) = event.items()
         if kind in _EVENT_KINDS and isinstance(value, str) and value:
-            return Event(kind=kind, value=value)
+            return Event(kind, value)
     where = f"{range_where}: events[{number}]"
     if not isinstance(event, Mapping) or len(event) != 1:
         raise InvalidRecord(
@@ -303,7 +324,7 @@ def _event(event: Any, range_where: str, number: int) -> Event:
         raise InvalidRecord(f"{where}: expected one of {', '.join(_EVENT_KINDS)}, got {kind!r}")
     if not isinstance(value, str) or not value:
         raise InvalidRecord(f"{where}: {kind}: expected a version string, got {_kind(value)}")
-    return Event(kind=kind, value=value)
+    return Event(kind, value)
 
 
 def _severities(raw: Any, where: str) -> tuple[Severity, ...]:
