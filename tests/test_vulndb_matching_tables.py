@@ -24,6 +24,7 @@ from provenance.vulnerabilities.osv_ranges import (
     evaluate_many,
 )
 from provenance.vulnerabilities.osv_records import Affected, parse_record
+from provenance.vulnerabilities.osv_sweep import evaluate_versions
 from provenance.vulnerabilities.stored_tables import read_stored_tables, tables_of
 from provenance.vulnerabilities.versions import UncomparableVersion, version_key
 from tests.vulndb_helpers import affected, osv, write_json
@@ -345,3 +346,46 @@ def test_a_database_without_the_projection_columns_is_refused(tmp_path: Path, co
         f"vulnerability database {path}: table affected has no column {column}; expected the "
         "current schema: import the data again into a fresh state directory"
     )
+
+
+# -- all of a package's versions at once ---------------------------------------------------
+
+
+@pytest.mark.parametrize("ecosystem", sorted(_VERSIONS))
+def test_evaluate_versions_gives_evaluate_many_s_answers_for_each_version(ecosystem: str) -> None:
+    rng = random.Random(f"sweep-{ecosystem}")
+    pool = _VERSIONS[ecosystem]
+    probes_pool = [*pool, "0.0.0", "9.9.9", "not a version", None]
+    compared = 0
+    for _ in range(60):
+        entries = []
+        for _ in range(rng.randint(1, 8)):
+            events = [("introduced", rng.choice(["0", *pool]))]
+            events += [
+                (rng.choice(["introduced", "fixed", "last_affected"]), rng.choice(pool))
+                for _ in range(rng.randint(0, 4))
+            ]
+            listed = rng.sample(pool, rng.randint(0, 2))
+            entries.append(compile_entry(_entry(ecosystem, *events, versions=listed)))
+        entries += [compile_entry(entry) for entry in rng.sample(_mixed_entries(), 2)]
+        probes = [
+            Probe(rng.choice(probes_pool), rng.choice([None, None, "abc123", "def456"]))
+            for _ in range(rng.randint(1, 12))
+        ]
+        swept = evaluate_versions(entries, probes)
+        assert swept == [evaluate_many(entries, probe) for probe in probes]
+        compared += sum(map(len, swept))
+    assert compared > 500
+
+
+def test_evaluate_versions_reads_stored_tables_where_they_decide() -> None:
+    entry = _entry("PyPI", ("introduced", "1.0"), ("fixed", "2.0"), versions=["0.5"])
+    form = tables_of(entry)
+    assert form is not None
+    stored = read_stored_tables(form, 0, "TEST-1")
+    probes = [Probe("1.5"), Probe("0.5"), Probe("2.0"), Probe("1.0.0")]
+    assert evaluate_versions([stored], probes) == [
+        evaluate_many([compile_entry(entry)], probe) for probe in probes
+    ]
+    with pytest.raises(ValueError, match="only its tables are known"):
+        evaluate_versions([stored], [Probe("not a version")])

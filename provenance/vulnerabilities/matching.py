@@ -38,10 +38,10 @@ from provenance.vulnerabilities.osv_ranges import (
     Probe,
     Verdict,
     compile_entry,
-    evaluate_many,
     tables_decide,
 )
 from provenance.vulnerabilities.osv_records import OsvRecord, Severity
+from provenance.vulnerabilities.osv_sweep import evaluate_versions
 from provenance.vulnerabilities.packages import PackageRef, package_from_purl
 
 if TYPE_CHECKING:
@@ -208,21 +208,8 @@ def _match(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
     # 3. Each package's records, against each distinct version (and commit) of it.
     answers: dict[tuple[tuple[str, str], _Version], tuple[OsvMatch, ...]] = {}
     for pair, distinct in versions.items():
-        entries = db.package_entries(*pair, complete=False)
-        # What the entries read as tables only need of a probe: a version that orders in
-        # each of their schemes, and no commit if one has a GIT range (`tables_decide`).
-        partial = [entry for entry in entries.entries if not entry.complete]
-        schemes = {entry.scheme for entry in partial if entry.scheme is not None}
-        git = any(entry.has_git for entry in partial)
-        complete: PackageEntries | None = None
-        for version in distinct:
-            probe = Probe(*version)
-            chosen = entries
-            if partial and not tables_decide(schemes, git, probe):
-                if complete is None:
-                    complete = db.package_entries(*pair, complete=True)
-                chosen = complete
-            answers[pair, version] = _evaluate(chosen, pair, probe)
+        for version, found in _answers(db, pair, list(distinct)).items():
+            answers[pair, version] = found
     # 4. Same answer for the same package, version and commit.
     findings = tuple(
         ComponentMatches(component, found)
@@ -230,6 +217,31 @@ def _match(db: PackageIndex, components: Iterable[ComponentRef]) -> MatchResult:
         if (found := answers[pair, version])
     )
     return MatchResult(findings, tuple(unchecked), checked)
+
+
+def _answers(
+    db: PackageIndex, pair: tuple[str, str], versions: list[_Version]
+) -> dict[_Version, tuple[OsvMatch, ...]]:
+    """Step 3 for one package: the matches of each of its distinct versions (and commits)."""
+    entries = db.package_entries(*pair, complete=False)
+    # What the entries read as tables only need of a probe: a version that orders in each
+    # of their schemes, and no commit if one has a GIT range (`tables_decide`); the other
+    # probes are evaluated against the entries compiled in full.
+    partial = [entry for entry in entries.entries if not entry.complete]
+    schemes = {entry.scheme for entry in partial if entry.scheme is not None}
+    git = any(entry.has_git for entry in partial)
+    probes = [Probe(*version) for version in versions]
+    fast = [not partial or tables_decide(schemes, git, probe) for probe in probes]
+    answers: dict[_Version, tuple[OsvMatch, ...]] = {}
+    for wanted in (True, False):
+        chosen = [number for number, by_tables in enumerate(fast) if by_tables is wanted]
+        if not chosen:
+            continue
+        package = entries if wanted else db.package_entries(*pair, complete=True)
+        verdicts = evaluate_versions(package.entries, [probes[number] for number in chosen])
+        for number, found in zip(chosen, verdicts, strict=True):
+            answers[versions[number]] = _matches(package, pair, found)
+    return answers
 
 
 def _package(component: ComponentRef) -> PackageRef | str:
@@ -241,11 +253,14 @@ def _package(component: ComponentRef) -> PackageRef | str:
     return package
 
 
-def _evaluate(package: PackageEntries, pair: tuple[str, str], probe: Probe) -> tuple[OsvMatch, ...]:
-    # Per record, the first AFFECTED entry decides; failing that, the first UNDETERMINED one.
+def _matches(
+    package: PackageEntries, pair: tuple[str, str], verdicts: list[tuple[int, Verdict]]
+) -> tuple[OsvMatch, ...]:
+    """One version's answers (`evaluate_many`'s) -> its matches, one per record: the
+    record's first AFFECTED entry decides; failing that, its first UNDETERMINED one."""
     decided: dict[int, tuple[int, Verdict]] = {}
     owners = package.owners
-    for position, verdict in evaluate_many(package.entries, probe):
+    for position, verdict in verdicts:
         owner = owners[position]
         previous = decided.get(owner)
         if previous is None or (
