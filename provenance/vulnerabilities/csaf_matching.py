@@ -239,10 +239,11 @@ class CsafIndex:
                 for token in tokens:
                     index.name_tokens[vendor[0], token].add(slot)
 
-    def match(self, component: ComponentQuery) -> tuple[CsafFinding, ...]:
-        """Every advisory vulnerability the component matches, strongest kind per finding."""
+    def match(self, component: ComponentQuery, *, identify: bool = True) -> tuple[CsafFinding, ...]:
+        """Every advisory vulnerability the component matches, strongest kind per finding.
+        `identify=False`: by the component's CVEs only (a component OSV could look up)."""
         identified: dict[int, dict[str, _Identified]] = defaultdict(dict)
-        for entry, kind, detail, pinned in self._identify(component):
+        for entry, kind, detail, pinned in self._identify(component) if identify else ():
             held = identified[entry.advisory].get(entry.product.product_id)
             if held is None or MATCH_STRENGTH[kind] < MATCH_STRENGTH[held.kind]:
                 identified[entry.advisory][entry.product.product_id] = _Identified(

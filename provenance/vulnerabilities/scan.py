@@ -11,16 +11,24 @@ Algorithm (`scan`):
    under one of their look-up keys (`csaf_matching.component_keys`: only those can match):
    by CVE, model number, purl/CPE, else vendor and product name. An "affected" verdict is a
    finding; "possible" is a finding marked uncertain; fixed and not-affected are none.
-Only the SBOM's own claims are used: it has been verified and bound before it gets here.
+4. CSAF by CVE for every component: a CVE that an OSV record matched in step 1 names, or that
+   a VEX statement claiming exposure (`affected`, `under_investigation`) names for the
+   component, ties it to the advisories about that CVE. The finding's aliases carry the OSV
+   ids, so a VEX statement or an `ignore` entry naming either covers both findings.
+Only the SBOM's own claims (and claims of exposure) are used: it has been verified and bound
+before it gets here.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from provenance.errors import EvidenceError
 from provenance.evidence.sbom.model import Component, Sbom
+from provenance.evidence.sbom.vex import VexStatement
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 from provenance.vulnerabilities.csaf_matching import (
     ComponentQuery,
@@ -37,6 +45,7 @@ from provenance.vulnerabilities.database import (
 )
 from provenance.vulnerabilities.matching import ComponentRef, OsvMatch
 from provenance.vulnerabilities.severity import Severity, SeverityBand, severity_of
+from provenance.vulnerabilities.vex_filter import exposure_claims
 
 __all__ = ["lookup", "scan"]
 
@@ -61,20 +70,43 @@ def lookup(state_dir: Path, sbom: SbomFacts | None, *, now: datetime) -> Vulnera
         return None
     try:
         with open_database(state_dir, now=now) as db:
-            return scan(db, sbom.sbom)
+            return scan(db, sbom.sbom, sbom.vex, sbom_source=sbom.source)
     except VulnDatabaseError as exc:  # missing, newer, or a stored record that does not parse
         return VulnerabilityFacts(database=str(database_path(state_dir)), newest_data=None,
                                   problem=str(exc))  # fmt: skip
 
 
-def scan(db: VulnDatabase, sbom: Sbom) -> VulnerabilityFacts:
-    """Steps 1-3 above, for the components of `sbom`."""
+def scan(
+    db: VulnDatabase,
+    sbom: Sbom,
+    statements: Sequence[VexStatement] = (),
+    *,
+    sbom_source: str | None = None,
+) -> VulnerabilityFacts:
+    """Steps 1-4 above, for the components of `sbom`; `statements`: the VEX statements
+    delivered with it (from `sbom_source`, the SBOM file, or VEX documents)."""
     # ComponentRef is a value: components equal in every field it has are one to the lookup.
     by_ref = {ComponentRef.from_sbom(component): component for component in sbom.components}
     result = db.match(by_ref)
     findings = [_osv_finding(db, match, by_ref[ref]) for ref, match in result.pairs()]
     unchecked = [(by_ref[item.component], item.reason) for item in result.unchecked]
-    findings += _csaf_findings(db, [component for component, _ in unchecked])
+    # CVE -> the OSV records naming it, per component (step 4).
+    named: dict[Component, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for ref, match in result.pairs():
+        for cve in match.cves:
+            named[by_ref[ref]][cve.upper()].append(match.record_id)
+    described = sbom.metadata.component
+    artifact_ids = [x for x in (described.purl, described.bom_ref) if x] if described else []
+    for component in sbom.components if statements else ():
+        for cve in exposure_claims(
+            statements,
+            component.purl,
+            component.bom_ref,
+            artifact_ids=artifact_ids,
+            sbom_source=sbom_source,
+        ):
+            named[component].setdefault(cve, [])
+    findings += _csaf_findings(db, [component for component, _ in unchecked], named)
     return VulnerabilityFacts(
         database=str(db.path),
         newest_data=db.newest_data(),
@@ -104,22 +136,39 @@ def _osv_finding(db: VulnDatabase, match: OsvMatch, component: Component) -> Vul
     )
 
 
-def _csaf_findings(db: VulnDatabase, components: list[Component]) -> list[VulnerabilityFinding]:
-    queries = [(component, _query(component)) for component in components]
-    keys = {key for _, query in queries for key in component_keys(query)}
+def _csaf_findings(
+    db: VulnDatabase,
+    unchecked: list[Component],
+    named: Mapping[Component, Mapping[str, list[str]]],
+) -> list[VulnerabilityFinding]:
+    """Step 3 for `unchecked` (every way of matching), step 4 for the components with named
+    CVEs (by those CVEs only, unless unchecked)."""
+    identify = set(unchecked)
+    queries = [
+        (component, _query(component, tuple(named.get(component, ()))))
+        for component in dict.fromkeys([*unchecked, *named])
+    ]
+    keys = {
+        key
+        for component, query in queries
+        for key in (
+            component_keys(query) if component in identify else [f"cve:{c}" for c in query.cves]
+        )
+    }
     advisories = _advisories(db, keys) if keys else []
     if not advisories:
         return []
     index = CsafIndex(advisories)
     findings = []
     for component, query in queries:
-        for found in index.match(query):
+        for found in index.match(query, identify=component in identify):
             if found.verdict in ("affected", "possible"):
-                findings.append(_csaf_finding(db, component, found))
+                osv_ids = named.get(component, {}).get((found.cve or "").upper(), [])
+                findings.append(_csaf_finding(db, component, found, osv_ids))
     return findings
 
 
-def _query(component: Component) -> ComponentQuery:
+def _query(component: Component, cves: tuple[str, ...]) -> ComponentQuery:
     return ComponentQuery(
         name=component.name,
         version=component.version,
@@ -127,6 +176,7 @@ def _query(component: Component) -> ComponentQuery:
         purl=component.purl,
         cpe=component.cpe,
         model_numbers=component.model_numbers,
+        cves=cves,
         ref=component.bom_ref,
     )
 
@@ -145,13 +195,20 @@ def _advisories(db: VulnDatabase, keys: set[str]) -> list[CsafAdvisory]:
 
 
 def _csaf_finding(
-    db: VulnDatabase, component: Component, found: CsafFinding
+    db: VulnDatabase, component: Component, found: CsafFinding, osv_ids: list[str]
 ) -> VulnerabilityFinding:
     severity, score = _scored(severity_of(score.vector for score in found.scores))
     cve = found.cve
+    detail = found.reason
+    if found.match == "cve" and osv_ids:
+        detail = f"{detail} (as OSV {', '.join(osv_ids)} about it does)"
     return VulnerabilityFinding(
         vulnerability_id=cve or found.advisory,
-        aliases=tuple(i for i in (found.advisory, *found.vulnerability_ids) if i != cve),
+        aliases=tuple(
+            dict.fromkeys(
+                i for i in (found.advisory, *found.vulnerability_ids, *osv_ids) if i != cve
+            )
+        ),
         component=_label(component),
         purl=component.purl,
         bom_ref=component.bom_ref,
@@ -162,5 +219,5 @@ def _csaf_finding(
         severity=severity,
         score=score,
         known_exploited=cve is not None and db.kev(cve) is not None,
-        detail=found.reason,
+        detail=detail,
     )

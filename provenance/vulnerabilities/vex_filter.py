@@ -36,6 +36,7 @@ __all__ = [
     "VexOutcome",
     "VexSubject",
     "apply_vex",
+    "exposure_claims",
 ]
 
 
@@ -150,6 +151,28 @@ def _unusable(
     return None
 
 
+def exposure_claims(
+    statements: Iterable[VexStatement],
+    purl: str | None,
+    bom_ref: str | None,
+    *,
+    artifact_ids: Collection[str] = (),
+    sbom_source: str | None = None,
+) -> tuple[str, ...]:
+    """The CVE ids that statements saying `affected` or `under_investigation` name for the
+    component (by the rules of step 1), whoever signed them: a claim of exposure can only
+    add findings (matching uses it to look CSAF advisories up by CVE)."""
+    found: dict[str, None] = {}
+    for statement in statements:
+        if statement.status in ("affected", "under_investigation") and _about(
+            statement, purl, bom_ref, artifact_ids, sbom_source
+        ):
+            for name in (statement.vulnerability, *statement.aliases):
+                if name.upper().startswith("CVE-"):
+                    found[name.upper()] = None
+    return tuple(found)
+
+
 def _applies(
     statement: VexStatement,
     finding: VexSubject,
@@ -160,9 +183,19 @@ def _applies(
     named = {name.casefold() for name in (statement.vulnerability, *statement.aliases)}
     if not wanted & named:
         return False
+    return _about(statement, finding.purl, finding.bom_ref, artifact_ids, sbom_source)
+
+
+def _about(
+    statement: VexStatement,
+    purl: str | None,
+    bom_ref: str | None,
+    artifact_ids: Collection[str],
+    sbom_source: str | None,
+) -> bool:
+    """Step 1's component half: the statement names this component."""
     same_document = sbom_source is not None and statement.source == sbom_source
-    bom_ref = finding.bom_ref if same_document else None
-    component = tuple(x for x in (finding.purl, bom_ref) if x)
+    component = tuple(x for x in (purl, bom_ref if same_document else None) if x)
     if statement.subcomponents:
         about_artifact = any(_covers(p, a) for p in statement.products for a in artifact_ids)
         return about_artifact and any(
