@@ -13,8 +13,9 @@ Algorithm (`match_components`):
    (`stored_tables`), which decide for any version the scheme orders; a version they cannot
    decide for (unorderable, or a commit against an entry with a GIT range) is evaluated
    against the package's entries compiled in full from their fields.
-3. Each non-withdrawn record's entries for that package are evaluated (`osv_ranges.evaluate`,
-   all of a package's entries in one loop by `osv_ranges.evaluate_many`):
+3. Each non-withdrawn record's entries for that package are evaluated (`osv_ranges.evaluate`;
+   all of a package's entries against all of its versions at once by
+   `osv_sweep.evaluate_versions`, which gives `osv_ranges.evaluate_many`'s answers):
    an AFFECTED entry gives a definite match (kind "versions", "range" or "git-commit"); if no
    entry is affected but one is UNDETERMINED (an unorderable version, no version), the record
    gives an "undetermined" match, which policy must treat as a finding (fail closed).
@@ -37,7 +38,6 @@ from provenance.vulnerabilities.osv_ranges import (
     Outcome,
     Probe,
     Verdict,
-    compile_entry,
     tables_decide,
 )
 from provenance.vulnerabilities.osv_records import OsvRecord, Severity
@@ -140,18 +140,6 @@ class PackageEntries(NamedTuple):
     entries: tuple[CompiledEntry, ...]
     owners: tuple[int, ...]  # entries[n] is an entry of records[owners[n]]
     cves: tuple[tuple[str, ...], ...]  # records[n].cves, worked out once per record
-
-    @staticmethod
-    def of(records: Sequence[OsvRecord], ecosystem: str, key: str) -> PackageEntries:
-        """From whole records: their entries for the package, compiled in full."""
-        entries: list[CompiledEntry] = []
-        owners: list[int] = []
-        for number, record in enumerate(records):
-            for entry in record.affected:
-                if entry.base_ecosystem == ecosystem and entry.package_key == key:
-                    entries.append(compile_entry(entry))
-                    owners.append(number)
-        return PackageEntries.build(records, entries, owners)
 
     @staticmethod
     def build(
