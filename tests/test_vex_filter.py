@@ -7,7 +7,7 @@ from typing import Any
 
 from provenance.evidence.sbom.vex import VexStatement
 from provenance.facts import SbomBinding
-from provenance.vulnerabilities.vex_filter import VexOutcome, apply_vex
+from provenance.vulnerabilities.vex_filter import VexOutcome, apply_vex, exposure_claims
 
 ARTIFACT = "pkg:generic/acme/plc-firmware@4.2.1"
 SIGNED = "vendor.vex.json"
@@ -168,3 +168,36 @@ def test_several_findings_keep_their_order() -> None:
     outcome = run(findings, [statement()])
     assert [f.vulnerability_id for f in outcome.kept] == ["CVE-2023-43804", "CVE-2020-26137"]
     assert [s.finding.vulnerability_id for s in outcome.suppressed] == ["CVE-2021-33503"]
+
+
+# -- claims of exposure (the scan ties them to CSAF advisories by CVE) ---------------------
+
+COMPONENTS = [
+    ("pkg:pypi/urllib3@1.26.4", "urllib3"),
+    ("pkg:pypi/urllib3@2.0.0", "urllib3-2"),
+    ("pkg:pypi/requests@2.31.0", "requests"),
+    (None, "fw"),
+]
+
+
+def test_exposure_claims_name_the_components_as_suppression_would() -> None:
+    affected = statement(status="affected", justification=None, aliases=("GHSA-q2q7",))
+    assert exposure_claims([affected], COMPONENTS) == {0: ("CVE-2021-33503",)}
+    every_version = replace(affected, products=("pkg:pypi/URLLIB3",), status="under_investigation")
+    assert exposure_claims([every_version], COMPONENTS) == {
+        0: ("CVE-2021-33503",),
+        1: ("CVE-2021-33503",),
+    }
+    # Statements that set findings aside claim nothing.
+    assert exposure_claims([statement(), replace(affected, status="fixed")], COMPONENTS) == {}
+    # A bom-ref only inside the SBOM document; subcomponents only inside this artifact.
+    by_ref = replace(affected, products=("fw",), source=SBOM)
+    assert exposure_claims([by_ref], COMPONENTS, sbom_source=SBOM) == {3: ("CVE-2021-33503",)}
+    assert exposure_claims([replace(by_ref, source=SIGNED)], COMPONENTS, sbom_source=SBOM) == {}
+    inside = replace(affected, products=(ARTIFACT,), subcomponents=("pkg:pypi/requests",))
+    assert exposure_claims([inside], COMPONENTS, artifact_ids=(ARTIFACT,)) == {
+        2: ("CVE-2021-33503",)
+    }
+    assert exposure_claims([inside], COMPONENTS) == {}
+    # Only CVE ids are claims the advisories can be looked up by.
+    assert exposure_claims([replace(affected, vulnerability="GHSA-q2q7")], COMPONENTS) == {}

@@ -97,15 +97,15 @@ def scan(
             named[by_ref[ref]][cve.upper()].append(match.record_id)
     described = sbom.metadata.component
     artifact_ids = [x for x in (described.purl, described.bom_ref) if x] if described else []
-    for component in sbom.components if statements else ():
-        for cve in exposure_claims(
-            statements,
-            component.purl,
-            component.bom_ref,
-            artifact_ids=artifact_ids,
-            sbom_source=sbom_source,
-        ):
-            named[component].setdefault(cve, [])
+    claims = exposure_claims(
+        statements,
+        [(component.purl, component.bom_ref) for component in sbom.components],
+        artifact_ids=artifact_ids,
+        sbom_source=sbom_source,
+    )
+    for number, cves in claims.items():
+        for cve in cves:
+            named[sbom.components[number]].setdefault(cve, [])
     findings += _csaf_findings(db, [component for component, _ in unchecked], named)
     return VulnerabilityFacts(
         database=str(db.path),

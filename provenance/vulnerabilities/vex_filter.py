@@ -22,6 +22,7 @@ listed in `VexOutcome.unused` so the report can say why they did not count.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -153,24 +154,42 @@ def _unusable(
 
 def exposure_claims(
     statements: Iterable[VexStatement],
-    purl: str | None,
-    bom_ref: str | None,
+    components: Sequence[tuple[str | None, str | None]],
     *,
     artifact_ids: Collection[str] = (),
     sbom_source: str | None = None,
-) -> tuple[str, ...]:
-    """The CVE ids that statements saying `affected` or `under_investigation` name for the
-    component (by the rules of step 1), whoever signed them: a claim of exposure can only
-    add findings (matching uses it to look CSAF advisories up by CVE)."""
-    found: dict[str, None] = {}
-    for statement in statements:
-        if statement.status in ("affected", "under_investigation") and _about(
-            statement, purl, bom_ref, artifact_ids, sbom_source
-        ):
-            for name in (statement.vulnerability, *statement.aliases):
-                if name.upper().startswith("CVE-"):
-                    found[name.upper()] = None
-    return tuple(found)
+) -> dict[int, tuple[str, ...]]:
+    """Component number -> the CVE ids that statements saying `affected` or
+    `under_investigation` name for it (by step 1's rules), whoever signed them: a claim of
+    exposure can only add findings (the scan looks CSAF advisories up by them).
+    `components`: (purl, bom-ref) of each. Statements are checked only against the
+    components their products (or subcomponents) could name, not against every component."""
+    claims = [s for s in statements if s.status in ("affected", "under_investigation")]
+    if not claims:
+        return {}
+    named: dict[str, list[int]] = defaultdict(list)
+    for number, (purl, bom_ref) in enumerate(components):
+        for key in {_naming_key(name) for name in (purl, bom_ref) if name}:
+            named[key].append(number)
+    found: dict[int, dict[str, None]] = defaultdict(dict)
+    for statement in claims:
+        cves = [
+            name.upper()
+            for name in (statement.vulnerability, *statement.aliases)
+            if name.upper().startswith("CVE-")
+        ]
+        for name in statement.subcomponents or statement.products:
+            for number in named.get(_naming_key(name), ()):
+                purl, bom_ref = components[number]
+                if cves and _about(statement, purl, bom_ref, artifact_ids, sbom_source):
+                    found[number].update(dict.fromkeys(cves))
+    return {number: tuple(cves) for number, cves in found.items()}
+
+
+def _naming_key(name: str) -> str:
+    """Names `_covers` can match share this key: the purl package, else the text itself."""
+    parts = split_purl(name)
+    return parts.package if parts is not None else name
 
 
 def _applies(
