@@ -6,8 +6,9 @@ Cases per `affected` entry (withdrawn records excluded):
   and `last_affected` version of its ECOSYSTEM ranges;
 - not affected: every `fixed` and `limit` version of its ECOSYSTEM ranges.
 
-Two runs: the matcher as used (list OR ranges, the OSV evaluation) and the ranges alone (is
-our PEP 440 range evaluation consistent with the lists upstream computed). Agreement must be
+Three runs: the matcher as used (list OR ranges, the OSV evaluation), the same through the
+imported database as SBOM components, and the ranges alone (is our PEP 440 range evaluation
+consistent with the lists upstream computed). Agreement must be
 100 % except the entries below, each with the upstream reason; the sets must match exactly, so
 a new disagreement (or a fixed one) fails the test.
 """
@@ -15,9 +16,15 @@ a new disagreement (or a fixed one) fails the test.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
+from provenance.vulnerabilities.database import open_database
+from provenance.vulnerabilities.importer import import_paths
+from provenance.vulnerabilities.matching import ComponentRef
 from provenance.vulnerabilities.osv_ranges import Outcome, compile_entry, evaluate
 from provenance.vulnerabilities.osv_records import (
     Affected,
@@ -129,3 +136,37 @@ def test_ranges_alone_agree_with_the_versions_lists(pysec: list[OsvRecord]) -> N
     tally, failing = _run(pysec, use_list=False)
     assert failing == set(RANGE_EXCEPTIONS)
     assert tally[False] == 59
+
+
+def test_the_database_path_agrees_with_the_pysec_answer_key(
+    pysec: list[OsvRecord], tmp_path: Path
+) -> None:
+    # The same cases, as SBOM components matched through the imported database: stored
+    # tables, listed versions left out where the tables cover them, the sweep.
+    state = tmp_path / "state"
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    import_paths([vulndata("osv/pypi-subset")], state_dir=state, now=now)
+    cases: list[tuple[str, int, bool]] = []
+    components: list[ComponentRef] = []
+    for record in pysec:
+        for entry in record.affected:
+            for version, expected in _cases(entry):
+                purl = f"pkg:pypi/{quote(entry.name)}@{quote(version, safe='')}"
+                components.append(ComponentRef(entry.name, version, purl))
+                cases.append((record.id, entry.index, expected))
+    with open_database(state, now=now) as db:
+        result = db.match(components)
+    found = {
+        id(finding.component): {m.record_id for m in finding.matches if m.definite}
+        for finding in result.findings
+    }
+    tally: Counter[bool] = Counter()
+    failing: set[tuple[str, int]] = set()
+    for component, (record_id, index, expected) in zip(components, cases, strict=True):
+        agrees = (record_id in found.get(id(component), ())) is expected
+        tally[agrees] += 1
+        if not agrees:
+            failing.add((record_id, index))
+    assert failing == set(MATCHER_EXCEPTIONS)
+    assert tally[True] > 100_000
+    assert tally[False] == 4

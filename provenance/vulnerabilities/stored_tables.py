@@ -8,7 +8,8 @@ and a 50,000-component SBOM meets thousands of entries. Its result for the commo
 is small, so the importer stores it beside the entry, as canonical JSON:
 
     {"form": 1, "scheme": "PyPI", "git": false,
-     "listed": [...], "pep440": [...],      # the versions list, and its PEP 440 normal forms
+     "listed": [...], "pep440": [...],      # listed versions the tables do not cover, and
+                                            # their PEP 440 normal forms (`_not_covered`)
      "tables": [[detail prefix, start, [version, ...], [at, ...], [above, ...]], ...],
      "severity": [[type, score], ...]}      # the entry's own
 
@@ -29,8 +30,11 @@ from typing import Any
 from provenance.vulnerabilities.osv_ranges import (
     BISECTABLE_SCHEMES,
     CompiledEntry,
+    Outcome,
+    Probe,
     Table,
     compile_entry,
+    evaluate,
 )
 from provenance.vulnerabilities.osv_records import Affected, InvalidRecord, Severity, canonical_json
 from provenance.vulnerabilities.versions import UncomparableVersion, VersionKey, version_key
@@ -57,13 +61,16 @@ def stored_tables(compiled: CompiledEntry) -> str | None:
     """The stored form of `compiled`; None where its tables never decide alone."""
     if compiled.scheme is None or not compiled.complete:
         return None
+    listed = _not_covered(compiled)
     return canonical_json(
         {
             "form": FORM,
             "scheme": compiled.scheme,
             "git": compiled.has_git,
-            "listed": sorted(compiled.listed),
-            "pep440": sorted(compiled.listed_pep440),
+            "listed": listed,
+            "pep440": sorted({form for v in listed if (form := Probe(v).pep440) is not None})
+            if compiled.listed_pep440
+            else [],
             "tables": [
                 [
                     prefix,
@@ -77,6 +84,26 @@ def stored_tables(compiled: CompiledEntry) -> str | None:
             "severity": [[item.type, item.score] for item in compiled.severity],
         }
     )
+
+
+def _not_covered(compiled: CompiledEntry) -> list[str]:
+    """The listed versions the tables do not already say are affected (sorted). A version
+    the tables cover is dropped: wherever the stored tables are read, a component version
+    equal to it (as written or, for PyPI, by PEP 440) orders equal to it, so the tables
+    answer AFFECTED for it ("range" rather than "versions"). Upstream lists mostly repeat
+    the ranges, and they are most of what would be stored and read. Kept whole when the
+    PEP 440 forms would be compared outside PEP 440 order (a PyPI entry with SEMVER ranges)."""
+    if compiled.listed_pep440 and compiled.scheme != "PyPI":
+        return sorted(compiled.listed)
+    kept = []
+    for version in sorted(compiled.listed):
+        probe = Probe(version)
+        if not (
+            compiled.tables_decide(probe)
+            and evaluate(compiled, probe, use_list=False).outcome is Outcome.AFFECTED
+        ):
+            kept.append(version)
+    return kept
 
 
 def read_stored_tables(text: str, index: int, record_id: str) -> CompiledEntry:
