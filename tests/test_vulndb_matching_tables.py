@@ -253,7 +253,7 @@ def test_listed_versions_outside_the_ranges_are_kept() -> None:
     form = tables_of(entry)
     assert form is not None
     stored = read_stored_tables(form, 0, "TEST-1")
-    assert (stored.listed, stored.listed_pep440) == ({"3.0"}, {"3"})
+    assert (stored.listed, stored.listed_pep440) == (frozenset({"3.0"}), frozenset({"3"}))
     assert [evaluate(stored, version).detail for version in ("1.5.0", "3.0.0", "3")] == [
         "ranges[0]: ECOSYSTEM range introduced 1.0, fixed 2.0 contains 1.5.0",
         "version 3.0.0 is listed as affected",
