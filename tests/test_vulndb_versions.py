@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from provenance.vulnerabilities.packages import package_from_purl, package_key
@@ -115,3 +118,10 @@ def test_purls_without_an_ecosystem() -> None:
 def test_record_names_normalise_like_purls() -> None:
     assert package_key("PyPI", "jw.util") == package_key("PyPI", "JW_Util") == "jw-util"
     assert package_key("Go", "github.com/Masterminds/vcs") == "github.com/Masterminds/vcs"
+
+
+def test_pypi_names_fold_every_run_of_separators_as_pep_503_says() -> None:
+    rng = random.Random("pep503")
+    for _ in range(3000):
+        name = "".join(rng.choice("aZ9-_.") for _ in range(rng.randint(1, 8)))
+        assert package_key("PyPI", name) == re.sub(r"[-_.]+", "-", name).lower(), name

@@ -73,7 +73,11 @@ def package_key(ecosystem: str, name: str) -> str:
     """The normalised package name both records and components are indexed by."""
     base = base_ecosystem(ecosystem)
     if base == "PyPI":
-        return _PEP503_SEPARATORS.sub("-", name).lower()
+        lowered = name.lower()
+        # Most names have no run of separators to fold: the regex only where one can be.
+        if "." in lowered or "_" in lowered or "--" in lowered:
+            return _PEP503_SEPARATORS.sub("-", lowered)
+        return lowered
     if base in ("RubyGems", "Hex", "Pub", "NuGet", "Packagist"):
         # Case-insensitive registries (NuGet ids, Packagist vendor/name, ...).
         return name.lower()
