@@ -119,6 +119,15 @@ class Fields:
             raise self.error(self.path(key), f"expected at most {limit} items, got {len(value)}")
         return value
 
+    def objects(self, key: str, *, limit: int, required: bool = True) -> list[Fields]:
+        """The list at `key`, each item an object read with its own path (`key[i]`)."""
+        items = self.array(key, limit=limit, required=required)
+        path = self.path(key)
+        return [
+            Fields(item, f"{path}[{index}]", self.source, self.check)
+            for index, item in enumerate(items)
+        ]
+
     def strings(self, key: str, *, limit: int) -> tuple[str, ...]:
         """An optional list of non-empty strings (absent: empty)."""
         items = self.array(key, limit=limit, required=False)

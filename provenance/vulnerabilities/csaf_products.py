@@ -303,17 +303,10 @@ class _ProductTree:
 
     def read(self, tree: Fields) -> tuple[dict[str, CsafProduct], dict[str, tuple[str, ...]]]:
         self._branches(tree)
-        for index, item in enumerate(
-            tree.array("full_product_names", limit=MAX_CSAF_PRODUCTS, required=False)
-        ):
-            fields = Fields(
-                item, f"{tree.path('full_product_names')}[{index}]", self.source, _CHECK
-            )
+        for fields in tree.objects("full_product_names", limit=MAX_CSAF_PRODUCTS, required=False):
             self._define(fields, vendor=None, product_name=None, version=None, version_range=None)
-        relationships = tree.array("relationships", limit=MAX_CSAF_PRODUCTS, required=False)
         pending = {}
-        for index, item in enumerate(relationships):
-            fields = Fields(item, f"{tree.path('relationships')}[{index}]", self.source, _CHECK)
+        for fields in tree.objects("relationships", limit=MAX_CSAF_PRODUCTS, required=False):
             named = fields.child("full_product_name")
             product_id = named.string("product_id")
             self._claim(product_id, named.where, named)
@@ -325,20 +318,13 @@ class _ProductTree:
             pending[product_id] = (named, relation, fields)
         # 2.1 product paths: a product made of a chain of others; read as a relationship from
         # the beginning product to the last one.
-        for index, item in enumerate(
-            tree.array("product_paths", limit=MAX_CSAF_PRODUCTS, required=False)
-        ):
-            fields = Fields(item, f"{tree.path('product_paths')}[{index}]", self.source, _CHECK)
+        for fields in tree.objects("product_paths", limit=MAX_CSAF_PRODUCTS, required=False):
             named = fields.child("full_product_name")
             product_id = named.string("product_id")
             self._claim(product_id, named.where, named)
-            steps = fields.array("subpaths", limit=MAX_RELATIONSHIP_CHAIN)
-            if not steps:
+            hops = fields.objects("subpaths", limit=MAX_RELATIONSHIP_CHAIN)
+            if not hops:
                 raise fields.error(fields.path("subpaths"), "expected subpaths, got none")
-            hops = [
-                Fields(step, f"{fields.path('subpaths')}[{n}]", self.source, _CHECK)
-                for n, step in enumerate(steps)
-            ]
             relation = CsafRelationship(
                 category="/".join(hop.string("category") for hop in hops),
                 product_reference=fields.string("beginning_product_reference"),
@@ -480,10 +466,7 @@ class _ProductTree:
 
     def _groups(self, tree: Fields) -> dict[str, tuple[str, ...]]:
         groups: dict[str, tuple[str, ...]] = {}
-        for index, item in enumerate(
-            tree.array("product_groups", limit=MAX_CSAF_PRODUCTS, required=False)
-        ):
-            group = Fields(item, f"{tree.path('product_groups')}[{index}]", self.source, _CHECK)
+        for group in tree.objects("product_groups", limit=MAX_CSAF_PRODUCTS, required=False):
             group_id = group.string("group_id")
             if group_id in groups:
                 raise group.error(
@@ -567,8 +550,7 @@ def _vulnerability(fields: Fields, refs: _References, csaf_version: str) -> Csaf
     if cve is not None and not _CVE.fullmatch(cve):
         raise fields.error(fields.path("cve"), f"expected CVE-YYYY-NNNN, got {show(cve)}")
     ids = []
-    for index, item in enumerate(fields.array("ids", limit=MAX_CSAF_LIST_ITEMS, required=False)):
-        entry = Fields(item, f"{fields.path('ids')}[{index}]", fields.source, _CHECK)
+    for entry in fields.objects("ids", limit=MAX_CSAF_LIST_ITEMS, required=False):
         ids.append((entry.string("system_name"), entry.string("text")))
     return CsafVulnerability(
         cve=cve,
@@ -584,8 +566,7 @@ def _vulnerability(fields: Fields, refs: _References, csaf_version: str) -> Csaf
 
 def _flags(fields: Fields, refs: _References) -> tuple[CsafFlag, ...]:
     found = []
-    for index, item in enumerate(fields.array("flags", limit=MAX_CSAF_LIST_ITEMS, required=False)):
-        entry = Fields(item, f"{fields.path('flags')}[{index}]", fields.source, _CHECK)
+    for entry in fields.objects("flags", limit=MAX_CSAF_LIST_ITEMS, required=False):
         product_ids = refs.expanded(entry)
         if not product_ids:
             raise entry.error(
@@ -597,10 +578,7 @@ def _flags(fields: Fields, refs: _References) -> tuple[CsafFlag, ...]:
 
 def _threats(fields: Fields, refs: _References) -> tuple[CsafThreat, ...]:
     found = []
-    for index, item in enumerate(
-        fields.array("threats", limit=MAX_CSAF_LIST_ITEMS, required=False)
-    ):
-        entry = Fields(item, f"{fields.path('threats')}[{index}]", fields.source, _CHECK)
+    for entry in fields.objects("threats", limit=MAX_CSAF_LIST_ITEMS, required=False):
         found.append(
             CsafThreat(
                 category=entry.string("category"),
@@ -640,10 +618,7 @@ def _product_status(fields: Fields, refs: _References) -> Mapping[ProductStatus,
 
 def _remediations(fields: Fields, refs: _References) -> tuple[CsafRemediation, ...]:
     found = []
-    for index, item in enumerate(
-        fields.array("remediations", limit=MAX_CSAF_LIST_ITEMS, required=False)
-    ):
-        entry = Fields(item, f"{fields.path('remediations')}[{index}]", fields.source, _CHECK)
+    for entry in fields.objects("remediations", limit=MAX_CSAF_LIST_ITEMS, required=False):
         category = entry.string("category")
         if category not in _REMEDIATIONS:
             raise entry.error(
@@ -669,11 +644,9 @@ def _scores(fields: Fields, refs: _References, csaf_version: str) -> tuple[CsafS
     """2.0 `scores[]` ({products, cvss_v2, cvss_v3}); 2.1 `metrics[]` ({products, content})."""
     key = "scores" if csaf_version == "2.0" else "metrics"
     found: list[CsafScore] = []
-    # (product id, CVSS version, source) -> entry index: one score each (6.1.7; 2.1 allows one
-    # per source)
-    seen: dict[tuple[str, str, str | None], int] = {}
-    for index, item in enumerate(fields.array(key, limit=MAX_CSAF_LIST_ITEMS, required=False)):
-        entry = Fields(item, f"{fields.path(key)}[{index}]", fields.source, _CHECK)
+    # (product id, CVSS version, source): one score each (6.1.7; 2.1 allows one per source)
+    seen: set[tuple[str, str, str | None]] = set()
+    for entry in fields.objects(key, limit=MAX_CSAF_LIST_ITEMS, required=False):
         product_ids = refs.product_ids(entry, "products")
         if not product_ids:
             raise entry.error(entry.path("products"), "expected products, got none")
@@ -691,7 +664,7 @@ def _scores(fields: Fields, refs: _References, csaf_version: str) -> tuple[CsafS
                         f"expected one CVSS v{version} score per product (6.1.7), got a second "
                         f"for {product_id!r}",
                     )
-                seen[product_id, version, scored_by] = index
+                seen.add((product_id, version, scored_by))
             found.append(
                 CsafScore(
                     kind=kind,
