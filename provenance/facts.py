@@ -21,6 +21,7 @@ __all__ = [
     "SbomBinding",
     "SbomFacts",
     "SignatureFact",
+    "VersionSource",
     "VulnerabilityFacts",
     "VulnerabilityFinding",
 ]
@@ -58,6 +59,18 @@ class SignatureFact:
     content: Literal["message-signature", "dsse", "cms", "authenticode", "openpgp", "checksum-list"]
     predicate_type: str | None  # DSSE in-toto statements only
     checksum_list: str | None = None  # the list file, for content "checksum-list"
+    # The names the signed content gives this digest (in-toto subject names, the name in a
+    # checksum list), and how many other digests it also covers: a statement about several
+    # files says nothing about which of them a version tag belongs to.
+    subject_names: tuple[str, ...] = ()
+    other_subjects: int = 0
+
+    @property
+    def about_this_digest_only(self) -> bool:
+        """The signed content is about this one digest: the signature over the artifact
+        itself, or a statement whose only subject it is (never a checksum list). Only such
+        a signature may say which version the artifact is, or when it was made."""
+        return self.content != "checksum-list" and self.other_subjects == 0
 
     @classmethod
     def without_log(
@@ -73,6 +86,8 @@ class SignatureFact:
         signed_at: datetime | None = None,
         predicate_type: str | None = None,
         checksum_list: str | None = None,
+        subject_names: tuple[str, ...] = (),
+        other_subjects: int = 0,
     ) -> SignatureFact:
         """A signature verified outside any transparency log (vendor keys, X.509, OpenPGP).
 
@@ -98,6 +113,8 @@ class SignatureFact:
             content=content,
             predicate_type=predicate_type,
             checksum_list=checksum_list,
+            subject_names=subject_names,
+            other_subjects=other_subjects,
         )
 
     def time_text(self) -> str:
@@ -162,16 +179,22 @@ class ApprovalFact:
     source: str  # the approval file
 
 
+# Where a version was read, strongest first (see `provenance.decision.product`):
+#   signed-identity   the tag in the identity of a signature over this digest alone
+#   slsa-provenance   the source ref of SLSA provenance whose only subject is this digest
+#   signed-sbom       metadata.component.version of an SBOM the vendor signed for this digest
+#   operator          `--version`, given by the person running the gate
+VersionSource = Literal["signed-identity", "slsa-provenance", "signed-sbom", "operator"]
+
+
 @dataclass(frozen=True)
 class ProductVersion:
-    """The artifact's version and where it came from.
-
-    `signed-identity`: the tag in a verified signer identity (`...@refs/tags/v4.2.1`);
-    `operator`: declared on the command line by the person running the gate.
-    """
+    """The artifact's version, where it came from, and the evidence file that said so
+    (None for the operator)."""
 
     value: str
-    source: Literal["signed-identity", "operator"]
+    source: VersionSource
+    evidence: str | None = None
 
 
 # How an SBOM is known to describe this artifact, strongest first:
@@ -202,6 +225,12 @@ class SbomFacts:
     # VEX source (file or attestation) -> how it is bound: signed-attestation (about this
     # digest), signed-file (a vendor signed the file), None (unsigned: policy decides).
     vex_bindings: Mapping[str, SbomBinding] = field(default_factory=dict)
+    # The policy vendor whose signature binds the SBOM (signed bindings only), and whether the
+    # SBOM's described component is this artifact: the signed statement's only subject, or
+    # its metadata.component hashes name the digest. Only then may it name a product or
+    # version for the artifact.
+    signed_by: str | None = None
+    describes_artifact: bool = False
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ def vet_result(
         "refused": None,
         "artifacts": list(artifacts),
         "evidence_files": evidence,
+        "refused_files": [],
+        "documents": [],
         "unrecognised": unrecognised,
     }
 

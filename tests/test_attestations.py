@@ -384,11 +384,14 @@ def test_each_failed_claim_says_expected_and_got(
     assert result.stderr == f"FAIL: {delivery.artifact}: denied for ops: provenance: {reason}\n"
 
 
-def test_no_provenance_at_all(cli: CliRunner, delivery: Delivery) -> None:
+def test_no_evidence_at_all_is_one_finding(cli: CliRunner, delivery: Delivery) -> None:
     result = delivery.verify(cli)
     assert result.code == 1
-    assert finding(report_of(result), "provenance")["reason"] == (
-        "expected SLSA provenance about this artifact signed by a vendor, got none"
+    report = report_of(result)
+    assert [f["rule"] for f in report["findings"]] == ["no_evidence"]
+    assert finding(report, "no_evidence")["reason"].startswith(
+        "no evidence found (looked for: fw.bin.sigstore.json, fw.bin.sigstore, "
+        "fw.bin.intoto.jsonl, "
     )
 
 

@@ -13,8 +13,10 @@ from provenance.decision.context import DecisionContext, NoHistory
 from provenance.decision.requirements import COMPILERS, VendorSignature
 from provenance.decision.rules import AllOf, AnyOf, Finding
 from provenance.facts import ApprovalFact, ProductVersion, SignatureFact
+from provenance.policy import Product
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+FW = Product("fw", "pkg:generic/acme/fw", "acme")
 DIGEST = "ab" * 32
 
 
@@ -70,7 +72,7 @@ def context(**changes: Any) -> DecisionContext:
         segment="level1",
         signatures=(signature("acme"),),
         approvals=(),
-        product="pkg:generic/acme/fw",
+        product=FW,
         version=ProductVersion("4.2.1", "signed-identity"),
         identification_problem=None,
         now=NOW,
@@ -126,18 +128,28 @@ def test_freshness() -> None:
     assert evaluate("freshness", {"max_age_days": 30}, resigned).passed
 
 
-def test_freshness_counts_only_the_vendors_signed_by_requires() -> None:
-    """A fresh signature by another vendor must not make a stale release look current."""
+def test_freshness_counts_only_the_products_vendor_over_this_file() -> None:
+    """A fresh signature by another vendor, or a fresh signed checksum list or statement
+    about several files, must not make a stale release look current (DESIGN.md, rule 1)."""
     spec = {"max_age_days": 365}
-    stale_acme = context(
-        signatures=(signature("acme", days_old=2900), signature("integrator", days_old=1))
+    stale = signature("acme", days_old=2900)
+    fresh = [
+        signature("integrator", days_old=1),
+        replace(signature("acme", days_old=1), content="checksum-list"),
+        replace(signature("acme", days_old=1), content="dsse", other_subjects=1),
+    ]
+    for other in fresh:
+        finding = evaluate("freshness", spec, context(signatures=(stale, other)))
+        assert not finding.passed
+        assert finding.reason.startswith("expected a signature at most 365 days old, got one 2900")
+    alone = evaluate("freshness", spec, context(signatures=tuple(fresh)))
+    assert alone.reason == (
+        "expected a verified signing time of a signature by acme over this file, got none"
     )
-    assert evaluate("freshness", spec, stale_acme).passed  # no signed_by: any vendor counts
-    bound = evaluate("freshness", spec, stale_acme, {"freshness": spec, "signed_by": ["acme"]})
-    assert not bound.passed
-    assert bound.reason.startswith("expected a signature at most 365 days old, got one 2900 days")
+    unknown = context(product=None, identification_problem="product not identified: ...")
+    assert evaluate("freshness", spec, unknown).reason == "product not identified: ..."
     assert COMPILERS["freshness"](spec, {"signed_by": ["acme"]}).describe() == (
-        "the newest signature by acme at most 365 days old"
+        "the newest signature by the product's vendor over this file at most 365 days old"
     )
 
 
@@ -158,6 +170,19 @@ def test_version() -> None:
     )
     assert evaluate("version", ">=4", conflict).reason == (
         "expected --version 4.3 to match the signed version 4.2.1"
+    )
+    # One range per product: the artifact's own applies; a product not listed is denied.
+    per_product = {"fw": ">=4.0,<5", "tool": ">=1"}
+    assert evaluate("version", per_product, context()).passed
+    assert evaluate("version", {"fw": ">=5"}, context()).reason == (
+        "expected a version matching >=5, got 4.2.1 (signed-identity)"
+    )
+    assert evaluate("version", {"tool": ">=1"}, context()).reason == (
+        "expected one of the products this segment gives a version range (tool), got fw"
+    )
+    assert evaluate("version", ">=4", context(version=None)).reason == (
+        "expected a version of fw matching >=4, got none stated by its vendor about this file "
+        "(a signature from a version tag, signed SLSA provenance or SBOM for it), nor --version"
     )
     # Pre-releases only when the specifier names one (PEP 440).
     assert not evaluate(
@@ -185,11 +210,12 @@ def test_rollback(newest: str | None, passed: bool, reason: str) -> None:
 
 
 def test_rollback_needs_a_product_and_a_version() -> None:
-    assert evaluate("rollback", "deny", context(product=None)).reason.startswith(
-        "expected a product to compare with earlier admissions, got none"
+    assert evaluate("rollback", "deny", context(product=None)).reason == (
+        "expected an identified product to compare with earlier admissions, got none"
     )
-    assert evaluate("rollback", "deny", context(version=None)).reason.startswith(
-        "expected a version to compare with earlier admissions, got none"
+    assert evaluate("rollback", "deny", context(version=None)).reason == (
+        "expected a version of fw to compare with earlier admissions, got none stated by its "
+        "vendor about this file, nor --version"
     )
 
 

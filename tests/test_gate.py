@@ -71,7 +71,16 @@ def test_admit_allowed_writes_store_vsa_ledger_and_audit(cli: CliRunner, site: S
         "version", "rollback", "approvals",
     ]  # fmt: skip
     assert report["evidence_strength"] == "attested-build"
-    assert report["version"] == {"value": "4.2.1", "source": "signed-identity"}
+    assert report["version"] == {
+        "value": "4.2.1",
+        "source": "signed-identity",
+        "evidence": str(site.delivery / "plc-firmware-4.2.1.bin.sigstore.json"),
+    }
+    assert report["product"] == "pkg:generic/acme-automation/plc-firmware"
+    assert report["product_basis"] == (
+        "the name 'plc-firmware-4.2.1.bin' acme-automation signed for it; the purl of the SBOM "
+        "acme-automation signed for it; its file name"
+    )
     stored = Path(report["admission"]["store_path"])
     original = (site.delivery / "plc-firmware-4.2.1.bin").read_bytes()
     assert stored.read_bytes() == original

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jsonschema import Draft202012Validator
 
 from provenance.errors import PolicyError, UsageError
-from provenance.policy import Policy, Vendor, load_policy
+from provenance.policy import Policy, Product, Vendor, load_policy
 from provenance.policy._loader import MAX_POLICY_BYTES
 from provenance.policy._yaml import MAX_NESTING_DEPTH, Mark, format_path, load_yaml_file
 from provenance.verification.matching import Pattern
@@ -107,7 +107,9 @@ def test_example_loads_into_the_model(tmp_path: Path, acme_key: ec.EllipticCurve
     assert list(policy.vendors) == ["acme-automation", "beta-controls"]
     acme = policy.vendors["acme-automation"]
     assert isinstance(acme, Vendor)
-    assert acme.products == ("pkg:generic/acme/plc-firmware",)
+    assert acme.products == (
+        Product("plc-firmware", "pkg:generic/acme/plc-firmware", "acme-automation", shorthand=True),
+    )
     first, second, third = acme.signers
     assert first == SigstoreIdentity(
         identity=Pattern.glob(
@@ -125,10 +127,10 @@ def test_example_loads_into_the_model(tmp_path: Path, acme_key: ec.EllipticCurve
     assert third.key == acme_key
     assert third.key_id == key_id_of(acme_key)
     assert third.source == str(tmp_path / "keys" / "acme-release-2026.pub")
-    assert policy.vendors["beta-controls"].products == (
+    assert [p.purl for p in policy.vendors["beta-controls"].products] == [
         "pkg:generic/beta/hmi",
         "pkg:npm/%40beta/scada-ui",
-    )
+    ]
 
 
 def test_model_is_read_only(tmp_path: Path, acme_key: ec.EllipticCurvePublicKey) -> None:
@@ -304,7 +306,7 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         MINIMAL + "zones: {}\n",
         7,
         1,
-        "unknown key 'zones' (expected one of: groups, segments, site, trust, vendors, version)",
+        "unknown key 'zones' (expected one of: delivery, groups, segments, site, trust, vendors, version)",
     ),
     (
         "unknown vendor key",
@@ -394,18 +396,28 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         "vendors.acme.signers: expected at least 1 entry, got an empty list",
     ),
     (
-        "missing products",
-        MINIMAL.replace("    products: [pkg:generic/acme/fw]\n", ""),
-        3,
-        3,
-        "vendors.acme: missing required key 'products'",
-    ),
-    (
         "a vendor with nothing",
         MINIMAL + "  beta: {}\n",
         7,
         3,
-        "vendors.beta: missing required keys 'signers', 'products'",
+        "vendors.beta: missing required key 'signers'",
+    ),
+    (
+        "a product without its package URL",
+        MINIMAL.replace("[pkg:generic/acme/fw]", "{fw: {files: [fw-*.bin]}}"),
+        6,
+        16,
+        "vendors.acme.products.fw: missing required key 'purl'",
+    ),
+    (
+        "a product's file glob with a folder",
+        MINIMAL.replace(
+            "[pkg:generic/acme/fw]", "{fw: {purl: pkg:generic/acme/fw, files: [dist/fw.bin]}}"
+        ),
+        6,
+        56,
+        "vendors.acme.products.fw.files[0]: expected a file name glob such as "
+        "plc-firmware-*.bin: no /, not only wildcards, got string 'dist/fw.bin'",
     ),
     (
         "empty vendors mapping",
@@ -487,7 +499,7 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         MINIMAL.replace("[pkg:generic/acme/fw]", "pkg:generic/acme/fw"),
         6,
         15,
-        "vendors.acme.products: expected a list, got string 'pkg:generic/acme/fw'",
+        "vendors.acme.products: expected a list or a mapping, got string 'pkg:generic/acme/fw'",
     ),
 ]
 

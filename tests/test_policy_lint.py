@@ -50,7 +50,74 @@ def _lines(problems: list[LintProblem]) -> list[str]:
 
 def test_a_clean_policy_has_no_problems(tmp_path: Path, keys: None) -> None:
     assert lint_policy(_write(tmp_path, SITE)) == []
-    assert lint_policy(_write(tmp_path, MINIMAL)) == []
+    assert lint_policy(_write(tmp_path, MINIMAL.replace(SHORTHAND, BY_NAME))) == []
+
+
+# The single-product shorthand of MINIMAL, and the same product declared by name.
+SHORTHAND = "[pkg:generic/acme/fw]"
+BY_NAME = "{fw: {purl: pkg:generic/acme/fw, files: [fw-*.bin]}}"
+
+
+def test_the_single_product_shorthand_still_loads_but_is_a_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINIMAL)
+
+    assert [p.purl for p in load_policy(path).vendors["acme"].products] == ["pkg:generic/acme/fw"]
+    assert _lines(lint_policy(path)) == [
+        f"{path}:6:15: warning: vendors.acme.products: every file acme signs is taken for "
+        "pkg:generic/acme/fw: declare the product by name with files globs, so another file of "
+        "this vendor is never judged as this product"
+    ]
+
+
+def test_several_products_as_package_urls_are_a_warning(tmp_path: Path) -> None:
+    text = MINIMAL.replace(SHORTHAND, "[pkg:generic/acme/fw, pkg:generic/acme/tool]")
+
+    assert _lines(lint_policy(_write(tmp_path, text)))[0].endswith(
+        "warning: vendors.acme.products: 2 products given as package URLs only: a file is "
+        "recognised as one of them only by a signed SBOM naming its purl; declare each by name "
+        "with files globs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("products", "problem"),
+    [
+        (
+            "{fw: {purl: pkg:generic/acme/fw}, fw2: {purl: pkg:generic/acme/fw}}",
+            "6:49: error: vendors.acme.products.fw2: product package URL 'pkg:generic/acme/fw' "
+            "is declared twice: declare each product once",
+        ),
+        (
+            "[pkg:generic/acme/fw, pkg:generic/other/fw]",
+            "6:37: error: vendors.acme.products[1]: product name 'fw' is declared twice: declare "
+            "each product once",
+        ),
+    ],
+)
+def test_a_product_is_declared_once(tmp_path: Path, products: str, problem: str) -> None:
+    path = _write(tmp_path, MINIMAL.replace(SHORTHAND, products))
+
+    assert any(line.startswith(f"{path}:{problem}") for line in _lines(lint_policy(path)))
+
+
+def test_a_product_has_one_vendor(tmp_path: Path) -> None:
+    # An integrator that co-signs the vendor's firmware must not also declare it: its tag
+    # would then say which version the vendor's file is.
+    text = MINIMAL.replace(SHORTHAND, BY_NAME) + (
+        "  integrator:\n"
+        "    signers:\n"
+        '      - sigstore: {identity: "i@integrator.example", issuer: "https://issuer.example"}\n'
+        "    products: {fw: {purl: pkg:generic/acme/fw}}\n"
+    )
+    path = _write(tmp_path, text)
+
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert str(info.value) == (
+        f"{path}:10:16: vendors.integrator.products.fw: product name 'fw' is also declared by "
+        "vendor 'acme': a product has one vendor, whose signers alone say which version a file "
+        "of it is (a co-signer such as an integrator needs no products entry)"
+    )
 
 
 def test_problem_prints_as_path_line_column_severity_message() -> None:
@@ -80,6 +147,9 @@ def test_every_problem_is_reported_in_file_order(monkeypatch: pytest.MonkeyPatch
         "naming a specific issuer, got '.*', which matches any issuer",
         f"{p}:8:14: error: {sig}[1].key: keys/missing.pub: cannot read key: "
         "No such file or directory",
+        f"{p}:9:15: warning: vendors.acme-automation.products: every file acme-automation signs "
+        "is taken for pkg:generic/acme/plc-firmware: declare the product by name with files "
+        "globs, so another file of this vendor is never judged as this product",
         f"{p}:12:36: warning: vendors.beta-controls.signers[0].sigstore.identity_regex: '^' and "
         "'$' are redundant: a regular expression always matches the whole value",
         f"{p}:14:3: warning: vendors.gamma-systems: declared but never required: no segment's "
@@ -263,7 +333,7 @@ vendors:
   acme:
     signers:
       - sigstore: {identity_regex: 'REGEX', issuer: "https://issuer.example"}
-    products: [pkg:generic/acme/fw]
+    products: {fw: {purl: pkg:generic/acme/fw, files: [fw-*.bin]}}
 """
 
 WHOLE = "'^' and '$' are redundant: a regular expression always matches the whole value"
@@ -433,6 +503,8 @@ def test_a_vendor_is_used_where_a_segment_has_no_signed_by(tmp_path: Path, keys:
 
 def test_vendors_of_a_policy_without_segments_are_not_flagged(tmp_path: Path) -> None:
     # A policy for `provenance verify --policy` only.
-    text = MINIMAL + MINIMAL[MINIMAL.index("  acme:") :].replace("acme", "beta")
+    minimal = MINIMAL.replace(SHORTHAND, BY_NAME)
+    beta = minimal[minimal.index("  acme:") :].replace("acme", "beta").replace("fw", "beta-fw")
+    text = minimal + beta
 
     assert lint_policy(_write(tmp_path, text)) == []

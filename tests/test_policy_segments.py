@@ -22,11 +22,11 @@ vendors:
   acme:
     signers:
       - sigstore: {identity: "a@acme.example", issuer: "https://issuer.example"}
-    products: [pkg:generic/acme/fw]
+    products: {fw: {purl: pkg:generic/acme/fw, files: [fw-*.bin]}}
   beta:
     signers:
       - sigstore: {identity: "b@beta.example", issuer: "https://issuer.example"}
-    products: [pkg:generic/beta/hmi]
+    products: {hmi: {purl: pkg:generic/beta/hmi, files: [hmi-*.msi]}}
 groups:
   ot-security:
     members:
@@ -442,7 +442,7 @@ CASES: list[tuple[str, str, int, int, str]] = [
         _replace('version: ">=4.0,<5"', "version: 4.0"),
         23,
         16,
-        "segments.level3.require.version: expected a string, got number 4.0; "
+        "segments.level3.require.version: expected a string or a mapping, got number 4.0; "
         "quote it to make it a string",
     ),
     (

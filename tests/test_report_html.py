@@ -85,9 +85,11 @@ def test_overview_and_per_artifact_content() -> None:
     assert (
         '<p class="verdict deny">DENY: 2 of 3 artifact(s) denied for level1-controllers</p>' in page
     )
-    assert '<a href="#artifact-2"><code>plc-firmware-3.9.0.bin</code></a>' in page
-    assert '<section class="artifact deny" id="artifact-2">' in page
-    section = page.split('id="artifact-2">')[1].split("</section>")[0]
+    # Denied artifacts first: what needs a person's attention.
+    assert '<a href="#artifact-1"><code>plc-firmware-3.9.0.bin</code></a>' in page
+    assert '<a href="#artifact-3"><code>plc-firmware-4.2.1.bin</code></a>' in page
+    assert '<section class="artifact deny" id="artifact-1">' in page
+    section = page.split('id="artifact-1">')[1].split("</section>")[0]
     assert "<strong>attested-build</strong>: build provenance signed by the vendor" in section
     assert (
         "expected a version matching &gt;=4.0,&lt;5, got 3.9.0 (signed-identity)<br>"
@@ -96,11 +98,11 @@ def test_overview_and_per_artifact_content() -> None:
     assert (
         "https://github.com/acme-automation/plc-firmware/.github/workflows/release.yml" in section
     )
-    first = page.split('id="artifact-1">')[1].split("</section>")[0]
-    assert "CycloneDX 1.6 (json), 3 components, bound: signed-attestation" in first
-    assert "<td>alice</td><td>ot-security</td>" in first
-    assert "plc-firmware-4.2.1.bin.approval-alice.json" in first
-    assert "Unrecognised files (6): neither vetted nor evidence" in page
+    allowed = page.split('id="artifact-3">')[1].split("</section>")[0]
+    assert "CycloneDX 1.6 (json), 3 components, bound: signed-attestation" in allowed
+    assert "<td>alice</td><td>ot-security</td>" in allowed
+    assert "plc-firmware-4.2.1.bin.approval-alice.json" in allowed
+    assert "Not decided about (6)" in page
     assert "<code>trusted_root.json</code>" in page
 
 

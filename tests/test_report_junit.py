@@ -29,7 +29,8 @@ def test_one_testcase_per_artifact_and_requirement() -> None:
         assert suite.get("failures") == str(len(failed))
     total = sum(len(a["findings"]) for a in result["artifacts"]) + 6  # + unrecognised files
     assert root.get("tests") == str(total)
-    assert root.get("failures") == str(5 + 4)
+    # 3.9.0 fails five requirements, the HMI installer three (it is judged as hmi-setup 2.0)
+    assert root.get("failures") == str(5 + 3)
 
 
 def test_failure_message_is_the_reason_and_names_the_file() -> None:

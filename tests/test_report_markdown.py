@@ -41,7 +41,7 @@ def test_evidence_is_collapsible_with_signers_sbom_and_approvals() -> None:
 
 def test_unrecognised_files_and_refusal() -> None:
     text = render("markdown", northwind_mixed(), color=False)
-    assert "<details><summary>Unrecognised files (4): neither vetted nor evidence</summary>" in text
+    assert "<details><summary>Not decided about (4)</summary>" in text
     assert "- policy.yaml: not an artifact or evidence" in text
     refused = render("markdown", refused_archive(), color=False)
     assert "> ❌ **Refused**: entry '../../etc/cron.d/x' escapes the extraction folder" in refused

@@ -96,7 +96,7 @@ def test_colour_only_when_asked_and_no_color_unset(monkeypatch: pytest.MonkeyPat
 
 def test_unrecognised_and_evidence_files_are_listed_by_name() -> None:
     text = render("text", acme_mixed(), color=False)
-    assert "unrecognised files (6):" in text
+    assert "not decided about (6):" in text
     assert "  - policy.yaml: not an artifact or evidence" in text
     assert "  - plc-firmware-4.2.1.bin.layout (in-toto-layout)" in text
 

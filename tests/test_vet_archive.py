@@ -282,18 +282,21 @@ def test_encrypted_member(workdir: Path, refuses: Check) -> None:
     refuses(path, "fw.bin: encrypted, cannot be examined")
 
 
-def test_directory_delivery_is_read_in_place_and_links_are_listed(
+def test_directory_delivery_is_read_in_place_and_a_link_denies_it(
     tmp_path: Path, workdir: Path
 ) -> None:
     delivery = workdir / "delivery"
     delivery.mkdir()
     for name in ("SHA256SUMS", "SHA256SUMS.asc", FIRMWARE):
         (delivery / name).write_bytes((NORTHWIND / name).read_bytes())
+    assert vet(delivery, policy_path=POLICY, segment=SEGMENT, workers=1).decision == "allow"
+    # A link is a file nobody can decide about: not followed, and the delivery is denied.
     (delivery / "passwd").symlink_to("/etc/passwd")
     before = tree(tmp_path)
     result = vet(delivery, policy_path=POLICY, segment=SEGMENT, workers=1)
     assert tree(tmp_path) == before
-    assert result.decision == "allow"
-    assert [(item.name, item.reason) for item in result.unrecognised] == [
+    assert [a["decision"] for a in result.artifacts] == ["allow"]
+    assert result.decision == "deny"
+    assert [(item.name, item.reason) for item in result.refused_files] == [
         ("passwd", "a symbolic link to '/etc/passwd': not followed")
     ]

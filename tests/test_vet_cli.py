@@ -281,13 +281,15 @@ def test_evidence_found_by_content_and_unused_evidence(
     kinds = {entry["path"]: entry["kind"] for entry in report["evidence_files"]}
     assert kinds["release-signature.json"] == "sigstore-bundle"
     assert kinds["root-ca.pem"] == "certificate"
-    assert report["unrecognised"] == [
+    # Evidence for no file of the delivery verified nothing: it denies the delivery.
+    assert report["refused_files"] == [
         {
             "path": "ghost.bin.sigstore.json",
             "reason": "sigstore-bundle (by its name) for no file in the delivery: expected it "
             "beside the file it is named after",
         }
     ]
+    assert report["decision"] == "deny"
 
 
 # -- verify --segment --report ----------------------------------------------------------

@@ -182,8 +182,8 @@ def admit(
 
 def _resource_uri(examination: Examination) -> str:
     identification = examination.identification
-    if identification.product and identification.version:
-        return f"{identification.product}@{identification.version.value}"
+    if identification.purl and identification.version:
+        return f"{identification.purl}@{identification.version.value}"
     return examination.artifact.name
 
 
@@ -222,7 +222,7 @@ def _audit_event(
         artifact_sha256=examination.artifact.sha256.hex(),
         segment=decision.segment,
         policy=PolicyRef(path=str(Path(policy.path).resolve()), sha256=policy.sha256),
-        product=identification.product,
+        product=identification.purl,
         version=identification.version.value if identification.version else None,
         signers=tuple(
             SignerEvidence(
@@ -270,7 +270,9 @@ def _evidence_summary(examination: Examination) -> dict[str, Any]:
             {"source": problem.source, "reason": problem.reason}
             for problem in examination.assessment.problems
         ],
+        "product_basis": identification.basis,
         "version_source": identification.version.source if identification.version else None,
+        "version_evidence": identification.version.evidence if identification.version else None,
         "evidence_strength": examination.evidence_strength,
         "identification_problem": identification.problem,
     }

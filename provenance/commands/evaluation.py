@@ -16,13 +16,13 @@ from provenance.decision.context import AdmissionHistory, DecisionContext
 from provenance.decision.evidence_strength import Strength, evidence_strength
 from provenance.decision.product import Identification, identify
 from provenance.decision.requirements.baseline import OperatorHash
-from provenance.decision.rules import AllOf
+from provenance.decision.rules import AllOf, Finding
 from provenance.decision.segment import Decision
 from provenance.facts import VulnerabilityFacts
 from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
 from provenance.record.state import resolve_state_dir
-from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess
+from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess, looked_for
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.vendor_layouts import LayoutTrust
@@ -108,9 +108,14 @@ def examine(
         run_inspections=run_inspections,
         online_revocation=online_revocation,
     )
+    delivered = artifact.delivered_path
     identification = identify(
-        assessment.signatures,
-        policy.vendors,
+        file_name=delivered.name if delivered is not None else None,
+        signatures=assessment.signatures,
+        attestations=assessment.attestations,
+        layouts=assessment.layouts,
+        sbom=assessment.sbom,
+        vendors=policy.vendors,
         operator_product=operator_product,
         operator_version=operator_version,
     )
@@ -131,8 +136,17 @@ def judge(
     now: datetime,
     history: AdmissionHistory,
 ) -> Decision:
-    """Apply the segment's rules (quick; runs inside the admitting transaction for rollback)."""
+    """Apply the segment's rules (quick; runs inside the admitting transaction for rollback).
+
+    An artifact with no evidence at all gets one finding that says so, not a failure for
+    every requirement."""
     facts, identification = examination.assessment, examination.identification
+    if _nothing_examined(facts):
+        name = Path(examination.artifact.name).name
+        missing = Finding(
+            "no_evidence", False, f"no evidence found (looked for: {looked_for(name)})"
+        )
+        return Decision(segment, Finding(rules.name, False, missing.reason, children=(missing,)))
     context = DecisionContext(
         artifact_sha256=examination.artifact.sha256.hex(),
         artifact_name=examination.artifact.name,
@@ -154,3 +168,14 @@ def judge(
     if facts.published_hash is not None or facts.published_hash_mismatch is not None:
         rules = AllOf(rules.name, [*rules.rules, OperatorHash()])
     return Decision(segment, rules.evaluate(context))
+
+
+def _nothing_examined(facts: Assessment) -> bool:
+    """No evidence file, embedded signature or operator's hash was there to examine."""
+    return not (
+        facts.inputs
+        or facts.signatures
+        or facts.problems
+        or facts.published_hash is not None
+        or facts.published_hash_mismatch is not None
+    )

@@ -8,15 +8,18 @@
 4. Decide about each artifact exactly as `provenance verify --segment` does (snapshot,
    `examine`, `judge`, `decision_to_dict`), in parallel across processes when there are many
    (verification is CPU bound), with one clock reading for the whole delivery.
-5. Name everything relative to the delivery root; evidence no artifact used is listed as
-   unrecognised. The delivery is allowed only if every artifact is.
+5. Name everything relative to the delivery root. Every file is an artifact (decided),
+   evidence an artifact used, a declared document (not vetted), or refused: evidence that
+   verified nothing for any artifact, a file whose name says evidence or document but whose
+   content runs or unpacks, a link or special file. The delivery is allowed only if every
+   artifact is and no file is refused.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,13 +75,16 @@ class VetResult:
     refused: str | None
     artifacts: tuple[dict[str, Any], ...]
     evidence_files: tuple[EvidenceEntry, ...]
-    unrecognised: tuple[Unrecognised, ...]
+    unrecognised: tuple[Unrecognised, ...]  # notes: not decided about, for a reason
+    documents: tuple[str, ...] = ()  # declared documentation: not vetted, not for deployment
+    refused_files: tuple[Unrecognised, ...] = ()  # each denies the delivery
 
     @property
     def decision(self) -> Literal["allow", "deny"]:
         # An empty delivery admits nothing: there is nothing it could be allowed for.
         if (
             self.refused is None
+            and not self.refused_files
             and self.artifacts
             and all(item["decision"] == "allow" for item in self.artifacts)
         ):
@@ -120,6 +126,7 @@ def vet(
                     policy_path.resolve(): "the policy given with --policy (the operator's "
                     "configuration, not delivery content)"
                 },
+                documents=gate.policy.documents,
             )
         except DeliveryRefused as refusal:
             return _refused(delivery, gate, str(refusal))
@@ -206,7 +213,12 @@ def _jobs(opened: Delivery, gate: _Gate, now: datetime) -> list[_Job]:
     ]
 
 
-_Decided = tuple[int, dict[str, Any], tuple[str, ...]]  # (index, decision dict, evidence used)
+@dataclass(frozen=True)
+class _Decided:
+    index: int
+    result: dict[str, Any]  # decision-result.v1
+    used: frozenset[str]  # evidence paths that yielded a fact (`Assessment.used`)
+    problems: tuple[tuple[str, str], ...]  # (source, reason) of evidence that did not verify
 
 
 def _run(
@@ -232,7 +244,7 @@ def _run(
             decided.extend(future.result())
             if progress is not None:
                 progress(len(decided), total)
-    return sorted(decided, key=lambda item: item[0])
+    return sorted(decided, key=lambda item: item.index)
 
 
 def _decide_chunk(jobs: Sequence[_Job]) -> list[_Decided]:
@@ -276,7 +288,8 @@ def _decide(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
     result = _renamed(result, renames)
     result["artifact"]["name"] = job.name
     result["policy"] = policy
-    return job.index, result, tuple(evidence)
+    problems = tuple((p.source, p.reason) for p in examination.assessment.problems)
+    return _Decided(job.index, result, examination.assessment.used, problems)
 
 
 def _renamed(value: Any, renames: Sequence[tuple[str, str]]) -> Any:
@@ -293,14 +306,19 @@ def _renamed(value: Any, renames: Sequence[tuple[str, str]]) -> Any:
 
 
 def _result(opened: Delivery, gate: _Gate, decided: Sequence[_Decided]) -> VetResult:
-    used = {path for _, _, evidence in decided for path in evidence}
+    used = {path for item in decided for path in item.used}
+    failures: dict[str, str] = {}  # evidence path -> the first reason it did not verify
+    for item in decided:
+        for source, reason in item.problems:
+            failures.setdefault(_file_of(source), reason)
     evidence: list[EvidenceFile] = []
-    unused: list[Unrecognised] = []
-    for item in opened.evidence:
-        if item.kind in ATTACHED_KINDS and str(item.path) not in used:
-            unused.append(Unrecognised(item.name, _unused_reason(item)))
+    refused = list(opened.refused)
+    for entry in opened.evidence:
+        if entry.kind in ATTACHED_KINDS and str(entry.path) not in used:
+            refused.append(Unrecognised(entry.name, _unused_reason(entry, failures)))
         else:
-            evidence.append(item)
+            evidence.append(entry)
+    renames = opened.renames
     return VetResult(
         delivery_path=opened.path,
         delivery_kind=opened.kind,
@@ -309,13 +327,27 @@ def _result(opened: Delivery, gate: _Gate, decided: Sequence[_Decided]) -> VetRe
         policy_path=gate.policy.path,
         policy_sha256=gate.policy.sha256,
         refused=None,
-        artifacts=tuple(result for _, result, _ in decided),
+        artifacts=tuple(item.result for item in decided),
         evidence_files=tuple(EvidenceEntry(item.name, item.kind) for item in evidence),
-        unrecognised=tuple(sorted((*opened.unrecognised, *unused), key=lambda item: item.name)),
+        unrecognised=opened.unrecognised,
+        documents=opened.documents,
+        refused_files=tuple(
+            Unrecognised(item.name, _renamed(item.reason, renames))
+            for item in sorted(refused, key=lambda item: item.name)
+        ),
     )
 
 
-def _unused_reason(item: EvidenceFile) -> str:
+def _file_of(source: str) -> str:
+    """The evidence file a problem's source names (`file.jsonl:3` is a line of a file)."""
+    head, colon, line = source.rpartition(":")
+    return head if colon and line.isdigit() else source
+
+
+def _unused_reason(item: EvidenceFile, failures: Mapping[str, str]) -> str:
+    failed = failures.get(str(item.path))
+    if failed is not None:
+        return f"{item.kind} that verified nothing: {failed}"
     if item.by_content:
         return (
             f"{item.kind} (by its content) about no file in the delivery: its subject digest "

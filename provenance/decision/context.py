@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from provenance.decision.evidence_strength import Strength, evidence_strength
 from provenance.facts import (
@@ -18,6 +18,9 @@ from provenance.facts import (
     SignatureFact,
     VulnerabilityFacts,
 )
+
+if TYPE_CHECKING:
+    from provenance.policy import Product
 
 __all__ = ["AdmissionHistory", "DecisionContext", "NoHistory"]
 
@@ -44,8 +47,8 @@ class DecisionContext:
     segment: str
     signatures: tuple[SignatureFact, ...]  # verified; vendor set when a policy signer matched
     approvals: tuple[ApprovalFact, ...]  # verified
-    product: str | None
-    version: ProductVersion | None
+    product: Product | None  # identified from bound evidence (`decision.product`)
+    version: ProductVersion | None  # stated by the product's vendor about this digest
     identification_problem: str | None  # product/version claims that conflict or do not fit
     now: datetime
     history: AdmissionHistory

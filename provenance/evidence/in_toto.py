@@ -38,9 +38,6 @@ class Statement:
         wanted = digest.hex()
         return any(subject.digest.get("sha256") == wanted for subject in self.subjects)
 
-    def names_digest(self, algorithm: str, hex_digest: str) -> bool:
-        return any(subject.digest.get(algorithm) == hex_digest for subject in self.subjects)
-
     def algorithms(self) -> set[str]:
         return {algorithm for subject in self.subjects for algorithm in subject.digest}
 

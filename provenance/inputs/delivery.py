@@ -1,11 +1,14 @@
 """A vendor delivery (a directory, a .zip, a .tar[.gz|.xz|.bz2], or one file), opened and
-sorted into artifacts, evidence and unrecognised entries.
+sorted into artifacts, evidence, documents, refused files and notes.
 
 Fail closed: a regular file is an artifact (it needs a decision) unless it is positively
 evidence, by its name (the conventions `assess` reads) or by its content (a Sigstore bundle,
 a DSSE envelope, an SBOM, VEX, certificates, keys, CRLs, a trusted root: each parsed, not
-guessed from a prefix). What cannot be decided about at all is listed as unrecognised with
-its reason: links and special files in a directory delivery, the operator's own policy file.
+guessed from a prefix), or documentation the policy declares (`delivery.documents`). A file
+whose name says evidence or document but whose content runs or unpacks (`magic`) is refused,
+as are links and special files in a directory delivery: each refused file denies the
+delivery. Notes list what is not decided about for a good reason: the operator's own policy
+file, an archive whose members are decided instead.
 
 Archives are extracted into a private directory (`delivery_archive`); a directory delivery
 is read in place and never written to. An archive inside the delivery with evidence of its
@@ -21,7 +24,7 @@ import binascii
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +43,9 @@ from provenance.inputs.delivery_archive import (
     archive_kind,
     extract_archive,
 )
+from provenance.inputs.magic import runnable_content
 from provenance.verification.evidence_set import classify_evidence, discover_evidence
+from provenance.verification.matching import Pattern
 from provenance.verification.vendor_signatures import CHECKSUM_LIST_NAMES
 
 __all__ = [
@@ -126,9 +131,12 @@ class Delivery:
     sha256: str | None  # of the archive file (None for a directory)
     artifacts: tuple[DeliveredFile, ...]
     evidence: tuple[EvidenceFile, ...]
+    # Not decided about, for a reason that does not deny (see the module docstring).
     unrecognised: tuple[Unrecognised, ...]
     # (real folder, name prefix): turns the paths evidence reports carry into delivery names.
     renames: tuple[tuple[str, str], ...]
+    documents: tuple[str, ...] = ()  # names of declared documentation: not vetted
+    refused: tuple[Unrecognised, ...] = ()  # files that deny the delivery, with why
 
 
 @dataclass
@@ -137,6 +145,8 @@ class _Sorted:
     evidence: list[EvidenceFile] = field(default_factory=list)
     unrecognised: list[Unrecognised] = field(default_factory=list)
     renames: list[tuple[str, str]] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    refused: list[Unrecognised] = field(default_factory=list)
 
 
 def open_delivery(
@@ -145,16 +155,19 @@ def open_delivery(
     *,
     limits: Limits | None = None,
     operator_files: Mapping[Path, str] | None = None,
+    documents: Sequence[Pattern] = (),
 ) -> Delivery:
     """Open the delivery at `path`; archives are copied and extracted below `scratch`.
 
     `operator_files`: resolved paths that are the operator's (the policy) with why they are
-    not decided about. Raises `InputError` if `path` cannot be read, `DeliveryRefused` if an
-    archive in it is unsafe or over a limit.
+    not decided about. `documents`: globs of the policy's `delivery.documents` (a glob with
+    no `/` matches a file name in any folder, else the path in the delivery). Raises
+    `InputError` if `path` cannot be read, `DeliveryRefused` if an archive in it is unsafe or
+    over a limit.
     """
     limits = limits or Limits()
     budget = Budget(limits)
-    walker = _Walker(scratch, budget, operator_files or {})
+    walker = _Walker(scratch, budget, operator_files or {}, documents)
     if path.is_dir():
         root = path.resolve()
         walker.walk(root, "", depth=0)
@@ -190,8 +203,15 @@ def evidence_kind(path: Path) -> str | None:
 
 
 class _Walker:
-    def __init__(self, scratch: Path, budget: Budget, operator: Mapping[Path, str]) -> None:
+    def __init__(
+        self,
+        scratch: Path,
+        budget: Budget,
+        operator: Mapping[Path, str],
+        documents: Sequence[Pattern],
+    ) -> None:
         self.scratch, self.budget, self.operator = scratch, budget, operator
+        self.documents = documents
         self.found = _Sorted()
         self.folders = 0
 
@@ -205,7 +225,13 @@ class _Walker:
             evidence=tuple(sorted(found.evidence, key=lambda item: item.name)),
             unrecognised=tuple(sorted(found.unrecognised, key=lambda item: item.name)),
             renames=tuple(found.renames),
+            documents=tuple(sorted(found.documents)),
+            refused=tuple(sorted(found.refused, key=lambda item: item.name)),
         )
+
+    def is_document(self, name: str) -> bool:
+        base = name.rpartition("/")[2]
+        return any(glob.matches(name if "/" in glob.text else base) for glob in self.documents)
 
     def fresh_folder(self) -> Path:
         self.folders += 1
@@ -232,13 +258,11 @@ class _Walker:
         found = self.found
         if entry.is_symlink():
             target = os.readlink(entry.path)
-            found.unrecognised.append(
-                Unrecognised(name, f"a symbolic link to {target!r}: not followed")
-            )
+            found.refused.append(Unrecognised(name, f"a symbolic link to {target!r}: not followed"))
             return
         info = entry.stat(follow_symlinks=False)
         if not stat.S_ISREG(info.st_mode):
-            found.unrecognised.append(
+            found.refused.append(
                 Unrecognised(name, "a device, FIFO or socket, expected a regular file")
             )
             return
@@ -255,8 +279,17 @@ class _Walker:
             self.container(path, name, depth)
             return
         kind = self.evidence_kind(path)
-        if kind is not None:
-            found.evidence.append(EvidenceFile(name, path, kind))
+        claimed = kind or ("document" if self.is_document(name) else None)
+        if claimed is not None:
+            runnable = runnable_content(path)
+            if runnable is not None:
+                found.refused.append(
+                    Unrecognised(name, f"named as {claimed}, but its content is {runnable}")
+                )
+            elif kind is not None:
+                found.evidence.append(EvidenceFile(name, path, kind))
+            else:
+                found.documents.append(name)
             return
         sniffed = _sniff(path, info.st_size)
         if sniffed is None:

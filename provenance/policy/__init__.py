@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from provenance.policy._lint import LintProblem, lint_policy
 from provenance.policy._loader import load_policy
-from provenance.policy._model import Group, Policy, Segment, Vendor
+from provenance.policy._model import Group, Policy, Product, Segment, Vendor
 from provenance.policy._yaml import Mark
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "LintProblem",
     "Mark",
     "Policy",
+    "Product",
     "Segment",
     "Vendor",
     "lint_policy",

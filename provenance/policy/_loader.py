@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from provenance.errors import InputError, PolicyError
-from provenance.policy._model import Group, Policy, Segment, Vendor
+from provenance.policy._model import Group, Policy, Product, Segment, Vendor
 from provenance.policy._requirements import KINDS, approval_group, signed_by_vendors
 from provenance.policy._schema import schema_problems
 from provenance.policy._yaml import (
@@ -163,8 +163,8 @@ class _Checker:
 
     # -- reporting (the CheckContext protocol of _requirements) ----------------------------------
 
-    def error(self, path: JsonPath, problem: str) -> None:
-        self.errors.append(self.document.error(path, problem))
+    def error(self, path: JsonPath, problem: str, *, at_key: bool = False) -> None:
+        self.errors.append(self.document.error(path, problem, at_key=at_key))
 
     def warn(self, path: JsonPath, problem: str, *, at_key: bool = False) -> None:
         self.warnings.append(self.document.error(path, problem, at_key=at_key))
@@ -206,6 +206,7 @@ class _Checker:
             groups=groups,
             segments=segments,
             site_vsa_key=site_vsa_key,
+            documents=_document_globs(self.data.get("delivery")),
             sha256=self.document.sha256,
             positions=positions,
         )
@@ -248,27 +249,71 @@ class _Checker:
             self.error(at, str(exc))
             return None
 
+    @property
+    def products(self) -> Collection[str] | None:
+        vendors = self.data.get("vendors")
+        if not isinstance(vendors, dict):
+            return None
+        return [
+            product.name
+            for name, entry in vendors.items()
+            for product in _declared_products(name, _dict(entry).get("products"))
+        ]
+
     def _vendors(self) -> dict[str, Vendor]:
         vendors: dict[str, Vendor] = {}
+        owners: dict[str, str] = {}  # product name and purl -> the vendor declaring it
         for name, entry in _dict(self.data.get("vendors")).items():
             signers = _dict(entry).get("signers")
-            products = _dict(entry).get("products")
             if not isinstance(signers, list):
                 continue
             rules = [
                 self._signer(("vendors", name, "signers", i), signer)
                 for i, signer in enumerate(signers)
             ]
-            if isinstance(products, list):
-                keys, threshold = self._layout_keys(("vendors", name, "in_toto"), entry)
-                vendors[name] = Vendor(
-                    name=name,
-                    signers=tuple(rule for rule in rules if rule is not None),
-                    products=tuple(products),
-                    layout_keys=keys,
-                    layout_threshold=threshold,
-                )
+            products = self._products(name, _dict(entry).get("products"), owners)
+            keys, threshold = self._layout_keys(("vendors", name, "in_toto"), entry)
+            vendors[name] = Vendor(
+                name=name,
+                signers=tuple(rule for rule in rules if rule is not None),
+                products=products,
+                layout_keys=keys,
+                layout_threshold=threshold,
+            )
         return vendors
+
+    def _products(self, vendor: str, spec: Any, owners: dict[str, str]) -> tuple[Product, ...]:
+        """A vendor's products. A product has one vendor: only that vendor's signers may say
+        which version a file of it is, so neither a name nor a purl may be declared twice."""
+        products = _declared_products(vendor, spec)
+        for index, product in enumerate(products):
+            at: JsonPath = ("vendors", vendor, "products", product.name)
+            if product.shorthand:
+                at = ("vendors", vendor, "products", index)
+            for key, what in ((product.name, "name"), (product.purl, "package URL")):
+                if key in owners:
+                    self.error(
+                        at,
+                        at_key=not product.shorthand,
+                        problem=_declared_twice(what, key, owners[key], vendor),
+                    )
+                owners.setdefault(key, vendor)
+        shorthand = [p for p in products if p.shorthand]
+        if len(shorthand) == 1:
+            self.warn(
+                ("vendors", vendor, "products"),
+                f"every file {vendor} signs is taken for {shorthand[0].purl}: declare the "
+                "product by name with files globs, so another file of this vendor is never "
+                "judged as this product",
+            )
+        elif shorthand:
+            self.warn(
+                ("vendors", vendor, "products"),
+                f"{len(shorthand)} products given as package URLs only: a file is recognised "
+                "as one of them only by a signed SBOM naming its purl; declare each by name "
+                "with files globs",
+            )
+        return products
 
     def _signer(self, at: JsonPath, entry: Any) -> SignerRule | None:
         readers: dict[str, Callable[[JsonPath, Any], SignerRule | None]] = {
@@ -546,6 +591,47 @@ class _Checker:
                     "declared but never required: no segment's approvals names it",
                     at_key=True,
                 )
+
+
+def _declared_twice(what: str, key: str, first: str, vendor: str) -> str:
+    if first == vendor:
+        return f"product {what} {key!r} is declared twice: declare each product once"
+    return (
+        f"product {what} {key!r} is also declared by vendor {first!r}: a product has one "
+        "vendor, whose signers alone say which version a file of it is (a co-signer such as "
+        "an integrator needs no products entry)"
+    )
+
+
+def _document_globs(delivery: Any) -> tuple[Pattern, ...]:
+    globs = _dict(delivery).get("documents", [])
+    return (
+        tuple(Pattern.glob(g) for g in globs if isinstance(g, str))
+        if isinstance(globs, list)
+        else ()
+    )
+
+
+def _declared_products(vendor: str, spec: Any) -> tuple[Product, ...]:
+    """The products a vendor's `products` entry declares (either form), skipping entries of
+    the wrong shape (the schema reports those)."""
+    if isinstance(spec, list):
+        return tuple(
+            Product(
+                name=purl.rstrip("/").rpartition("/")[2], purl=purl, vendor=vendor, shorthand=True
+            )
+            for purl in spec
+            if isinstance(purl, str) and purl
+        )
+    products = []
+    for name, entry in _dict(spec).items():
+        purl = _dict(entry).get("purl")
+        files = _dict(entry).get("files", [])
+        if not isinstance(purl, str) or not isinstance(files, list):
+            continue
+        globs = tuple(Pattern.glob(f) for f in files if isinstance(f, str) and f)
+        products.append(Product(name=name, purl=purl, vendor=vendor, files=globs))
+    return tuple(products)
 
 
 def _effective(

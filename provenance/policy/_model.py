@@ -11,13 +11,35 @@ from typing import Any
 from provenance.errors import PolicyError
 from provenance.policy._yaml import JsonPath, Mark
 from provenance.verification.in_toto_keys import InTotoKey
+from provenance.verification.matching import Pattern
 from provenance.verification.signers import PublicKeySigner, SignerRule
 
-__all__ = ["Group", "Policy", "Segment", "Vendor"]
+__all__ = ["Group", "Policy", "Product", "Segment", "Vendor"]
 
 
 def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product of one vendor: its package URL (what the ledger and VSAs record) and the
+    file name globs that recognise its files.
+
+    `shorthand`: declared as a bare package URL in a list, so it has no `files`; the only
+    product of a vendor declared so is every file that vendor signs.
+    """
+
+    name: str  # the policy's name for it (the purl's last segment in the shorthand)
+    purl: str  # without version
+    vendor: str
+    files: tuple[Pattern, ...] = ()
+    shorthand: bool = False
+
+    def names_file(self, file_name: str) -> bool:
+        """True if a `files` glob matches the last path segment of `file_name`."""
+        base = file_name.replace("\\", "/").rpartition("/")[2]
+        return any(glob.matches(base) for glob in self.files)
 
 
 @dataclass(frozen=True)
@@ -26,7 +48,7 @@ class Vendor:
 
     name: str
     signers: tuple[SignerRule, ...]
-    products: tuple[str, ...]  # package URLs without version; never empty
+    products: tuple[Product, ...] = ()  # none: it only co-signs others' products
     # in-toto supply-chain layouts: the keys that sign the vendor's root layouts, and how many
     # must (None: all of them, in-toto's rule).
     layout_keys: tuple[InTotoKey, ...] = ()
@@ -83,12 +105,18 @@ class Policy:
     groups: Mapping[str, Group] = field(default_factory=dict)
     segments: Mapping[str, Segment] = field(default_factory=dict)
     site_vsa_key: PublicKeySigner | None = None
+    # `delivery.documents`: files of a delivery that are documentation, not decided about.
+    documents: tuple[Pattern, ...] = ()
     sha256: str = ""
     positions: Mapping[JsonPath, Mark] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("vendors", "groups", "segments", "positions"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def products(self) -> dict[str, Product]:
+        """Every product by name, in file order (names are unique across vendors)."""
+        return {product.name: product for v in self.vendors.values() for product in v.products}
 
     def signer_rules(self, vendor: str | None = None) -> list[tuple[str, SignerRule]]:
         """(vendor name, rule) for every signer, or for one vendor's signers, in file order.

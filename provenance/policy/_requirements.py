@@ -46,6 +46,10 @@ class CheckContext(Protocol):
     def groups(self) -> Mapping[str, int] | None:
         """Group name -> number of members; None if `groups` is not a mapping."""
 
+    @property
+    def products(self) -> Collection[str] | None:
+        """The product names (either form of `products`); None if `vendors` is malformed."""
+
     def error(self, path: JsonPath, problem: str) -> None: ...
 
     def warn(self, path: JsonPath, problem: str) -> None: ...
@@ -157,6 +161,20 @@ def _freshness_weakening(inherited: Any, own: Any) -> Weakening:
 
 
 def _check_version(context: CheckContext, at: JsonPath, entry: Any) -> None:
+    """One specifier for every product, or one per product named in the policy."""
+    if not isinstance(entry, dict):
+        _check_specifier(context, at, entry)
+        return
+    known = context.products
+    for product, text in entry.items():
+        if known is not None and product not in known:
+            context.error(
+                (*at, product), f"unknown product {product!r} ({_one_of(known, 'products')})"
+            )
+        _check_specifier(context, (*at, product), text)
+
+
+def _check_specifier(context: CheckContext, at: JsonPath, entry: Any) -> None:
     text = _str(entry)
     if not text:
         return
@@ -276,7 +294,7 @@ def _check_provenance(context: CheckContext, at: JsonPath, entry: Any) -> None:
     for claim in ("builder_id", "source", "ref"):
         _check_regex(context, (*at, f"{claim}_regex"), entry.get(f"{claim}_regex"))
     if isinstance(entry.get("tag_version"), str):
-        _check_version(context, (*at, "tag_version"), entry["tag_version"])
+        _check_specifier(context, (*at, "tag_version"), entry["tag_version"])
     if entry.get("slsa_build_level") == 3 and "isolated_builders" not in entry:
         context.error(
             (*at, "slsa_build_level"),

@@ -25,7 +25,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, cast
 
@@ -284,11 +284,51 @@ def _explain(error: ValidationError, document: YamlDocument) -> list[_Problem]:
         return [
             _Problem(failure.path, (*failure.path, name), True, f"invalid key {name!r}: {expected}")
         ]
+    if keyword == "oneOf":
+        branch = _form_of(error)
+        if branch:
+            return [problem for sub in branch for problem in _explain(sub, document)]
+        forms = _forms_expected(error)
+        if forms:
+            return _type(replace(failure, value=forms))
     handler = _HANDLERS.get(keyword)
     if handler is not None:
         return handler(failure)
     expected = _expected_for(keyword, failure.value, failure.schema)
     return [_Problem(failure.path, failure.path, False, f"{expected}, got {failure.got}")]
+
+
+def _form_of(error: ValidationError) -> list[ValidationError]:
+    """The errors of the one `oneOf` branch whose form (JSON type) the value has: a list
+    where a list or a mapping is allowed is explained as a list. Empty if no single branch
+    is of the value's form (or several are)."""
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    of_form = [
+        errors
+        for index, errors in by_branch.items()
+        if not any(e.validator == "type" and not e.relative_path for e in errors)
+    ]
+    if len(of_form) != 1 or len(by_branch) != len(branches):
+        return []
+    return of_form[0]
+
+
+def _forms_expected(error: ValidationError) -> list[str]:
+    """The JSON types of the `oneOf` branches, when every branch refused the value for its
+    type (a number where a string or a mapping is allowed); else empty."""
+    types = [
+        sub.validator_value
+        for sub in error.context or ()
+        if sub.validator == "type" and not sub.relative_path
+    ]
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    if len(types) != len(branches):
+        return []
+    flat = [kind for value in types for kind in ([value] if isinstance(value, str) else value)]
+    return list(dict.fromkeys(flat))
 
 
 def _only_required(branches: Any) -> bool:

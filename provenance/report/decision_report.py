@@ -83,12 +83,15 @@ def _attestation_line(fact: AttestationFact) -> str:
 def examination_lines(examination: Examination) -> list[str]:
     identification = examination.identification
     lines = [f"evidence  {examination.evidence_strength} (the strongest that verified)"]
-    if identification.product or identification.version:
+    if identification.product is not None:
         version = identification.version
         lines.append(
-            f"product   {identification.product or '?'} "
+            f"product   {identification.product.purl} "
             + (f"{version.value} ({version.source})" if version else "(no version)")
+            + f", recognised by {identification.basis}"
         )
+    elif identification.problem:
+        lines.append(f"product   {identification.problem}")
     for fact in examination.assessment.signatures:
         who = fact.identity or fact.key_id
         what = "statement" if fact.content == "dsse" else "signature"
@@ -217,9 +220,14 @@ def decision_to_dict(
         "artifact": {"name": artifact_name, "sha256": sha256},
         "segment": segment,
         "policy": {"path": policy.path, "sha256": policy.sha256},
-        "product": identification.product,
+        "product": identification.purl,
+        "product_basis": identification.basis,
         "version": (
-            {"value": identification.version.value, "source": identification.version.source}
+            {
+                "value": identification.version.value,
+                "source": identification.version.source,
+                "evidence": identification.version.evidence,
+            }
             if identification.version
             else None
         ),

@@ -123,7 +123,7 @@ def _overview(vet: VetView) -> str:
             _e(a.evidence_strength),
             _e(", ".join(r.rule for r in a.failed) or "none"),
         )
-        for index, a in enumerate(vet.artifacts, start=1)
+        for index, a in enumerate(vet.denied_first, start=1)
     ]
     return _table(("artifact", "decision", "evidence strength", "failed requirements"), rows)
 
@@ -218,8 +218,8 @@ def _artifact(index: int, artifact: ArtifactView) -> str:
             ("sha256", f"<code>{_e(artifact.sha256)}</code>"),
             (
                 "product",
-                _e(f"{artifact.product or '?'} {artifact.version or ''}")
-                if artifact.product or artifact.version
+                _e(artifact.product_text())
+                if artifact.product is not None
                 else '<span class="muted">not identified</span>',
             ),
             (
@@ -246,8 +246,24 @@ def _artifact(index: int, artifact: ArtifactView) -> str:
     )
 
 
+def _refused_files(vet: VetView) -> str:
+    if not vet.refused_files:
+        return ""
+    rows = [(f"<code>{_e(p)}</code>", _e(r)) for p, r in vet.refused_files]
+    return (
+        f'<section class="deny"><h2>Refused files ({len(rows)})</h2>'
+        f"{_table(('file', 'why it denies the delivery'), rows)}</section>"
+    )
+
+
 def _delivery_files(vet: VetView) -> str:
     parts = []
+    if vet.documents:
+        rows = [(f"<code>{_e(p)}</code>", "not vetted, not for deployment") for p in vet.documents]
+        parts.append(
+            f"<details open><summary>Documents ({len(rows)})</summary>"
+            f"{_table(('file', 'status'), rows)}</details>"
+        )
     if vet.evidence_files:
         rows = [(f"<code>{_e(p)}</code>", _e(k)) for p, k in vet.evidence_files]
         parts.append(
@@ -257,8 +273,8 @@ def _delivery_files(vet: VetView) -> str:
     if vet.unrecognised:
         rows = [(f"<code>{_e(p)}</code>", _e(r)) for p, r in vet.unrecognised]
         parts.append(
-            f'<details open><summary class="warn">Unrecognised files ({len(rows)}): neither '
-            f"vetted nor evidence</summary>{_table(('file', 'why'), rows)}</details>"
+            f"<details open><summary>Not decided about ({len(rows)})</summary>"
+            f"{_table(('file', 'why'), rows)}</details>"
         )
     return "".join(parts)
 
@@ -275,7 +291,8 @@ def render_html(result: Mapping[str, Any]) -> str:
     if vet.delivery_sha256:
         delivery_facts.insert(1, ("delivery sha256", f"<code>{_e(vet.delivery_sha256)}</code>"))
     refused = f'<p class="verdict deny">Refused: {_e(vet.refused)}</p>' if vet.refused else ""
-    artifacts = "".join(_artifact(i, a) for i, a in enumerate(vet.artifacts, start=1))
+    # Denied and unexplained files first: what needs a person's attention.
+    artifacts = "".join(_artifact(i, a) for i, a in enumerate(vet.denied_first, start=1))
     overview = _overview(vet) if vet.artifacts else '<p class="muted">No artifacts.</p>'
     return (
         "<!DOCTYPE html>\n"
@@ -287,7 +304,8 @@ def render_html(result: Mapping[str, Any]) -> str:
         f"<style>{_CSS}</style></head><body>"
         f"<header><h1>Delivery vetting report</h1>{_facts(delivery_facts)}"
         f'<p class="verdict {cls}">{_e(vet.headline())}</p>{refused}</header>'
-        f"<main><h2>Overview</h2>{overview}{artifacts}{_delivery_files(vet)}</main>"
+        f"<main>{_refused_files(vet)}<h2>Overview</h2>{overview}{artifacts}"
+        f"{_delivery_files(vet)}</main>"
         f"<footer><p>provenance {_e(vet.tool_version)}: every decision above was made "
         "offline from the cryptographic evidence listed; nothing on this page was "
         "loaded from the network.</p></footer>"

@@ -72,10 +72,10 @@ def _artifact_suite(root: ET.Element, vet: VetView, artifact: ArtifactView) -> t
 
 
 def _delivery_suite(root: ET.Element, vet: VetView) -> tuple[int, int]:
-    if vet.refused is None and not vet.unrecognised:
+    if vet.refused is None and not vet.unrecognised and not vet.refused_files:
         return 0, 0
-    tests = len(vet.unrecognised) + (1 if vet.refused is not None else 0)
-    failures = 1 if vet.refused is not None else 0
+    tests = len(vet.unrecognised) + len(vet.refused_files) + (1 if vet.refused is not None else 0)
+    failures = len(vet.refused_files) + (1 if vet.refused is not None else 0)
     suite = _element(
         root,
         "testsuite",
@@ -93,6 +93,15 @@ def _delivery_suite(root: ET.Element, vet: VetView) -> tuple[int, int]:
             f"{vet.delivery_path}: refused: {vet.refused}",
             message=printable(vet.refused),
             type="delivery-refused",
+        )
+    for path, reason in vet.refused_files:
+        case = _element(suite, "testcase", classname="delivery.refused", name=path)
+        _element(
+            case,
+            "failure",
+            f"{path}: refused: {reason}",
+            message=printable(reason),
+            type="refused-file",
         )
     for path, reason in vet.unrecognised:
         case = _element(suite, "testcase", classname="delivery.unrecognised", name=path)

@@ -102,8 +102,7 @@ def _artifact(artifact: ArtifactView) -> list[str]:
         f"- sha256: `{artifact.sha256}`",
         f"- evidence: **{md(strength)}** ({md(STRENGTH_MEANING.get(strength, '?'))})",
     ]
-    if artifact.product or artifact.version:
-        lines.append(f"- product: {md(artifact.product or '?')} {md(artifact.version or '')}")
+    lines.append(f"- product: {md(artifact.product_text())}")
     lines += ["", "| requirement | result | reason |", "|---|---|---|"]
     for requirement in artifact.requirements:
         mark = "ok" if requirement.passed else "**FAIL**"
@@ -130,14 +129,25 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     ]
     if vet.refused is not None:
         lines += [f"> ❌ **Refused**: {md(vet.refused)}", ""]
+    if vet.refused_files:
+        lines += [f"### ❌ Refused files ({len(vet.refused_files)})", ""]
+        lines += [f"- {md(path)}: {md(reason)}" for path, reason in vet.refused_files]
+        lines.append("")
     if vet.artifacts:
         lines += [*_overview(vet), ""]
-    for artifact in vet.artifacts:
+    for artifact in vet.denied_first:
         lines += _artifact(artifact)
+    if vet.documents:
+        lines += [
+            f"<details><summary>Documents ({len(vet.documents)}): not vetted, not for "
+            "deployment</summary>",
+            "",
+        ]
+        lines += [f"- {md(path)}" for path in vet.documents]
+        lines += ["", "</details>", ""]
     if vet.unrecognised:
         lines += [
-            "<details><summary>Unrecognised files "
-            f"({len(vet.unrecognised)}): neither vetted nor evidence</summary>",
+            f"<details><summary>Not decided about ({len(vet.unrecognised)})</summary>",
             "",
         ]
         lines += [f"- {md(path)}: {md(reason)}" for path, reason in vet.unrecognised]

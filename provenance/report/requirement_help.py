@@ -27,6 +27,13 @@ _HELP = {
         "Ask the vendor for the signature or bundle of this exact file, or add the vendor's "
         "signer to the policy after checking it out of band.",
     ),
+    "no_evidence": RequirementHelp(
+        "Evidence delivered with the file",
+        "Nothing was found beside the file that could verify it: no signature, bundle, "
+        "attestation, signed checksum list or embedded signature.",
+        "Ask the vendor for the file's signature or Sigstore bundle and place it beside the "
+        "file under the name it is looked for, or give it with --bundle/--evidence.",
+    ),
     "published_hash": RequirementHelp(
         "The SHA-256 the operator copied from the vendor matches",
         "With --expected-sha256 the file must have exactly the digest the operator copied "
@@ -126,11 +133,21 @@ _HELP = {
         "for nothing.",
         "Find out why the evidence does not verify: a corrupted download or a tampered file.",
     ),
+    "refused-file": RequirementHelp(
+        "A file in the delivery that nobody can decide about",
+        "Every file of a delivery is an artifact (decided), evidence an artifact used, or a "
+        "document the policy declares. Evidence that verified nothing, a file whose name says "
+        "signature, SBOM or document but whose content is an executable, script or archive, "
+        "and links or special files deny the whole delivery.",
+        "Find out what the file is: remove it from the delivery if it does not belong, ask "
+        "the vendor for evidence that verifies, or declare documentation in the policy's "
+        "delivery.documents.",
+    ),
     "unrecognised-file": RequirementHelp(
-        "A file in the delivery that is neither an artifact nor evidence",
-        "Every file in a delivery is either vetted as an artifact, read as evidence, or "
+        "An entry of the delivery that is not decided about",
+        "The operator's own policy file, or an archive whose members are decided instead, is "
         "listed here so nothing passes unseen.",
-        "Check what the file is and whether it belongs in the delivery.",
+        "Nothing to do unless the entry is unexpected.",
     ),
 }
 

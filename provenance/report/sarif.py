@@ -193,6 +193,18 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
         for requirement in artifact.requirements:
             rules.index(requirement.rule, "error")
         results += _artifact_results(vet, artifact, index, rules)
+    for path, reason in vet.refused_files:
+        results.append(
+            {
+                "ruleId": "refused-file",
+                "ruleIndex": rules.index("refused-file", "error"),
+                "level": "error",
+                "kind": "fail",
+                "message": {"text": f"{path}: refused, so the delivery is denied: {reason}"},
+                "locations": [_location(vet, path, None)],
+                "partialFingerprints": {_FINGERPRINT: _fingerprint("refused", path, reason)},
+            }
+        )
     for path, reason in vet.unrecognised:
         results.append(
             {

@@ -92,8 +92,7 @@ def _artifact_block(artifact: ArtifactView, paint: _Painter) -> list[str]:
     lines += _field("sha256", artifact.sha256)
     strength = artifact.evidence_strength
     lines += _field("evidence", f"{strength} ({STRENGTH_MEANING.get(strength, '?')})")
-    if artifact.product or artifact.version:
-        lines += _field("product", f"{artifact.product or '?'} {artifact.version or ''}")
+    lines += _field("product", artifact.product_text())
     for signer in artifact.signers:
         issuer = f" ({signer.issuer})" if signer.issuer else ""
         when = f", signed {signer.signed_at}" if signer.signed_at else ""
@@ -120,15 +119,23 @@ def _render(result: VetView, paint: _Painter) -> str:
     )
     colour = _GREEN if result.allowed else _RED
     lines += [paint(line, colour) for line in _wrap(result.headline(), WIDTH)]
-    for artifact in result.artifacts:
+    # Denied and unexplained files first: what needs a person's attention.
+    if result.refused_files:
+        lines += ["", paint(f"refused files ({len(result.refused_files)}):", _RED)]
+        for path, reason in result.refused_files:
+            lines += _wrap_item(f"{path}: {reason}")
+    for artifact in result.denied_first:
         lines.append("")
         lines += _artifact_block(artifact, paint)
+    if result.documents:
+        lines += ["", f"documents, not vetted and not for deployment ({len(result.documents)}):"]
+        lines += [line for path in result.documents for line in _wrap_item(path)]
     if result.evidence_files:
         lines += ["", f"evidence files ({len(result.evidence_files)}):"]
         for path, kind in result.evidence_files:
             lines += _wrap_item(f"{path} ({kind})")
     if result.unrecognised:
-        lines += ["", paint(f"unrecognised files ({len(result.unrecognised)}):", _YELLOW)]
+        lines += ["", f"not decided about ({len(result.unrecognised)}):"]
         for path, reason in result.unrecognised:
             lines += _wrap_item(f"{path}: {reason}")
     return "\n".join(lines) + "\n"

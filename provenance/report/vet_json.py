@@ -40,6 +40,10 @@ def vet_to_dict(result: VetResult) -> dict[str, Any]:
         "evidence_files": [
             {"path": item.path, "kind": item.kind} for item in result.evidence_files
         ],
+        "refused_files": [
+            {"path": item.name, "reason": item.reason} for item in result.refused_files
+        ],
+        "documents": [{"path": name} for name in result.documents],
         "unrecognised": [
             {"path": item.name, "reason": item.reason} for item in result.unrecognised
         ],
@@ -68,6 +72,8 @@ def wrap_decision(decision: Mapping[str, Any]) -> dict[str, Any]:
         "refused": None,
         "artifacts": [dict(decision)],
         "evidence_files": evidence,
+        "refused_files": [],
+        "documents": [],
         "unrecognised": [],
     }
 

@@ -80,6 +80,7 @@ class ArtifactView:
     reason: str | None
     evidence_strength: str
     product: str | None
+    product_basis: str | None  # how it was recognised
     version: str | None
     requirements: tuple[Requirement, ...]
     signers: tuple[Signer, ...]
@@ -91,6 +92,14 @@ class ArtifactView:
     @property
     def allowed(self) -> bool:
         return self.decision == "allow"
+
+    def product_text(self) -> str:
+        """`pkg:... 4.2.1 (signed-identity); recognised by ...`, or `not identified`."""
+        if self.product is None:
+            return "not identified"
+        version = self.version or "(no version)"
+        basis = f"; recognised by {self.product_basis}" if self.product_basis else ""
+        return f"{self.product} {version}{basis}"
 
     @property
     def failed(self) -> tuple[Requirement, ...]:
@@ -111,7 +120,9 @@ class VetView:
     tool_version: str
     artifacts: tuple[ArtifactView, ...]
     evidence_files: tuple[tuple[str, str], ...]
-    unrecognised: tuple[tuple[str, str], ...]
+    unrecognised: tuple[tuple[str, str], ...]  # notes: (path, why not decided about)
+    refused_files: tuple[tuple[str, str], ...] = ()  # (path, why it denies the delivery)
+    documents: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -121,6 +132,11 @@ class VetView:
     def denied_count(self) -> int:
         return sum(1 for a in self.artifacts if not a.allowed)
 
+    @property
+    def denied_first(self) -> tuple[ArtifactView, ...]:
+        """The artifacts, denied ones first (each group in name order)."""
+        return tuple(sorted(self.artifacts, key=lambda a: a.allowed))
+
     def headline(self) -> str:
         """One line: the verdict on the whole delivery."""
         if self.refused is not None:
@@ -128,9 +144,13 @@ class VetView:
         total = len(self.artifacts)
         if self.allowed:
             return f"ALLOW: all {total} artifact(s) allowed for {self.segment}"
+        refused = f"{len(self.refused_files)} file(s) refused" if self.refused_files else ""
         if total == 0:
-            return f"DENY: no artifact found in {self.delivery_path}"
-        return f"DENY: {self.denied_count} of {total} artifact(s) denied for {self.segment}"
+            return "DENY: " + ", ".join(
+                part for part in (refused, f"no artifact found in {self.delivery_path}") if part
+            )
+        denied = f"{self.denied_count} of {total} artifact(s) denied for {self.segment}"
+        return "DENY: " + ", ".join(part for part in (refused, denied) if part)
 
 
 def _signers(findings: Sequence[Mapping[str, Any]]) -> tuple[Signer, ...]:
@@ -178,6 +198,7 @@ def _artifact(raw: Mapping[str, Any]) -> ArtifactView:
         reason=raw["reason"],
         evidence_strength=raw["evidence_strength"],
         product=raw["product"],
+        product_basis=raw.get("product_basis"),
         version=f"{version['value']} ({version['source']})" if version else None,
         requirements=requirements,
         signers=_signers(findings),
@@ -206,6 +227,8 @@ def view(result: Mapping[str, Any]) -> VetView:
         artifacts=tuple(_artifact(a) for a in result["artifacts"]),
         evidence_files=tuple((e["path"], e["kind"]) for e in result.get("evidence_files", ())),
         unrecognised=tuple((u["path"], u["reason"]) for u in result.get("unrecognised", ())),
+        refused_files=tuple((u["path"], u["reason"]) for u in result.get("refused_files", ())),
+        documents=tuple(d["path"] for d in result.get("documents", ())),
     )
 
 

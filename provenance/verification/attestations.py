@@ -68,7 +68,7 @@ def verify_key_envelope(
             check="envelope",
         )
     statement = parse_statement(envelope.payload)
-    require_subject(statement, artifact)
+    subject = require_subject(statement, artifact)
     # 4. Claims, one fact per vendor (a vendor listed twice counts once).
     facts: dict[str | None, AttestationFact] = {}
     for named, keys in matched:
@@ -82,6 +82,8 @@ def verify_key_envelope(
             source=source,
             content="dsse",
             predicate_type=statement.predicate_type,
+            subject_names=subject.names,
+            other_subjects=subject.others,
         )
         facts.setdefault(named.vendor, attestation_fact(signature, statement, source))
     return list(facts.values())

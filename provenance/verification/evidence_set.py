@@ -72,6 +72,7 @@ __all__ = [
     "assess",
     "classify_evidence",
     "discover_evidence",
+    "looked_for",
 ]
 
 APPROVAL_GLOB = "{name}.approval*.json"
@@ -108,6 +109,9 @@ class Assessment:
     published_hash_mismatch: str | None = None
     layouts: tuple[LayoutFact, ...] = ()
     sbom: SbomFacts | None = None
+    # Evidence sources (as given) that yielded a fact, or an SBOM or VEX document that parsed
+    # and is tied to the artifact: what `vet` counts as used (the rest verified nothing).
+    used: frozenset[str] = frozenset()
 
 
 def discover_evidence(artifact: Path) -> list[Path]:
@@ -134,6 +138,17 @@ def discover_evidence(artifact: Path) -> list[Path]:
     ]
     found += sorted(folder.glob(APPROVAL_GLOB.format(name=_escape(name))))
     return [path for path in dict.fromkeys(found) if path.is_file()]
+
+
+def looked_for(name: str) -> str:
+    """Where `discover_evidence` looks for ARTIFACT's evidence, in few words."""
+    detached = "/".join(DETACHED_SUFFIXES)
+    lists = "/".join(CHECKSUM_LIST_NAMES)
+    return (
+        f"{name}.sigstore[.json], {name}.*.sigstore.json, {name}.intoto.json[l], "
+        f"{name}.dsse.json, {name}{detached}, {name}{LAYOUT_SUFFIX}, SBOM and VEX files, a "
+        f"signed {lists}, {APPROVAL_GLOB.format(name=name)}, Authenticode inside a PE file"
+    )
 
 
 def _escape(name: str) -> str:
@@ -204,6 +219,16 @@ class _Collected:
     signed_files: list[SignedFile] = field(default_factory=list)
     vex_files: list[tuple[str, bytes]] = field(default_factory=list)
 
+    def yielded(self) -> int:
+        """How many facts were verified so far (SBOM and VEX files are weighed at the end)."""
+        return (
+            len(self.signatures)
+            + len(self.attestations)
+            + len(self.approvals)
+            + len(self.layouts)
+            + len(self.signed_files)
+        )
+
 
 @dataclass(frozen=True)
 class _Verifier:
@@ -215,6 +240,25 @@ class _Verifier:
     layout_trust: Sequence[LayoutTrust] = ()
     run_inspections: bool = False
     online_revocation: bool = False  # OCSP for X.509 signers, only when the operator asks
+
+    def item(
+        self, item: Path | EvidenceDocument, kind: str, source: str, data: bytes, into: _Collected
+    ) -> list[EvidenceProblem]:
+        """Verify one piece of evidence into `into`; what did not verify, as problems."""
+        if kind == "jsonl":
+            return _jsonl(self, data, source, into)
+        if kind == "unknown":
+            # Delivery content is the attacker's: an unrecognised file is failed evidence,
+            # listed in the report, not a reason to stop the run.
+            return [EvidenceProblem(source, _UNRECOGNISED)]
+        try:
+            if isinstance(item, Path):
+                self.file(kind, data, item, into)
+            else:
+                self.document(kind, data, source, into)
+        except VerificationFailure as failure:
+            return [EvidenceProblem(source, str(failure))]
+        return []
 
     def file(self, kind: str, data: bytes, path: Path, into: _Collected) -> None:
         """Verify evidence that only files have (it names what it signs, or has links beside)."""
@@ -361,27 +405,18 @@ def assess(
         problems.append(EvidenceProblem(f"{artifact.name} (Authenticode)", str(failure)))
     else:
         collected.signatures += [embedded] if embedded is not None else []
+    used: set[str] = set()
     for item in evidence:
         read = _read(item, problems)
         if read is None:
             continue
         source, data, kind = read
         inputs.append((source, hashlib.sha256(data).hexdigest()))
-        if kind == "jsonl":
-            problems += _jsonl(verifier, data, source, collected)
-        elif kind == "unknown":
-            # Delivery content is the attacker's: an unrecognised file is failed evidence,
-            # listed in the report, not a reason to stop the run.
-            problems.append(EvidenceProblem(source, _UNRECOGNISED))
-        else:
-            try:
-                if isinstance(item, Path):
-                    verifier.file(kind, data, item, collected)
-                else:
-                    verifier.document(kind, data, source, collected)
-            except VerificationFailure as failure:
-                problems.append(EvidenceProblem(source, str(failure)))
-    sbom, sbom_problems = gather_sbom(
+        before = collected.yielded()
+        problems += verifier.item(item, kind, source, data, collected)
+        if collected.yielded() > before:
+            used.add(source)
+    sbom, sbom_problems, usable = gather_sbom(
         artifact,
         collected.attestations,
         collected.sbom_files,
@@ -399,6 +434,7 @@ def assess(
         published_hash_mismatch=mismatch,
         layouts=tuple(collected.layouts),
         sbom=sbom,
+        used=frozenset(used | usable),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from provenance.errors import EvidenceError
@@ -69,8 +70,10 @@ def gather_sbom(
     vex_files: Sequence[tuple[str, bytes]],
     *,
     signed_files: Sequence[SignedFile] = (),
-) -> tuple[SbomFacts | None, list[tuple[str, str]]]:
-    """The facts (None if no SBOM or VEX was delivered) and (source, reason) problems.
+) -> tuple[SbomFacts | None, list[tuple[str, str]], set[str]]:
+    """The facts (None if no SBOM or VEX was delivered), (source, reason) problems, and the
+    sources that were usable: an SBOM that parsed and is tied to the artifact, a VEX document
+    that parsed.
 
     `signed_files`: SBOM files whose bytes a signature verified for; such a file that names
     the artifact is bound `signed-file` (if the bytes read here are the bytes signed)."""
@@ -88,7 +91,19 @@ def gather_sbom(
             candidates.append(SbomFacts(None, None, source, problem=str(malformed)))
             continue
         detail = f"attestation signed by {fact.signature.vendor} about the artifact's digest"
-        candidates.append(SbomFacts(sbom, "signed-attestation", source, binding_detail=detail))
+        # A statement about several files binds the SBOM to each, but its described
+        # component is this artifact only if it is the sole subject or its hashes say so.
+        describes = fact.signature.other_subjects == 0 or _names(sbom, artifact.sha256.hex())
+        candidates.append(
+            SbomFacts(
+                sbom,
+                "signed-attestation",
+                source,
+                binding_detail=detail,
+                signed_by=fact.signature.vendor,
+                describes_artifact=describes,
+            )
+        )
     for path, data in sbom_files:
         try:
             sbom = parse_sbom(data, path)
@@ -99,7 +114,16 @@ def gather_sbom(
         by = signed.get((path, hashlib.sha256(data).hexdigest()))
         if _names(sbom, artifact.sha256.hex()) and by is not None:
             detail = f"signed by {by.vendor} ({by.signer}); names the artifact's SHA-256"
-            candidates.append(SbomFacts(sbom, "signed-file", path, binding_detail=detail))
+            candidates.append(
+                SbomFacts(
+                    sbom,
+                    "signed-file",
+                    path,
+                    binding_detail=detail,
+                    signed_by=by.vendor,
+                    describes_artifact=True,
+                )
+            )
         elif _names(sbom, artifact.sha256.hex()):
             candidates.append(
                 SbomFacts(sbom, "named", path, binding_detail="names the artifact's SHA-256")
@@ -108,25 +132,32 @@ def gather_sbom(
             detail = "its described component does not list the artifact's SHA-256"
             candidates.append(SbomFacts(sbom, None, path, binding_detail=detail))
     vex, vex_bindings = _vex(artifact, attestations, vex_files, signed, problems)
+    usable = {
+        c.source
+        for c in candidates
+        if c.source is not None and c.sbom is not None and c.binding is not None
+    }
+    usable |= set(vex_bindings)
     if not candidates and not vex:
-        return None, problems
+        return None, problems, usable
     # The usable SBOM bound most strongly; but a delivered SBOM that is unusable is never
     # passed over in silence (fail closed: the rules fail on `problem`).
     best = max(
         candidates, key=lambda c: (c.sbom is not None, BINDING_STRENGTH[c.binding]), default=None
     )
     if best is None:
-        return SbomFacts(None, None, vex=vex, vex_bindings=vex_bindings), problems
+        return SbomFacts(None, None, vex=vex, vex_bindings=vex_bindings), problems, usable
     unusable = next((c for c in candidates if c.problem is not None), None)
-    return SbomFacts(
-        best.sbom,
-        best.binding,
-        best.source,
-        unusable.problem if unusable else None,
-        best.binding_detail,
-        vex,
-        vex_bindings,
-    ), problems
+    return (
+        replace(
+            best,
+            problem=unusable.problem if unusable else None,
+            vex=vex,
+            vex_bindings=vex_bindings,
+        ),
+        problems,
+        usable,
+    )
 
 
 def _vex(

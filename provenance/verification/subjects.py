@@ -9,21 +9,40 @@ the file must still be the bytes every other check saw.
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 from provenance.errors import VerificationFailure
 from provenance.evidence.in_toto import Statement
 from provenance.inputs.artifact import Artifact
 
-__all__ = ["require_subject"]
+__all__ = ["SubjectMatch", "require_subject"]
 
 _CHUNK = 1 << 20
 _SHOWN = ("sha256", "sha512")
 
 
-def require_subject(statement: Statement, artifact: Artifact) -> str:
-    """The algorithm that bound the statement to the artifact; raises if none does."""
-    if statement.names_sha256(artifact.sha256):
-        return "sha256"
+class SubjectMatch(NamedTuple):
+    """How a statement names the artifact: the algorithm that bound it, the names its
+    matching subjects give it, and how many subjects are about other digests."""
+
+    algorithm: str
+    names: tuple[str, ...]
+    others: int
+
+
+def _match(statement: Statement, algorithm: str, hex_digest: str) -> SubjectMatch | None:
+    mine = [s for s in statement.subjects if s.digest.get(algorithm) == hex_digest]
+    if not mine:
+        return None
+    names = tuple(dict.fromkeys(s.name for s in mine if s.name))
+    return SubjectMatch(algorithm, names, len(statement.subjects) - len(mine))
+
+
+def require_subject(statement: Statement, artifact: Artifact) -> SubjectMatch:
+    """How the statement names the artifact; raises if it does not."""
+    match = _match(statement, "sha256", artifact.sha256.hex())
+    if match is not None:
+        return match
     if "sha256" not in statement.algorithms() and "sha512" in statement.algorithms():
         if artifact.path is None:
             raise VerificationFailure(
@@ -31,8 +50,9 @@ def require_subject(statement: Statement, artifact: Artifact) -> str:
                 f"digest-mode artifact ({artifact.digest_text}) has no bytes to hash",
                 check="subject",
             )
-        if statement.names_digest("sha512", _sha512_of(artifact)):
-            return "sha512"
+        match = _match(statement, "sha512", _sha512_of(artifact))
+        if match is not None:
+            return match
     names = ", ".join(
         f"{s.name or '?'} "
         + " ".join(f"{alg}:{value}" for alg, value in sorted(s.digest.items()) if alg in _SHOWN)

@@ -105,6 +105,7 @@ def _fact(
     content: Literal["cms", "authenticode", "openpgp", "checksum-list"],
     signed_at: datetime | None,
     checksum_list: str | None = None,
+    listed_name: str | None = None,
 ) -> SignatureFact:
     return SignatureFact.without_log(
         artifact_sha256=artifact.sha256.hex(),
@@ -116,6 +117,7 @@ def _fact(
         content=content,
         signed_at=signed_at,
         checksum_list=checksum_list,
+        subject_names=(listed_name,) if listed_name else (),
     )
 
 
@@ -192,7 +194,7 @@ def _listed_in(
     return _fact(
         signed, artifact, source=str(source),
         content="checksum-list", signed_at=signed.signed_at if timestamped else None,
-        checksum_list=str(target),
+        checksum_list=str(target), listed_name=result.listed_name,
     )  # fmt: skip
 
 
@@ -409,7 +411,7 @@ def verify_list_bundle(
             evidence=str(source),
         )
 
-    verify_checksum_list(
+    result = verify_checksum_list(
         listed,
         str(target),
         artifact,
@@ -417,12 +419,14 @@ def verify_list_bundle(
         artifact_name=_delivered_name(artifact),
     )
     signed = facts[0]
-    # The list's Sigstore signature, re-aimed at the artifact it lists.
+    # The list's Sigstore signature, re-aimed at the artifact it lists: its identity and time
+    # stay the list's (`about_this_digest_only` is False, so neither is read as this file's).
     return replace(
         signed,
         artifact_sha256=artifact.sha256.hex(),
         content="checksum-list",
         checksum_list=str(target),
+        subject_names=(result.listed_name,),
     )
 
 

@@ -42,6 +42,12 @@ class VendorSignature:
         )
 
     def describe(self) -> str:
+        if self.accept_published_hash:
+            return (
+                "a verified signature by one of the policy's vendors, or, in its place, the "
+                "SHA-256 the operator copied from the vendor (--expected-sha256): this "
+                "segment's minimum evidence is published-hash"
+            )
         return "a verified signature by one of the policy's vendors (always required)"
 
 

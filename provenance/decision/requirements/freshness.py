@@ -1,8 +1,12 @@
-"""`freshness`: how old the newest vendor signature may be, and the earliest date accepted.
+"""`freshness`: how old the newest signature of the product's vendor over this file may be,
+and the earliest date accepted.
 
     freshness: {max_age_days: 365, not_before: "2025-01-01"}
 
-Age is measured from the verified signing time (log or TSA), never from a file date.
+Age is measured from the verified signing time (log or TSA), never from a file date, and only
+from signatures over this digest alone by the vendor of the identified product (DESIGN.md,
+rule 1): a checksum list signed today that lists an old image, a statement about several
+files, or another vendor's fresh co-signature does not make an old release look current.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements import signed_by
 from provenance.decision.rules import Finding
 
 __all__ = ["Freshness", "compile_rule"]
@@ -23,22 +26,30 @@ __all__ = ["Freshness", "compile_rule"]
 class Freshness:
     max_age: timedelta | None
     not_before: date | None
-    # The vendors whose signatures count: those `signed_by` requires, so that a fresh
-    # signature by another vendor cannot make a stale release look current. None: any vendor.
-    vendors: tuple[str, ...] | None = None
     name: str = "freshness"
 
     def evaluate(self, context: DecisionContext) -> Finding:
+        product = context.product
+        if product is None:
+            return Finding(
+                self.name,
+                False,
+                context.identification_problem or "expected an identified product, got none",
+            )
         times = [
             fact.signed_at
             for fact in context.signatures
-            if fact.vendor is not None
-            and (self.vendors is None or fact.vendor in self.vendors)
+            if fact.vendor == product.vendor
+            and fact.about_this_digest_only
             and fact.signed_at is not None  # a key signature without a log has no time
         ]
         if not times:
-            by = f" by {', '.join(self.vendors)}" if self.vendors else ""
-            return Finding(self.name, False, f"expected a verified signing time{by}, got none")
+            return Finding(
+                self.name,
+                False,
+                f"expected a verified signing time of a signature by {product.vendor} over this "
+                "file, got none",
+            )
         newest = max(times)
         evidence = {"newest_signature": newest.isoformat(), "now": context.now.isoformat()}
         age = context.now - newest
@@ -71,8 +82,7 @@ class Freshness:
             parts.append(f"at most {self.max_age.days} days old")
         if self.not_before is not None:
             parts.append(f"made on or after {self.not_before.isoformat()}")
-        whose = f"signature by {', '.join(self.vendors)}" if self.vendors else "vendor signature"
-        return f"the newest {whose} " + " and ".join(parts)
+        return "the newest signature by the product's vendor over this file " + " and ".join(parts)
 
 
 def _midnight(day: date) -> datetime:
@@ -82,9 +92,7 @@ def _midnight(day: date) -> datetime:
 def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> Freshness:
     max_age = spec.get("max_age_days")
     not_before = spec.get("not_before")
-    required = requirements.get("signed_by")
     return Freshness(
         max_age=timedelta(days=int(max_age)) if max_age is not None else None,
         not_before=date.fromisoformat(not_before) if not_before is not None else None,
-        vendors=signed_by.compile_rule(required, requirements).vendors if required else None,
     )

@@ -30,6 +30,7 @@ class RollbackDenied:
         if isinstance(comparable, str):
             return Finding(self.name, False, comparable)
         product, this = comparable
+        # Per product: a file of another product, even of the same vendor, is no downgrade.
         newest = context.history.newest_version(product, context.segment, _ordering_key)
         evidence = {"product": product, "version": str(this), "newest_admitted": newest}
         if newest is None:
@@ -55,19 +56,16 @@ def _comparable(context: DecisionContext) -> tuple[str, Version] | str:
     if context.identification_problem:
         return context.identification_problem
     if context.product is None:
-        return (
-            "expected a product to compare with earlier admissions, got none (give --product "
-            "naming one of the signing vendor's products)"
-        )
+        return "expected an identified product to compare with earlier admissions, got none"
     if context.version is None:
         return (
-            "expected a version to compare with earlier admissions, got none (sign from a "
-            "version tag, or give --version)"
+            f"expected a version of {context.product.name} to compare with earlier admissions, "
+            "got none stated by its vendor about this file, nor --version"
         )
     parsed = parse_version(context.version.value)
     if parsed is None:
         return f"expected a PEP 440 version, got {context.version.value!r}"
-    return context.product, parsed
+    return context.product.purl, parsed
 
 
 def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> RollbackDenied:

@@ -216,7 +216,7 @@ class VulnerabilitiesRequirement:
         artifact_ids = [
             name
             for name in (
-                context.product,
+                context.product.purl if context.product is not None else None,
                 described.purl if described is not None else None,
                 described.bom_ref if described is not None else None,
             )

@@ -61,7 +61,7 @@ from provenance.verification.sigstore.tlog import (
     verify_inclusion_proof,
 )
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
-from provenance.verification.subjects import require_subject
+from provenance.verification.subjects import SubjectMatch, require_subject
 
 __all__ = ["BundleOutcome", "Check", "NamedSigner", "verify_bundle"]
 
@@ -190,10 +190,11 @@ class _Run:
         # Identity before content: an untrusted signer's payload is never parsed.
         if leaf is not None:
             matched, who = self.match_identity(leaf)
-            statement = self.verify_subject()
-            return self.fact(log, times, matched, statement, who=who), statement
-        statement = self.verify_subject()
-        return self.fact(log, times, key_signer, statement, key_id=key_signer.key_id), statement
+            subject = self.verify_subject()
+            return self.fact(log, times, matched, subject, who=who), _statement(subject)
+        subject = self.verify_subject()
+        fact = self.fact(log, times, key_signer, subject, key_id=key_signer.key_id)
+        return fact, _statement(subject)
 
     # 2. Log
     def verify_log(self) -> LogKey:
@@ -372,7 +373,7 @@ class _Run:
         self.passed("signature", "valid under the signing certificate's key")
 
     # 7. Subject
-    def verify_subject(self) -> Statement | None:
+    def verify_subject(self) -> tuple[Statement, SubjectMatch] | None:
         content = self.bundle.content
         if not isinstance(content, DsseContent):
             return None
@@ -382,12 +383,13 @@ class _Run:
                 check="subject",
             )
         statement = parse_statement(content.payload)
-        algorithm = require_subject(statement, self.artifact)
+        match = require_subject(statement, self.artifact)
         self.passed(
             "subject",
-            f"in-toto statement ({statement.predicate_type}) names the artifact ({algorithm})",
+            f"in-toto statement ({statement.predicate_type}) names the artifact "
+            f"({match.algorithm})",
         )
-        return statement
+        return statement, match
 
     # 8. Identity
     def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity]]:
@@ -422,7 +424,7 @@ class _Run:
         log: LogKey,
         times: list[VerifiedTime],
         matched: NamedSigner | _KeyMatch,
-        statement: Statement | None,
+        subject: tuple[Statement, SubjectMatch] | None,
         *,
         who: cert_checks.SignerIdentity | None = None,
         key_id: str | None = None,
@@ -449,5 +451,11 @@ class _Run:
             bundle_media_type=self.bundle.media_type,
             log_entry_kind=entry_kind(self.bundle),
             content="dsse" if isinstance(self.bundle.content, DsseContent) else "message-signature",
-            predicate_type=statement.predicate_type if statement else None,
+            predicate_type=subject[0].predicate_type if subject else None,
+            subject_names=subject[1].names if subject else (),
+            other_subjects=subject[1].others if subject else 0,
         )
+
+
+def _statement(subject: tuple[Statement, SubjectMatch] | None) -> Statement | None:
+    return subject[0] if subject is not None else None
