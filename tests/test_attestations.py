@@ -390,8 +390,8 @@ def test_no_evidence_at_all_is_one_finding(cli: CliRunner, delivery: Delivery) -
     report = report_of(result)
     assert [f["rule"] for f in report["findings"]] == ["no_evidence"]
     assert finding(report, "no_evidence")["reason"].startswith(
-        "no evidence found (looked for: fw.bin.sigstore.json, fw.bin.sigstore, "
-        "fw.bin.intoto.jsonl, "
+        "no evidence found (looked for: fw.bin.sigstore[.json], fw.bin.*.sigstore.json, "
+        "fw.bin.intoto.json[l], "
     )
 
 

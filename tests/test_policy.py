@@ -306,7 +306,8 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         MINIMAL + "zones: {}\n",
         7,
         1,
-        "unknown key 'zones' (expected one of: delivery, groups, segments, site, trust, vendors, version)",
+        "unknown key 'zones' (expected one of: delivery, groups, segments, site, trust, vendors, "
+        "version)",
     ),
     (
         "unknown vendor key",

@@ -206,17 +206,22 @@ def _verdict_lines(result: VetResult, *, quiet: bool) -> list[str]:
     lines = []
     if not quiet:
         lines = [
-            f"FAIL: {where}: {item['artifact']['name']}: denied for {segment}: "
+            f"FAIL: {where}: {one_line(item.name)}: refused: {one_line(item.reason)}"
+            for item in result.refused_files
+        ]
+        lines += [
+            f"FAIL: {where}: {one_line(item['artifact']['name'])}: denied for {segment}: "
             f"{one_line(item['reason'] or '')}"
             for item in denied
         ]
     total = len(result.artifacts)
+    refused = len(result.refused_files)
     if not total:
         lines.append(f"FAIL: {where}: no artifact in the delivery to decide about")
-    elif denied:
-        lines.append(
-            f"FAIL: {where}: denied for {segment}: {len(denied)} of {total} artifacts denied"
-        )
+    elif denied or refused:
+        counts = [f"{len(denied)} of {total} artifacts denied"] if denied else []
+        counts += [f"{refused} file(s) refused"] if refused else []
+        lines.append(f"FAIL: {where}: denied for {segment}: {', '.join(counts)}")
     else:
         lines.append(f"OK: {where}: all {total} artifacts allowed for {segment}")
     return lines

@@ -319,7 +319,7 @@ def _form_of(error: ValidationError) -> list[ValidationError]:
 def _forms_expected(error: ValidationError) -> list[str]:
     """The JSON types of the `oneOf` branches, when every branch refused the value for its
     type (a number where a string or a mapping is allowed); else empty."""
-    types = [
+    types: list[Any] = [
         sub.validator_value
         for sub in error.context or ()
         if sub.validator == "type" and not sub.relative_path
