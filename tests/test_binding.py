@@ -496,3 +496,55 @@ def test_a_script_under_a_document_name_is_refused(cli: CliRunner, site: Site) -
             "reason": "named as document, but its content is a script (#!)",
         }
     ]
+
+
+# -- the fixture deliveries ---------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("delivery", "segment", "products"),
+    [
+        (
+            "acme-delivery",
+            "level3-operations",
+            {
+                "hmi-setup-2.0.exe": ("pkg:generic/acme-automation/hmi-setup", "2.0"),
+                "plc-firmware-3.9.0.bin": ("pkg:generic/acme-automation/plc-firmware", "3.9.0"),
+                "plc-firmware-4.2.1.bin": ("pkg:generic/acme-automation/plc-firmware", "4.2.1"),
+            },
+        ),
+        (
+            "northwind-delivery",
+            "level3-operations",
+            {
+                "hmi-config-tool-3.2.exe": ("pkg:generic/northwind-controls/hmi-config-tool", None),
+                "io-module-firmware-2.4.0.bin": (
+                    "pkg:generic/northwind-controls/io-module-firmware",
+                    None,
+                ),
+                "rtu-firmware-7.1.0.bin": ("pkg:generic/northwind-controls/rtu-firmware", None),
+            },
+        ),
+    ],
+)
+def test_every_file_of_the_fixture_deliveries_is_its_own_product(
+    cli: CliRunner, delivery: str, segment: str, products: dict[str, tuple[str, str | None]]
+) -> None:
+    folder = FIXTURES / delivery
+    result = cli(
+        "vet", folder, "--policy", folder / "policy.yaml", "--segment", segment, "--format", "json"
+    )
+    report = json.loads(result.stdout)
+    found = {
+        a["artifact"]["name"]: (a["product"], a["version"]["value"] if a["version"] else None)
+        for a in report["artifacts"]
+    }
+    assert found == products
+    assert report["refused_files"] == []
+    # The HMI installer is judged by its own version range, not the firmware's.
+    if delivery == "acme-delivery":
+        hmi = next(a for a in report["artifacts"] if a["artifact"]["name"] == "hmi-setup-2.0.exe")
+        version = next(f for f in hmi["findings"] if f["rule"] == "version")
+        assert version["reason"] == "2.0 matches >=2.0,<3 (signed-identity)"
