@@ -231,6 +231,10 @@ class SbomFacts:
     # version for the artifact.
     signed_by: str | None = None
     describes_artifact: bool = False
+    # VEX source -> the policy vendor whose signature binds it (None: unsigned), and the
+    # products the document says it is about (`VexDocument.products`).
+    vex_signers: Mapping[str, str | None] = field(default_factory=dict)
+    vex_products: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

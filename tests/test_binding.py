@@ -58,6 +58,9 @@ segments:
       freshness: {{not_before: "2026-01-01"}}
       version: {{plc-firmware: ">=4.0,<5", hmi-setup: ">=2.0,<3"}}
       rollback: deny
+  sbom-signed:
+    require:
+      sbom: {{bound: signed}}
 """
 
 
@@ -133,8 +136,8 @@ class Site:
             data, identity=identity, issuer=ISSUER, signed_at=SIGNED_AT
         )
 
-    def attested(self, document: Any, tag: str) -> dict[str, Any]:
-        identity = f"{WORKFLOW}@refs/tags/{tag}"
+    def attested(self, document: Any, tag: str, workflow: str = WORKFLOW) -> dict[str, Any]:
+        identity = f"{workflow}@refs/tags/{tag}"
         return self.instance.sign_dsse(
             document, identity=identity, issuer=ISSUER, signed_at=SIGNED_AT
         )
@@ -142,9 +145,11 @@ class Site:
     def key_signed(self, data: bytes) -> dict[str, Any]:
         return self.instance.sign_with_key(data, release_key(), signed_at=SIGNED_AT)
 
-    def verify(self, cli: CliRunner, name: str, *extra: str) -> tuple[int, str, dict[str, Any]]:
+    def verify(
+        self, cli: CliRunner, name: str, *extra: str, segment: str = SEGMENT
+    ) -> tuple[int, str, dict[str, Any]]:
         result = cli(
-            "verify", self.folder / name, "--policy", self.policy, "--segment", SEGMENT,
+            "verify", self.folder / name, "--policy", self.policy, "--segment", segment,
             "--format", "json", *extra,
         )  # fmt: skip
         return result.code, result.stderr, json.loads(result.stdout)
@@ -317,6 +322,28 @@ def test_bound_sources_that_disagree_deny(cli: CliRunner, site: Site) -> None:
         "expected --version 4.2.2 to match the version the vendor's evidence states, 4.2.1 "
         "(signed-identity)"
     )
+
+
+def test_an_sbom_is_bound_only_by_the_products_own_vendor(cli: CliRunner, site: Site) -> None:
+    # The integrator signed an SBOM attestation about the vendor's firmware.
+    about = statement(
+        [("plc-firmware-4.2.1.bin", NEW)], "https://cyclonedx.org/bom", sbom("4.2.1", NEW)
+    )
+    site.write("plc-firmware-4.2.1.bin", NEW)
+    site.write("plc-firmware-4.2.1.bin.sigstore.json", site.keyless(NEW, "v4.2.1"))
+    site.write(
+        "plc-firmware-4.2.1.bin.sbom.sigstore.json", site.attested(about, "v1.0", INTEGRATOR)
+    )
+    code, _, report = site.verify(cli, "plc-firmware-4.2.1.bin", segment="sbom-signed")
+    assert code == 1
+    assert failed(report)["sbom"] == (
+        "expected a signed SBOM attestation or signed SBOM file about the artifact, got binding "
+        "named (signed by integrator, not by the product's vendor acme)"
+    )
+    # Signed by the vendor itself, the same SBOM is bound.
+    site.write("plc-firmware-4.2.1.bin.sbom.sigstore.json", site.attested(about, "v4.2.1"))
+    code, stderr, _ = site.verify(cli, "plc-firmware-4.2.1.bin", segment="sbom-signed")
+    assert code == 0, stderr
 
 
 # -- which product a file is ----------------------------------------------------------------

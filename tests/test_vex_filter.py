@@ -51,6 +51,7 @@ def run(
     min_binding: SbomBinding = "signed-file",
     artifact_ids: tuple[str, ...] = (ARTIFACT,),
     sbom_source: str | None = None,
+    about_artifact: tuple[str, ...] = (SIGNED, UNSIGNED),
 ) -> VexOutcome[Finding]:
     return apply_vex(
         findings,
@@ -58,6 +59,7 @@ def run(
         BINDINGS,
         min_binding=min_binding,
         artifact_ids=artifact_ids,
+        about_artifact=about_artifact,
         sbom_source=sbom_source,
     )
 
@@ -201,3 +203,24 @@ def test_exposure_claims_name_the_components_as_suppression_would() -> None:
     assert exposure_claims([inside], COMPONENTS) == {}
     # Only CVE ids are claims the advisories can be looked up by.
     assert exposure_claims([replace(affected, vulnerability="GHSA-q2q7")], COMPONENTS) == {}
+
+
+def test_component_only_statements_count_only_where_their_document_is_about_the_artifact() -> None:
+    # A VEX file written for another product, renamed beside this one: its component-only
+    # statement says nothing about this artifact.
+    outcome = run([Finding("CVE-2021-33503")], [statement()], about_artifact=())
+    assert outcome.suppressed == ()
+    assert [u.reason for u in outcome.unused] == [
+        "vendor.vex.json statements[0]: names only components, and its document is not about "
+        "this artifact (it names no product of it and is no attestation about its digest by "
+        "its vendor)"
+    ]
+    # With subcomponents, the statement names its product: matched against the artifact.
+    inside = statement(products=(ARTIFACT,), subcomponents=("pkg:pypi/urllib3@1.26.4",))
+    assert len(run([Finding("CVE-2021-33503")], [inside], about_artifact=()).suppressed) == 1
+    other = replace(inside, products=("pkg:generic/acme/hmi-setup@2.0",))
+    assert run([Finding("CVE-2021-33503")], [other], about_artifact=()).suppressed == ()
+    # The SBOM's own statements are about the artifact the SBOM describes.
+    own = statement(source=SBOM)
+    outcome = run([Finding("CVE-2021-33503")], [own], sbom_source=SBOM, about_artifact=())
+    assert len(outcome.suppressed) == 1

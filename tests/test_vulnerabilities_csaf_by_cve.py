@@ -107,7 +107,7 @@ def test_a_vex_naming_the_osv_id_sets_both_findings_aside(tmp_path: Path) -> Non
         ).encode(),
         "vex.json",
     )
-    outcome = apply_vex(findings, vex.statements, {}, min_binding=None)
+    outcome = apply_vex(findings, vex.statements, {}, min_binding=None, about_artifact=["vex.json"])
     assert outcome.kept == ()
     assert [s.finding.source for s in outcome.suppressed] == ["osv", "csaf"]
 

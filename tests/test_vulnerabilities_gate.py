@@ -185,6 +185,67 @@ def test_an_unsigned_vex_counts_only_when_the_policy_says_any(
     assert code == 0, report["reason"]
 
 
+def product_vex(product: str, version: str) -> dict[str, Any]:
+    """A CycloneDX VEX document for `product`, whose statements name only the component."""
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {
+            "component": {
+                "type": "application",
+                "name": product,
+                "version": version,
+                "purl": f"pkg:generic/acme-automation/{product}@{version}",
+            }
+        },
+        "vulnerabilities": [
+            {
+                "id": cve,
+                "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+                "affects": [{"ref": "pkg:pypi/asyncua@0.9.95"}],
+            }
+            for cve in ASYNCUA_CVES
+        ],
+    }
+
+
+def with_signed_vex_file(delivery: Path, document: dict[str, Any]) -> None:
+    """The vendor's VEX as a file beside the installer, with the vendor's bundle over it."""
+    (delivery / f"{INSTALLER}.openvex.sigstore.json").unlink(missing_ok=True)
+    data = json.dumps(document).encode()
+    (delivery / f"{INSTALLER}.vex.json").write_bytes(data)
+    instance = PrivateSigstoreInstance.create(SEED, origin="log.fixtures.invalid")
+    bundle = instance.sign_artifact(
+        data, identity=f"{VENDOR_WORKFLOW}@refs/tags/v2.0", issuer=ISSUER, signed_at=SIGNED_AT
+    )
+    (delivery / f"{INSTALLER}.vex.json.sigstore.json").write_text(bundle_json(bundle))
+
+
+def test_a_vex_written_for_another_product_sets_nothing_aside(
+    cli: CliRunner, delivery: Path, state: Path
+) -> None:
+    # Genuinely signed by the vendor, but about the firmware: renamed beside the installer,
+    # its component-only statements say nothing about the installer.
+    with_signed_vex_file(delivery, product_vex("plc-firmware", "4.2.1"))
+    code, report = decide(cli, delivery, state)
+    assert code == 1
+    unused = rule(report)["evidence"]["unused_vex"]
+    assert sorted(unused) == [
+        f"{delivery / INSTALLER}.vex.json vulnerabilities[{index}]: names only components, and "
+        "its document is not about this artifact (it names no product of it and is no "
+        "attestation about its digest by its vendor)"
+        for index in range(3)
+    ]
+    # The same statements in a document for the installer set the findings aside.
+    with_signed_vex_file(delivery, product_vex("hmi-setup", "2.0"))
+    code, report = decide(cli, delivery, state)
+    assert code == 0, report["reason"]
+    assert all(
+        s["by"].endswith("bound: signed-file") for s in rule(report)["evidence"]["suppressed"]
+    )
+
+
 def test_an_affected_statement_is_never_outvoted(
     cli: CliRunner, delivery: Path, state: Path
 ) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from provenance.errors import EvidenceError
@@ -131,14 +131,14 @@ def gather_sbom(
         else:
             detail = "its described component does not list the artifact's SHA-256"
             candidates.append(SbomFacts(sbom, None, path, binding_detail=detail))
-    vex, vex_bindings = _vex(artifact, attestations, vex_files, signed, problems)
+    vex = _vex(attestations, vex_files, signed, problems)
     usable = {
         c.source
         for c in candidates
         if c.source is not None and c.sbom is not None and c.binding is not None
     }
-    usable |= set(vex_bindings)
-    if not candidates and not vex:
+    usable |= set(vex.bindings)
+    if not candidates and not vex.statements:
         return None, problems, usable
     # The usable SBOM bound most strongly; but a delivered SBOM that is unusable is never
     # passed over in silence (fail closed: the rules fail on `problem`).
@@ -146,48 +146,68 @@ def gather_sbom(
         candidates, key=lambda c: (c.sbom is not None, BINDING_STRENGTH[c.binding]), default=None
     )
     if best is None:
-        return SbomFacts(None, None, vex=vex, vex_bindings=vex_bindings), problems, usable
+        return vex.into(SbomFacts(None, None)), problems, usable
     unusable = next((c for c in candidates if c.problem is not None), None)
     return (
-        replace(
-            best,
-            problem=unusable.problem if unusable else None,
-            vex=vex,
-            vex_bindings=vex_bindings,
-        ),
+        vex.into(replace(best, problem=unusable.problem if unusable else None)),
         problems,
         usable,
     )
 
 
+@dataclass
+class _Vex:
+    """Every VEX statement delivered, and per source: how it is bound (an OpenVEX
+    attestation about this digest: signed-attestation; a VEX file a vendor signed:
+    signed-file; an unsigned file: None), which vendor signed it, and which products the
+    document says it is about."""
+
+    statements: list[VexStatement] = field(default_factory=list)
+    bindings: dict[str, SbomBinding] = field(default_factory=dict)
+    signers: dict[str, str | None] = field(default_factory=dict)
+    products: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def into(self, facts: SbomFacts) -> SbomFacts:
+        """`facts` with these VEX fields."""
+        return replace(
+            facts,
+            vex=tuple(self.statements),
+            vex_bindings=self.bindings,
+            vex_signers=self.signers,
+            vex_products=self.products,
+        )
+
+
 def _vex(
-    artifact: Artifact,
     attestations: Sequence[AttestationFact],
     files: Sequence[tuple[str, bytes]],
     signed: Mapping[tuple[str, str], SignedFile],
     problems: list[tuple[str, str]],
-) -> tuple[tuple[VexStatement, ...], dict[str, SbomBinding]]:
-    """Every VEX statement delivered, and how each source is bound: an OpenVEX attestation
-    about this digest (signed-attestation), a VEX file a vendor signed (signed-file), or an
-    unsigned file (None)."""
-    statements: list[VexStatement] = []
-    bindings: dict[str, SbomBinding] = {}
-    documents: list[tuple[str, bytes, SbomBinding]] = [
-        (fact.signature.bundle, json.dumps(fact.predicate).encode(), "signed-attestation")
+) -> _Vex:
+    documents: list[tuple[str, bytes, SbomBinding, str | None]] = [
+        (
+            fact.signature.bundle,
+            json.dumps(fact.predicate).encode(),
+            "signed-attestation",
+            fact.signature.vendor,
+        )
         for fact in attestations
         if fact.signature.vendor is not None and fact.predicate_type.startswith(OPENVEX_PREFIX)
     ]
     for path, data in files:
         by = signed.get((path, hashlib.sha256(data).hexdigest()))
         binding: SbomBinding = "signed-file" if by is not None else None
-        documents.append((path, data, binding))
-    for source, data, bound in documents:
+        documents.append((path, data, binding, by.vendor if by is not None else None))
+    found = _Vex()
+    for source, data, bound, vendor in documents:
         try:
             document = parse_vex(data, source)
         except EvidenceError as malformed:
             problems.append((source, str(malformed)))
             continue
-        statements += document.statements
-        bindings[source] = bound
+        found.statements += document.statements
+        found.bindings[source] = bound
+        found.signers[source] = vendor
+        found.products[source] = document.products
         problems += [(source, problem) for problem in document.problems]
-    return tuple(statements), bindings
+    return found

@@ -10,7 +10,11 @@ Rules, in order (fail closed at every step):
    the SBOM document itself (`sbom_source`: bom-refs are local to a document, so a
    separate VEX file's bom-ref may name another component). A statement that lists
    subcomponents (OpenVEX) is about those inside its products, so its products must name the
-   artifact (`artifact_ids`); a statement about another product does not apply.
+   artifact (`artifact_ids`); a statement about another product does not apply. One that
+   names only components sets a finding aside only if its document is about the artifact
+   (`about_artifact`: an attestation about its digest, or a document naming it as its
+   product) or is the SBOM itself: a VEX file written for another product, renamed beside
+   this one, says nothing about this one.
 2. If any applicable statement says `affected` or `under_investigation`, the finding stays,
    whoever signed that statement: a claim of exposure is never outvoted.
 3. Otherwise the first applicable `not_affected` (with a justification or an impact
@@ -38,6 +42,7 @@ __all__ = [
     "VexSubject",
     "apply_vex",
     "exposure_claims",
+    "names_product",
 ]
 
 
@@ -96,6 +101,7 @@ def apply_vex(
     min_binding: SbomBinding,
     artifact_ids: Collection[str] = (),
     sbom_source: str | None = None,
+    about_artifact: Collection[str] = (),
 ) -> VexOutcome[F]:
     """Split `findings` into kept and suppressed (see the module docstring).
 
@@ -103,7 +109,8 @@ def apply_vex(
     (`SbomFacts.vex_bindings`); a source not listed is unbound. `min_binding` is the policy's
     choice: None accepts unsigned VEX. `artifact_ids`: purls or bom-refs naming the artifact
     (the SBOM's metadata component), for statements with subcomponents. `sbom_source`: the
-    SBOM's file, whose own VEX statements may name components by bom-ref.
+    SBOM's file, whose own VEX statements may name components by bom-ref. `about_artifact`:
+    the sources that are about this artifact, where statements naming only components count.
     """
     every = tuple(statements)
     kept: list[F] = []
@@ -121,6 +128,12 @@ def apply_vex(
         for statement in applicable:
             binding = bindings.get(statement.source)
             problem = _unusable(statement, binding, required, min_binding)
+            if problem is None and not _document_about(statement, about_artifact, sbom_source):
+                problem = (
+                    f"{statement.where}: names only components, and its document is not about "
+                    "this artifact (it names no product of it and is no attestation about its "
+                    "digest by its vendor)"
+                )
             if problem is not None:
                 unused.setdefault(
                     (statement.source, statement.index), UnusedStatement(statement, problem)
@@ -150,6 +163,22 @@ def _unusable(
             f"{binding or 'unbound'}"
         )
     return None
+
+
+def _document_about(
+    statement: VexStatement, about_artifact: Collection[str], sbom_source: str | None
+) -> bool:
+    return (
+        bool(statement.subcomponents)  # its products were matched against the artifact
+        or statement.source == sbom_source
+        or statement.source in about_artifact
+    )
+
+
+def names_product(products: Iterable[str], artifact_ids: Collection[str]) -> bool:
+    """A document's products name the artifact (by `_covers`: a product without a version
+    names every version)."""
+    return any(_covers(product, target) for product in products for target in artifact_ids)
 
 
 def exposure_claims(

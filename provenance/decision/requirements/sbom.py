@@ -5,8 +5,8 @@
 - `required` (default true): without an SBOM the rule fails. false: the rule passes when no
   SBOM was delivered, but one that was delivered is still checked.
 - `bound` (default signed): signed = an SBOM attestation or a signed SBOM file about the
-  artifact's digest; named = at least an unsigned SBOM whose metadata.component hashes hold
-  the digest; any = not checked.
+  artifact's digest, signed by the product's own vendor; named = at least an unsigned SBOM
+  whose metadata.component hashes hold the digest; any = not checked.
 - `minimum_elements`: ntia-2021 or cisa-2025; every document field must be present and every
   component field carried by at least `min_coverage` percent of components (default 100).
 A delivered SBOM that did not parse always fails, whatever `required` says.
@@ -20,7 +20,11 @@ from typing import Any
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
-from provenance.decision.sbom.binding import BoundRequirement, binding_satisfies
+from provenance.decision.sbom.binding import (
+    BoundRequirement,
+    binding_satisfies,
+    by_products_vendor,
+)
 from provenance.decision.sbom.coverage import Profile, measure_coverage
 from provenance.decision.sbom.facts import SbomFacts
 
@@ -42,7 +46,11 @@ class SbomRequirement:
     name: str = "sbom"
 
     def evaluate(self, context: DecisionContext) -> Finding:
-        return self.check(context.sbom_facts)
+        facts = context.sbom_facts
+        if facts is not None:
+            vendor = context.product.vendor if context.product is not None else None
+            facts = by_products_vendor(facts, vendor, context.artifact_sha256)
+        return self.check(facts)
 
     def check(self, facts: SbomFacts | None) -> Finding:
         if facts is not None and facts.problem is not None:

@@ -210,25 +210,45 @@ class VulnerabilitiesRequirement:
     def _apply_vex(
         self, facts: VulnerabilityFacts, sbom: SbomFacts, context: DecisionContext
     ) -> tuple[list[VulnerabilityFinding], list[dict[str, Any]], list[str]]:
-        from provenance.vulnerabilities.vex_filter import apply_vex  # noqa: PLC0415
+        from provenance.vulnerabilities.vex_filter import apply_vex, names_product  # noqa: PLC0415
 
+        product, version = context.product, context.version
         described = sbom.sbom.metadata.component if sbom.sbom is not None else None
+        this = (
+            f"{product.purl}@{version.value}" if product and version else product and product.purl
+        )
         artifact_ids = [
             name
             for name in (
-                context.product.purl if context.product is not None else None,
+                this,
                 described.purl if described is not None else None,
                 described.bom_ref if described is not None else None,
             )
             if name
         ]
+        # Bound means signed by a signer of the product's own vendor (DESIGN.md, rule 1):
+        # another vendor's signature leaves a VEX document unbound.
+        vendor = product.vendor if product is not None else None
+        bindings = {
+            source: bound if vendor and sbom.vex_signers.get(source) == vendor else None
+            for source, bound in sbom.vex_bindings.items()
+        }
+        # A document is about this artifact if it is an attestation about its digest by its
+        # vendor, or names it as its product.
+        about = {source for source, bound in bindings.items() if bound == "signed-attestation"}
+        about |= {
+            source
+            for source, products in sbom.vex_products.items()
+            if names_product(products, artifact_ids)
+        }
         outcome = apply_vex(
             facts.findings,
             sbom.vex,
-            sbom.vex_bindings,
+            bindings,
             min_binding="signed-file" if self.vex == "signed" else None,
             artifact_ids=artifact_ids,
             sbom_source=sbom.source,
+            about_artifact=about,
         )
         suppressed = [_as_evidence(s.finding, by=s.reason) for s in outcome.suppressed]
         return list(outcome.kept), suppressed, [unused.reason for unused in outcome.unused]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
-from provenance.decision.sbom.facts import BINDING_STRENGTH, Binding
+from provenance.decision.sbom.facts import BINDING_STRENGTH, Binding, SbomFacts
 from provenance.evidence.sbom.model import Sbom
 
-__all__ = ["BoundRequirement", "binding_satisfies", "names_artifact"]
+__all__ = ["BoundRequirement", "binding_satisfies", "by_products_vendor", "names_artifact"]
 
 # The policy's `bound`: signed (an attestation or a signed file), named (at least an unsigned
 # SBOM naming the digest), any (the SBOM need not be tied to the artifact at all).
@@ -27,3 +28,17 @@ def names_artifact(sbom: Sbom, sha256_hex: str) -> bool:
 
 def binding_satisfies(binding: Binding, required: BoundRequirement) -> bool:
     return BINDING_STRENGTH[binding] >= _MINIMUM[required]
+
+
+def by_products_vendor(facts: SbomFacts, vendor: str | None, sha256_hex: str) -> SbomFacts:
+    """`facts` with a signed binding kept only if the product's own vendor signed it
+    (DESIGN.md, rule 1): another vendor's signature proves that vendor's statement, not this
+    product's SBOM. Otherwise the SBOM is `named` if it names the digest, else unbound.
+    `vendor` None: the product is not identified, so no signature can bind."""
+    signed = facts.binding in ("signed-attestation", "signed-file")
+    if facts.sbom is None or not signed or (vendor is not None and facts.signed_by == vendor):
+        return facts
+    whose = f"the product's vendor {vendor}" if vendor else "an identified product's vendor"
+    detail = f"signed by {facts.signed_by}, not by {whose}"
+    named = names_artifact(facts.sbom, sha256_hex)
+    return replace(facts, binding="named" if named else None, binding_detail=detail)

@@ -77,6 +77,10 @@ class VexStatement:
 class VexDocument:
     statements: tuple[VexStatement, ...]
     problems: tuple[str, ...]  # statements refused, and why
+    # The products the document says it is about: CycloneDX metadata.component, OpenVEX
+    # products that have subcomponents. A statement naming only components applies to an
+    # artifact only where its document is about that artifact.
+    products: tuple[str, ...] = ()
 
 
 class _Refused(Exception):
@@ -154,7 +158,8 @@ def _cyclonedx(document: dict[str, Any], what: str) -> VexDocument:
                 format="CycloneDX",
             )
         )
-    return VexDocument(tuple(statements), tuple(problems))
+    about = (described.purl,) if described is not None and described.purl else ()
+    return VexDocument(tuple(statements), tuple(problems), about)
 
 
 def _count(raw: Any, what: str) -> None:
@@ -194,7 +199,8 @@ def _openvex(document: dict[str, Any], what: str) -> VexDocument:
             statements.extend(_openvex_statements(entry, where, what, index))
         except _Refused as exc:
             problems.append(str(exc))
-    return VexDocument(tuple(statements), tuple(problems))
+    about = {product: None for s in statements if s.subcomponents for product in s.products}
+    return VexDocument(tuple(statements), tuple(problems), tuple(about))
 
 
 def _openvex_statements(entry: Any, where: str, what: str, index: int) -> list[VexStatement]:
