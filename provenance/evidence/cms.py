@@ -26,6 +26,7 @@ from provenance.errors import EvidenceError
 __all__ = [
     "MAX_CMS_BYTES",
     "SPC_INDIRECT_DATA",
+    "SPC_NESTED_SIGNATURE",
     "SPC_PE_IMAGE_DATA",
     "DigestInfo",
     "ParsedSignedData",
@@ -45,6 +46,8 @@ MAX_CERTIFICATES = 32
 SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
 SPC_PE_IMAGE_DATA = "1.3.6.1.4.1.311.2.1.15"
+# Authenticode dual signing: a whole SignedData in the primary SignerInfo's unsigned attributes.
+SPC_NESTED_SIGNATURE = "1.3.6.1.4.1.311.2.4.1"
 
 # tsp is imported for its side effect on asn1crypto's tables: it registers TSTInfo and the
 # ESS signing-certificate attributes, so timestamp tokens parse into their real types.
@@ -56,6 +59,7 @@ _READ_ATTRIBUTES = frozenset(
         "content_type",
         "message_digest",
         "signing_time",
+        "counter_signature",
     }
 )
 _TIMESTAMP_ATTRIBUTES = frozenset({"signature_time_stamp_token", "microsoft_time_stamp_token"})

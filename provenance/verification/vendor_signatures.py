@@ -307,13 +307,14 @@ def x509_signed_by(
     for vendor, rules in by_vendor.items():
         try:
             result = verify(rules)
-        except UnsignedPeFile:
-            raise  # not a failed signature: there is none
+        except UnsignedPeFile as unsigned:
+            # Not a failed signature: there is none, whichever vendor's rules are tried.
+            raise UnsignedPeFile(f"{source}: {unsigned}", check="authenticode") from unsigned
         except VerificationFailure as failure:
             reasons.append(str(failure) if len(by_vendor) == 1 else f"{vendor}: {failure}")
             continue
         rule = next(r for r in rules if r.source == result.matched_rule)
-        timestamped = result.validation_time_source.startswith("rfc3161:")
+        timestamped = result.validation_time_source != "now"
         return SignedBy(
             vendor=vendor,
             kind="x509",
@@ -429,20 +430,18 @@ def verify_list_bundle(
 def verify_authenticode_in(
     artifact: Artifact, signers: Sequence[NamedSigner], *, now: datetime, online: bool = False
 ) -> SignatureFact | None:
-    """The artifact's own Authenticode signature, if it is a signed PE file and the policy has
-    X.509 signers; None if it is not a PE file or carries no signature at all."""
+    """The artifact's own Authenticode signature, if it is a PE file and the policy has X.509
+    signers (None otherwise). Raises `UnsignedPeFile` for a PE file without a signature."""
     path, delivered = artifact.path, artifact.delivered_path
     if path is None or delivered is None or not x509_rules(signers) or not _is_pe(path):
         return None
     crls = delivery_crls(delivered.parent)
-    try:
-        signed_by = x509_signed_by(
-            lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls, online=online),
-            signers,
-            f"{delivered} (Authenticode)",
-        )
-    except UnsignedPeFile:
-        return None  # an unsigned PE: no evidence either way
+    # An unsigned PE raises `UnsignedPeFile`: the report says the file carries no signature.
+    signed_by = x509_signed_by(
+        lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls, online=online),
+        signers,
+        f"{delivered} (Authenticode)",
+    )
     return _fact(
         signed_by, artifact,
         source=f"{delivered} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,

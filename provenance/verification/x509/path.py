@@ -148,7 +148,8 @@ def _check_leaf_profile(
 
 
 def _valid_at(certificate: x509.Certificate, at: datetime, at_source: str, who: str) -> str | None:
-    when = "the signing time" if at_source.startswith("rfc3161:") else "the validation time"
+    trusted = at_source.startswith(("rfc3161:", "countersignature:"))
+    when = "the signing time" if trusted else "the validation time"
     if at > certificate.not_valid_after_utc:
         return (
             f"{who} expired at {format_time(certificate.not_valid_after_utc)}, before {when} "
