@@ -373,8 +373,10 @@ def test_truncated_der(cli: CliRunner, delivery: Path, pki: VendorPki) -> None:
     result, report = verify(cli, delivery, FW, L1)
     assert result.code == 1
     source = delivery / f"{FW}.p7s"
-    assert problems(report)[source.name].startswith(
-        f"{source}: CMS signature: truncated or malformed DER ("
+    size = source.stat().st_size
+    assert problems(report)[source.name] == (
+        f"{source}: CMS signature: truncated or malformed DER (truncated: the DER value declares "
+        f"{size + 100} bytes, {size} are present)"
     )
     assert DENIED_L1_LIST_ONLY in result.stderr
 

@@ -79,8 +79,8 @@ def test_signing_is_deterministic(pki: VendorPki, signed: bytes) -> None:
 def test_stripped_signature(rule: X509Signer) -> None:
     with pytest.raises(
         VerificationFailure,
-        match=r"^PE file is not Authenticode-signed: it has no certificate table \(stripped or "
-        r"never signed\)$",
+        match=r"^this file carries no Authenticode signature \(no certificate table: never "
+        r"signed, or the signature was stripped\)$",
     ):
         verify_authenticode(minimal_pe(), [rule], now=NOW)
 

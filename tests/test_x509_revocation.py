@@ -184,7 +184,10 @@ def test_load_crl_errors(tmp_path: Path) -> None:
         load_crl(tmp_path / "missing.crl")
     junk = tmp_path / "junk.crl"
     junk.write_bytes(b"\x30\x03\x02\x01\x00")
-    with pytest.raises(InputError, match=r"junk.crl: expected a PEM or DER X.509 CRL, got invalid"):
+    with pytest.raises(
+        InputError, match=r"junk.crl: expected a PEM or DER X.509 CRL, got data that does not "
+        r"parse as one$"
+    ):
         load_crl(junk)
 
 

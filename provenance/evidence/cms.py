@@ -32,6 +32,7 @@ __all__ = [
     "ParsedSignedData",
     "SpcAttributeTypeAndOptionalValue",
     "SpcIndirectDataContent",
+    "describe_der_problem",
     "parse_signed_data",
     "parse_spc_indirect_data",
 ]
@@ -113,12 +114,29 @@ def _strip_pem(data: bytes) -> bytes:
     try:
         return base64.b64decode(b"".join(match.group(2).split()), validate=True)
     except binascii.Error as exc:
-        raise EvidenceError(f"CMS signature: PEM body is not base64 ({exc})", check="cms") from exc
+        raise EvidenceError(
+            "CMS signature: expected a base64 PEM body, got other text", check="cms"
+        ) from exc
 
 
-def _first_line(exc: Exception) -> str:
-    # asn1crypto appends "while parsing ..." lines; a reason is one line.
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def describe_der_problem(data: bytes) -> str:
+    """What is wrong with DER that did not parse, in our words (the parser's own text names
+    its internals): the outer value truncated, bytes after it, or damage inside it."""
+    if len(data) < 2:
+        return f"expected a DER value, got {len(data)} bytes"
+    first = data[1]
+    if first & 0x80:
+        count = first & 0x7F
+        if not 1 <= count <= 4 or len(data) < 2 + count:
+            return "the outer DER length is malformed"
+        size = 2 + count + int.from_bytes(data[2 : 2 + count], "big")
+    else:
+        size = 2 + first
+    if size > len(data):
+        return f"truncated: the DER value declares {size} bytes, {len(data)} are present"
+    if size < len(data):
+        return f"{len(data) - size} bytes of trailing data after the DER value"
+    return "a field inside it is truncated or not of the expected type"
 
 
 def _not_signed_data(what: str, content_type: str) -> ParsedSignedData:
@@ -152,7 +170,7 @@ def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedD
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise EvidenceError(
-            f"{what}: truncated or malformed DER ({_first_line(exc)})", check="cms"
+            f"{what}: truncated or malformed DER ({describe_der_problem(der)})", check="cms"
         ) from exc
     count = len(signed["signer_infos"])
     if count == 0:
@@ -210,7 +228,8 @@ def parse_spc_indirect_data(content: bytes) -> SpcIndirectDataContent:
         _ = spc["data"]["type"].dotted, spc["data"]["value"].dump(), spc["message_digest"].native
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise EvidenceError(
-            f"Authenticode: SpcIndirectDataContent is truncated or malformed ({_first_line(exc)})",
+            "Authenticode: SpcIndirectDataContent is truncated or malformed "
+            f"({describe_der_problem(content)})",
             check="authenticode",
         ) from exc
     checked: SpcIndirectDataContent = spc

@@ -431,7 +431,10 @@ def _signer_info(
         )
     if nested:
         unsigned.append(
-            {"type": SPC_NESTED_SIGNATURE, "values": [cms.ContentInfo.load(each) for each in nested]}
+            {
+                "type": SPC_NESTED_SIGNATURE,
+                "values": [cms.ContentInfo.load(each) for each in nested],
+            }
         )
     if unsigned:
         info["unsigned_attrs"] = unsigned

@@ -102,7 +102,7 @@ def load_crl(path: Path) -> CrlFile:
         _ = crl.issuer, crl.extensions, crl.last_update_utc, crl.next_update_utc, list(crl)
     except ValueError as exc:
         raise InputError(
-            f"{path}: expected a PEM or DER X.509 CRL, got invalid data ({exc})"
+            f"{path}: expected a PEM or DER X.509 CRL, got data that does not parse as one"
         ) from exc
     return CrlFile(name=path.name, crl=crl)
 
@@ -274,7 +274,7 @@ def _ocsp_fetch(
         response = ocsp.load_der_ocsp_response(body)
         status = response.response_status
     except ValueError as exc:
-        raise _fail(f"OCSP {url}: malformed response ({exc})") from exc
+        raise _fail(f"OCSP {url}: expected a DER OCSP response, got malformed data") from exc
     if status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise _fail(f"OCSP {url}: expected status successful, got {status.name}")
     return response

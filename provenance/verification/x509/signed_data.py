@@ -81,15 +81,17 @@ def _envelope_certificates(parsed: ParsedSignedData) -> list[x509.Certificate]:
     found = []
     for choice in parsed.signed_data["certificates"] or []:
         if choice.name != "certificate":
-            raise EvidenceError(
-                f"CMS: expected X.509 certificates, got a {choice.name} entry", check="cms"
-            )
+            continue  # attribute certificates and the like: nothing here reads them
         try:
             certificate = load_der_certificate(choice.chosen.dump())
             # The key is decoded lazily too; an unknown curve would surface mid-check.
             _ = certificate.public_key()
         except (MalformedCertificate, ValueError, UnsupportedAlgorithm) as exc:
-            raise EvidenceError(f"CMS: malformed certificate ({exc})", check="cms") from exc
+            raise EvidenceError(
+                "CMS: expected well-formed X.509 certificates, got one that is not (or holds "
+                "a key of an unsupported type)",
+                check="cms",
+            ) from exc
         found.append(certificate)
     return found
 

@@ -109,7 +109,8 @@ def load_certificates(path: Path, what: str) -> tuple[x509.Certificate, ...]:
             _ = certificate.public_key()
     except (ValueError, MalformedCertificate, UnsupportedAlgorithm) as exc:
         raise InputError(
-            f"{path}: expected PEM or DER X.509 {what}, got invalid data ({exc})"
+            f"{path}: expected PEM or DER X.509 {what}, got data that does not parse as "
+            "certificates (or holds a key of an unsupported type)"
         ) from exc
     return certificates
 
