@@ -38,6 +38,7 @@ def rule(pki: VendorPki) -> X509Signer:
         source="certs/acme-root.pem",
         subject=(("CN", "ACME Code Signing"),),
         tsa_roots=(pki.tsa_root.certificate,),
+        revocation="best-effort",
     )
 
 
@@ -146,14 +147,16 @@ def test_sha512(pki: VendorPki, rule: X509Signer) -> None:
 
 def test_eku_missing(pki: VendorPki) -> None:
     image = authenticode_sign(minimal_pe(), pki.no_eku_leaf, pki.chain)
-    signer = X509Signer(roots=(pki.root.certificate,), source="r")
+    signer = X509Signer(roots=(pki.root.certificate,), source="r", revocation="best-effort")
     with pytest.raises(VerificationFailure, match=r"^EKU codeSigning missing"):
         verify_authenticode(image, [signer], now=NOW)
 
 
 def test_wrong_root(signed: bytes) -> None:
     other = VendorPki.create(seed="provenance tests: somebody else's pki", organization="Evil")
-    signer = X509Signer(roots=(other.root.certificate,), source="evil-root.pem")
+    signer = X509Signer(
+        roots=(other.root.certificate,), source="evil-root.pem", revocation="best-effort"
+    )
     with pytest.raises(VerificationFailure, match=r"^certificate chain does not reach a pinned"):
         verify_authenticode(signed, [signer], now=NOW)
 

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
-from provenance.errors import InputError
+from provenance.errors import InputError, VerificationFailure
 from provenance.testing.vendor_pki import NOW, VendorPki, sign_cms_detached
 from provenance.verification.x509 import load_x509_signer, verify_cms_detached
 
@@ -60,8 +60,14 @@ def test_defaults_and_der(certs: Path, pki: VendorPki, tmp_path: Path) -> None:
     assert signer.subject == ()
     artifact = tmp_path / "fw.bin"
     artifact.write_bytes(b"fw")
+    assert signer.revocation is None  # the segment decides; unset verifies as required
     signature = sign_cms_detached(b"fw", pki.leaf, pki.chain)
-    assert verify_cms_detached(signature, artifact, [signer], now=NOW).matched_rule == signer.source
+    best_effort = signer.with_revocation_default("best-effort")
+    assert verify_cms_detached(signature, artifact, [best_effort], now=NOW).matched_rule == (
+        signer.source
+    )
+    with pytest.raises(VerificationFailure, match=r"^revocation required: no answer for the "):
+        verify_cms_detached(signature, artifact, [signer], now=NOW)
 
 
 def test_a_pem_bundle_gives_every_certificate(certs: Path, pki: VendorPki) -> None:
@@ -72,7 +78,7 @@ def test_a_pem_bundle_gives_every_certificate(certs: Path, pki: VendorPki) -> No
 @pytest.mark.parametrize(
     ("spec", "reason"),
     [
-        ({"roots": ["certs/acme-root.pem"], "crls": []}, r"unknown keys \['crls'\]"),
+        ({"roots": ["certs/acme-root.pem"], "ocsp": []}, r"unknown keys \['ocsp'\]"),
         ({}, r"roots: expected at least one pinned root certificate"),
         ({"roots": "certs/acme-root.pem"}, r"roots: expected a list of file names"),
         ({"roots": [""]}, r"roots: expected non-empty file names"),

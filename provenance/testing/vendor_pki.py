@@ -186,13 +186,14 @@ def _crl(
     this_update: datetime = CRL_THIS_UPDATE,
     next_update: datetime = CRL_NEXT_UPDATE,
     hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
+    number: int = 1,
 ) -> x509.CertificateRevocationList:
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.certificate.subject)
         .last_update(this_update)
         .next_update(next_update)
-        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(x509.CRLNumber(number), critical=False)
     )
     for certificate, when, reason in revoked:
         entry = (
@@ -288,20 +289,36 @@ class VendorPki:
         this_update: datetime = CRL_THIS_UPDATE,
         next_update: datetime = CRL_NEXT_UPDATE,
         hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
+        number: int = 1,
+        listing_revoked_leaf: bool = True,
     ) -> x509.CertificateRevocationList:
-        """The intermediate's CRL: the revoked leaf is on it."""
+        """The intermediate's CRL: the revoked leaf is on it (unless `listing_revoked_leaf`
+        is False: an earlier CRL, issued before the revocation)."""
+        revoked = [(self.revoked_leaf.certificate, revoked_at, reason)]
         return _crl(
             self.intermediate,
-            [(self.revoked_leaf.certificate, revoked_at, reason)],
+            revoked if listing_revoked_leaf else [],
             this_update=this_update,
             next_update=next_update,
             hash_algorithm=hash_algorithm,
+            number=number,
         )
 
-    def root_crl(self, *, revoke_intermediate: bool = False) -> x509.CertificateRevocationList:
+    def root_crl(
+        self,
+        *,
+        revoke_intermediate: bool = False,
+        this_update: datetime = CRL_THIS_UPDATE,
+        next_update: datetime = CRL_NEXT_UPDATE,
+    ) -> x509.CertificateRevocationList:
         """The root's CRL, optionally listing the intermediate (for the chain's revocation)."""
         revoked = [(self.intermediate.certificate, REVOKED_AT, x509.ReasonFlags.ca_compromise)]
-        return _crl(self.root, revoked if revoke_intermediate else [])
+        return _crl(
+            self.root,
+            revoked if revoke_intermediate else [],
+            this_update=this_update,
+            next_update=next_update,
+        )
 
     def issue_leaf(
         self, label: str, *, ocsp_url: str | None = None, key: rsa.RSAPrivateKey | None = None

@@ -230,8 +230,9 @@ def _against_rule(
         raise VerificationFailure(f"signer certificate {mismatch}", check="subject")
     # 8. Revocation of every certificate below the root.
     status = check_revocation(
-        chain, crls, at=at, trusted_time=trusted is not None, now=now, online=online
-    )
+        chain, [*rule.crls, *crls], at=at, trusted_time=trusted is not None, now=now,
+        online=online, required=rule.revocation_required,
+    )  # fmt: skip
     return X509SignatureResult(
         kind=kind,
         matched_rule=rule.source,
@@ -247,7 +248,7 @@ def _against_rule(
         digest_algorithm=check.digest_algorithm,
         artifact_sha256=content.artifact_sha256,
         signer_index=check.index,
-        notes=(*check.notes, *notes),
+        notes=(*check.notes, *notes, *status.notes),
     )
 
 
