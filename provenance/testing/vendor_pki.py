@@ -291,10 +291,12 @@ class VendorPki:
         hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
         number: int = 1,
         listing_revoked_leaf: bool = True,
+        revoked_leaf: Issued | None = None,
     ) -> x509.CertificateRevocationList:
-        """The intermediate's CRL: the revoked leaf is on it (unless `listing_revoked_leaf`
-        is False: an earlier CRL, issued before the revocation)."""
-        revoked = [(self.revoked_leaf.certificate, revoked_at, reason)]
+        """The intermediate's CRL: the revoked leaf (or `revoked_leaf`) is on it, unless
+        `listing_revoked_leaf` is False (an earlier CRL, issued before the revocation)."""
+        listed = revoked_leaf or self.revoked_leaf
+        revoked = [(listed.certificate, revoked_at, reason)]
         return _crl(
             self.intermediate,
             revoked if listing_revoked_leaf else [],

@@ -133,8 +133,10 @@ def verify_detached(
     signers: Sequence[NamedSigner],
     now: datetime,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignatureFact:
-    """Verify a detached signature over the artifact or over a checksum list listing it."""
+    """Verify a detached signature over the artifact or over a checksum list listing it.
+    `crls`: CRLs from beyond the delivery (the state directory), beside those in it."""
     fmt = signature_format(data)
     target = signed_target(source) or source  # verify_detached takes detached names only
     has_keys = any(isinstance(named.rule, PublicKeySigner) for named in signers)
@@ -149,11 +151,13 @@ def verify_detached(
         )
     delivered = artifact.delivered_path
     over_artifact = delivered is not None and target.name == delivered.name
-    check = _check_for(fmt, data, source, target, signers, now=now, online=online)
+    check = _check_for(fmt, data, source, target, signers, now=now, online=online, crls=crls)
     if over_artifact:
         assert artifact.path is not None
         if fmt == "cms":
-            signed_by = _cms(data, source, artifact.path, signers, now=now, online=online)
+            signed_by = _cms(
+                data, source, artifact.path, signers, now=now, online=online, crls=crls
+            )
         else:
             signed_by = _openpgp(
                 data, source, artifact.path, data_name=artifact.name, signers=signers, now=now
@@ -255,6 +259,7 @@ def _check_for(
     *,
     now: datetime,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignatureCheck:
     """How to check the signature over a checksum list's bytes."""
     if fmt == "cms":
@@ -265,6 +270,7 @@ def _check_for(
             signers,
             now=now,
             online=online,
+            crls=crls,
         )
     return lambda listed: _openpgp(
         data, source, listed, data_name=target.name, signers=signers, now=now
@@ -335,10 +341,11 @@ def _cms(
     *,
     now: datetime,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignedBy:
-    crls = delivery_crls(source.parent)
+    every = [*crls, *delivery_crls(source.parent)]
     return x509_signed_by(
-        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=crls, online=online),
+        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=every, online=online),
         signers,
         str(source),
     )
@@ -346,8 +353,7 @@ def _cms(
 
 def delivery_crls(folder: Path) -> list[CrlFile]:
     """CRLs delivered beside the evidence (`*.crl`): each is checked against its CA's
-    signature before it counts, so reading them from the delivery is safe; an absent CRL only
-    leaves revocation "not checked", which the result says."""
+    signature before it counts, so reading them from the delivery is safe."""
     crls = []
     for path in sorted(folder.glob("*.crl"))[:MAX_CRLS]:
         try:
@@ -428,17 +434,22 @@ def verify_list_bundle(
 
 
 def verify_authenticode_in(
-    artifact: Artifact, signers: Sequence[NamedSigner], *, now: datetime, online: bool = False
+    artifact: Artifact,
+    signers: Sequence[NamedSigner],
+    *,
+    now: datetime,
+    online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignatureFact | None:
     """The artifact's own Authenticode signature, if it is a PE file and the policy has X.509
     signers (None otherwise). Raises `UnsignedPeFile` for a PE file without a signature."""
     path, delivered = artifact.path, artifact.delivered_path
     if path is None or delivered is None or not x509_rules(signers) or not _is_pe(path):
         return None
-    crls = delivery_crls(delivered.parent)
+    every = [*crls, *delivery_crls(delivered.parent)]
     # An unsigned PE raises `UnsignedPeFile`: the report says the file carries no signature.
     signed_by = x509_signed_by(
-        lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls, online=online),
+        lambda rules: verify_authenticode_file(path, rules, now=now, crls=every, online=online),
         signers,
         f"{delivered} (Authenticode)",
     )
@@ -475,6 +486,7 @@ def verify_signed_file(
     now: datetime,
     max_bytes: int,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignedFile:
     """A detached OpenPGP or CMS signature (`source`) over `target`'s bytes."""
     fmt = signature_format(data)
@@ -485,7 +497,9 @@ def verify_signed_file(
     content = read_bounded(target, max_bytes, "signed file")
     if content is None:
         raise EvidenceError(f"{target}: larger than {max_bytes} bytes", check="signature")
-    signed_by = _check_for(fmt, data, source, target, signers, now=now, online=online)(content)
+    signed_by = _check_for(fmt, data, source, target, signers, now=now, online=online, crls=crls)(
+        content
+    )
     return SignedFile(
         str(target),
         hashlib.sha256(content).hexdigest(),
