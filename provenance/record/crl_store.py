@@ -103,7 +103,7 @@ def import_crls(state: StateDir, paths: Sequence[Path]) -> list[ImportedCrl]:
     `VerificationFailure` for one older than a stored CRL of the same issuer and key."""
     entries = [load_crl(path, name=str(path)) for path in paths]
     seen = stored_crls(state.root)
-    imported = []
+    # 1. Refuse before keeping anything: an import is all or nothing.
     for entry in entries:
         same = [
             s
@@ -118,6 +118,9 @@ def import_crls(state: StateDir, paths: Sequence[Path]) -> list[ImportedCrl]:
                 f"issuer '{entry.crl.issuer.rfc4514_string()}'",
                 check="revocation",
             )
+    # 2. Keep each, content-addressed.
+    imported = []
+    for entry in entries:
         digest, stored = _store(state, entry)
         imported.append(
             ImportedCrl(
