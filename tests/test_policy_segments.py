@@ -4,6 +4,7 @@ effective requirements, and a positioned message for each problem."""
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from provenance.decision.requirements import COMPILERS
 from provenance.errors import PolicyError, UsageError
 from provenance.policy import Group, Mark, Policy, Segment, load_policy
 from provenance.verification.signers import PublicKeySigner, key_id_of
+from tests.conftest import CliRunner
 
 # A three-level chain: level1 extends level2 extends level3.
 SITE = """\
@@ -774,3 +776,47 @@ def test_warnings_do_not_stop_a_policy_from_loading(
     policy = _load(tmp_path, text)
 
     assert policy.effective_requirements("level3")["version"] == ">=5,<4"
+
+
+# --- issue 22: extends chains are bounded and resolved in linear time ------------------------
+
+
+def _chain(count: int) -> str:
+    """A policy with `count` segments, each extending the one before (s0 extends none)."""
+    lines = [
+        "version: 1",
+        "vendors:",
+        "  acme:",
+        "    signers:",
+        '      - sigstore: {identity: "a@acme.example", issuer: "https://issuer.example"}',
+        "    products: [pkg:generic/acme/fw]",
+        "segments:",
+        "  s0:",
+        "    require:",
+        "      signed_by: [acme]",
+    ]
+    for index in range(1, count):
+        lines += [f"  s{index}:", f"    extends: s{index - 1}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_chain_of_32_loads_and_33_is_an_error(tmp_path: Path, cli: CliRunner) -> None:
+    assert load_policy(_write(tmp_path, _chain(32))).extends_chain("s31")[-1] == "s0"
+    path = _write(tmp_path, _chain(34))
+    message = (
+        "segments.s32.extends: expected a chain of extends at most 32 segments deep, got 33 "
+        "from 's32'"
+    )
+    assert _error(path).problem == message
+    linted = cli("policy", "lint", path)
+    assert linted.code == 1
+    assert linted.stdout == f"{path}:74:14: error: {message}\n"
+
+
+def test_a_long_chain_costs_linear_time(tmp_path: Path) -> None:
+    """1,500 segments took 18 s to load before (every segment re-walked its chain, and the
+    walk searched a list); linear resolution loads 6,000 in well under what 1,500 took."""
+    path = _write(tmp_path, _chain(6000))
+    started = time.perf_counter()
+    assert "at most 32 segments deep" in _error(path).problem
+    assert time.perf_counter() - started < 6.0
