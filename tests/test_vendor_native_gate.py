@@ -199,8 +199,8 @@ def test_best_effort_in_the_policy_allows_without_a_crl(cli: CliRunner, delivery
     policy = delivery / "policy.yaml"
     policy.write_text(
         policy.read_text().replace(
-            "          tsa_roots: [certs/meridian-tsa-root.pem]\n",
-            "          tsa_roots: [certs/meridian-tsa-root.pem]\n          revocation: best-effort\n",
+            "          eku: [codeSigning]\n",
+            "          eku: [codeSigning]\n          revocation: best-effort\n",
         )
     )
     result, report = verify(cli, delivery, FW, L1)
