@@ -323,10 +323,16 @@ class VendorPki:
         )
 
     def issue_leaf(
-        self, label: str, *, ocsp_url: str | None = None, key: rsa.RSAPrivateKey | None = None
+        self,
+        label: str,
+        *,
+        ocsp_url: str | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        not_after: datetime = datetime(2029, 1, 1, tzinfo=UTC),
     ) -> Issued:
-        """Another code-signing leaf under the intermediate: naming an OCSP responder, or
-        holding an RSA key (RSA key generation takes no seed: such a leaf is not reproducible)."""
+        """Another code-signing leaf under the intermediate (the organisation's own subject):
+        naming an OCSP responder, holding an RSA key (RSA key generation takes no seed: such a
+        leaf is not reproducible), or expiring at `not_after`."""
         extra = []
         if ocsp_url is not None:
             extra.append(
@@ -345,7 +351,7 @@ class VendorPki:
             _name(f"{self.organization} Code Signing", self.organization),
             issuer=self.intermediate,
             not_before=VALID_FROM,
-            not_after=datetime(2029, 1, 1, tzinfo=UTC),
+            not_after=not_after,
             ekus=[ExtendedKeyUsageOID.CODE_SIGNING],
             extensions=extra,
             subject_key=key,
