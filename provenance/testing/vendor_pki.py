@@ -50,6 +50,7 @@ __all__ = [
     "Timestamp",
     "VendorPki",
     "authenticode_sign",
+    "authenticode_signed_data",
     "legacy_countersignature",
     "minimal_pe",
     "sign_cms_detached",
@@ -716,7 +717,7 @@ class NestedSignature:
     countersignature: Timestamp | None = None
 
 
-def _authenticode_signed_data(
+def authenticode_signed_data(
     padded: bytes,
     signer: Issued,
     chain: Sequence[x509.Certificate],
@@ -799,13 +800,13 @@ def authenticode_sign(
     # The directory entry points at where the table will be; the hash skips the entry, so
     # the signatures are made before it is set.
     inner = [
-        _authenticode_signed_data(
+        authenticode_signed_data(
             padded, each.signer, each.chain, digest=each.digest, timestamp=each.timestamp,
             signing_time=signing_time, countersignature=each.countersignature,
         )
         for each in nested
     ]  # fmt: skip
-    signature = _authenticode_signed_data(
+    signature = authenticode_signed_data(
         padded, signer, chain, digest=digest, timestamp=timestamp, signing_time=signing_time,
         countersignature=countersignature, nested=inner,
     )  # fmt: skip
