@@ -62,7 +62,7 @@ class UnsignedPeFile(VerificationFailure):
 def _nested(parsed: ParsedSignedData) -> list[ParsedSignedData]:
     """The signatures nested in the primary's SignerInfos (unsigned attribute
     1.3.6.1.4.1.311.2.4.1), in order; each is a whole Authenticode SignedData of its own."""
-    nested = []
+    nested: list[ParsedSignedData] = []
     for info in parsed.signed_data["signer_infos"]:
         unsigned = info["unsigned_attrs"]
         if isinstance(unsigned, core.Void):

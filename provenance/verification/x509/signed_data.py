@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from typing import Literal
 
@@ -174,14 +175,13 @@ def _validation_time(
     notes: list[str] = []
     candidates: list[Callable[[], TrustedTime]] = []
     if check.timestamp_token is not None:
-        token = check.timestamp_token
-        candidates.append(lambda: verify_countersignature(token, check.signature, tsa_roots))
-    for counter in check.countersignatures:
         candidates.append(
-            lambda counter=counter: verify_legacy_countersignature(  # type: ignore[misc]
-                counter, check.signature, pool, tsa_roots
-            )
+            partial(verify_countersignature, check.timestamp_token, check.signature, tsa_roots)
         )
+    candidates += [
+        partial(verify_legacy_countersignature, counter, check.signature, pool, tsa_roots)
+        for counter in check.countersignatures
+    ]
     for candidate in candidates:
         try:
             trusted = candidate()

@@ -146,4 +146,5 @@ def verify_signer_signature(
 def signed_attributes_der(info: cms.SignerInfo) -> bytes:
     """What a SignerInfo's signature covers: its signed attributes as a DER SET OF (RFC 5652
     5.4), the [0] IMPLICIT tag of the SignerInfo field replaced by the SET tag."""
-    return b"\x31" + info["signed_attrs"].dump()[1:]
+    dumped: bytes = info["signed_attrs"].dump()
+    return b"\x31" + dumped[1:]

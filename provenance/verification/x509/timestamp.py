@@ -88,7 +88,8 @@ def x509_only(token: bytes) -> bytes:
     inner = b"".join(fields)
     signed_data = _der_header(0x30, len(inner)) + inner
     explicit = _der_header(0xA0, len(signed_data)) + signed_data
-    outer = info["content_type"].dump() + explicit
+    content_type: bytes = info["content_type"].dump()
+    outer = content_type + explicit
     return _der_header(0x30, len(outer)) + outer
 
 
