@@ -279,3 +279,34 @@ def test_the_report_says_where_each_signing_time_comes_from(cli: CliRunner) -> N
         ("checksum-list", "SHA256SUMS.asc"): "gate-clock",
         ("checksum-list", "SHA256SUMS.p7s"): "timestamp-authority",
     }
+
+
+# -- root programs: one line for a vendor whose chain ends in a commercial root -------------
+
+COMMERCIAL = """  contoso-drives:
+    signers:
+      - x509:
+          roots: [store:microsoft]
+          subject: {O: "Contoso Drives GmbH", CN: "Contoso Drives GmbH"}
+    products: [pkg:generic/contoso/drive-tool]
+"""
+
+
+def test_a_root_program_signer_needs_a_subject_pin(cli: CliRunner, delivery: Path) -> None:
+    policy = delivery / "policy.yaml"
+    text = policy.read_text()
+    policy.write_text(text.replace("segments:\n", COMMERCIAL + "segments:\n", 1))
+    result, report = decide(cli, delivery, nw.FIRMWARE, L1)
+    assert result.code == 0, result.stderr  # northwind's own PKI still decides its firmware
+    assert {s["vendor"] for s in signatures(report)} == {nw.VENDOR}
+    unpinned = COMMERCIAL.replace(
+        '          subject: {O: "Contoso Drives GmbH", CN: "Contoso Drives GmbH"}\n', ""
+    )
+    policy.write_text(text.replace("segments:\n", unpinned + "segments:\n", 1))
+    refused = cli("policy", "lint", policy)
+    assert refused.code == 1
+    assert (
+        "error: vendors.contoso-drives.signers[0].x509: x509 signer: roots: store:microsoft "
+        "trusts every CA of a root program; expected a subject pin naming the vendor "
+        "(subject: {O: ..., CN: ...}), got none"
+    ) in refused.stdout

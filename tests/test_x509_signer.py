@@ -116,3 +116,62 @@ def test_invalid_certificate_files(certs: Path, pki: VendorPki) -> None:
     (certs / "big.pem").write_bytes(b"x" * (256 * 1024 + 1))
     with pytest.raises(InputError, match=r"big.pem: larger than 262144 bytes"):
         load_x509_signer({"roots": ["big.pem"]}, certs)
+
+
+# -- issue 22: root programs as trust anchors, only with a subject pin ----------------------
+
+
+def test_microsoft_root_program_with_a_subject_pin(certs: Path) -> None:
+    signer = load_x509_signer(
+        {"roots": ["store:microsoft"], "subject": {"O": "Northwind Controls"}}, certs
+    )
+    subjects = {root.subject.rfc4514_string() for root in signer.roots}
+    assert len(signer.roots) > 300
+    assert "CN=DigiCert Trusted Root G4,OU=www.digicert.com,O=DigiCert Inc,C=US" in subjects
+    assert signer.root_stores == ("microsoft",)
+    assert signer.source == "store:microsoft"
+
+
+def test_system_root_store(certs: Path) -> None:
+    signer = load_x509_signer({"roots": ["store:system"], "subject": {"CN": "Vendor"}}, certs)
+    assert signer.roots
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        (
+            {"roots": ["store:microsoft"]},
+            r"^x509 signer: roots: store:microsoft trusts every CA of a root program; expected a "
+            r"subject pin naming the vendor \(subject: \{O: \.\.\., CN: \.\.\.\}\), got none$",
+        ),
+        (
+            {"roots": ["store:mozilla"], "subject": {"O": "x"}},
+            r"^x509 signer: roots: unknown root store store:mozilla; expected one of "
+            r"store:microsoft, store:system$",
+        ),
+        (
+            {"roots": ["certs/acme-root.pem"], "revocation": "sometimes"},
+            r"^x509 signer: revocation: expected one of required, best-effort, got 'sometimes'$",
+        ),
+    ],
+)
+def test_root_store_and_revocation_errors(
+    certs: Path, spec: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(InputError, match=reason):
+        load_x509_signer(spec, certs)
+
+
+def test_a_vendor_pki_signature_does_not_chain_to_the_root_program(
+    certs: Path, pki: VendorPki, tmp_path: Path
+) -> None:
+    signer = load_x509_signer(
+        {"roots": ["store:microsoft"], "subject": {"O": "ACME"}, "revocation": "best-effort"},
+        certs,
+    )
+    artifact = tmp_path / "fw.bin"
+    artifact.write_bytes(b"fw")
+    signature = sign_cms_detached(b"fw", pki.leaf, pki.chain)
+    with pytest.raises(VerificationFailure, match=r"^certificate chain does not reach a pinned"):
+        verify_cms_detached(signature, artifact, [signer], now=NOW)
