@@ -464,7 +464,9 @@ class _Checker:
                 if kind in KINDS:
                     KINDS[kind].check(self, ("segments", name, "require", kind), spec)
         resolved = {name: p for name, p in parents.items() if p is None or p in entries}
-        effective, depth = _resolve(own, resolved, cyclic)
+        # A segment whose parent is unknown (an error already) counts as extending none.
+        roots_known = {name: parents[name] if name in resolved else None for name in parents}
+        effective, depth = _resolve(own, roots_known, cyclic)
         for name, parent in resolved.items():
             if parent is None or name in cyclic:
                 continue
