@@ -94,6 +94,15 @@ def test_installs_from_its_own_checkout_and_pins_third_party_actions() -> None:
     assert "${{ secrets." not in text  # no secrets required
 
 
+def test_never_runs_inspections() -> None:
+    """An in-toto inspection runs a command the vendor's layout names; in a CI job that
+    command would run beside the job's token. The Action has no way to ask for it: its
+    layouts' inspections are always reported skipped (issue 22)."""
+    text = ACTION.read_text() + RUN_SH.read_text() + (REPO / "action/install.sh").read_text()
+    assert "inspection" not in text.lower()
+    assert not any("inspection" in name for name in _action()["inputs"])
+
+
 # -- the step's shell, with a fake runner -----------------------------------------------
 
 

@@ -29,7 +29,14 @@ def test_regenerating_gives_the_committed_fixtures(tmp_path: Path) -> None:
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(
         p.relative_to(fixtures)
-        for folder in ("acme-delivery", "deliveries", "policy-tests", "northwind-delivery", "sboms")
+        for folder in (
+            "acme-delivery",
+            "deliveries",
+            "policy-tests",
+            "northwind-delivery",
+            "northwind-revoked",
+            "sboms",
+        )
         for p in (fixtures / folder).rglob("*")
         if p.is_file()
     )

@@ -112,14 +112,15 @@ def test_a_layout_for_another_artifact_does_not_count(cli: CliRunner, delivery: 
     )
 
 
-def _layout_with_inspection(delivery: Path, marker: str) -> None:
-    """Replace the layout with one whose inspection writes `marker` in its working folder."""
+def _layout_with_inspection(delivery: Path, marker: str, script: str | None = None) -> None:
+    """Replace the layout with one whose inspection writes `marker` in its working folder
+    (or runs `script`, Python)."""
     owner = derive_signer(SEED, "acme layout owner")
     builder = derive_signer(SEED, "acme build machine")
     firmware = (delivery / FIRMWARE).read_bytes()
     step = step_dict("build", [builder.key], products=[["CREATE", FIRMWARE], ["DISALLOW", "*"]],
                      command=["make", "release"])  # fmt: skip
-    script = f"open({marker!r}, 'w').write('ran')"
+    script = script or f"open({marker!r}, 'w').write('ran')"
     inspect = inspection_dict("smoke-test", [sys.executable, "-c", script])
     layout = layout_dict(keys=[builder.key], steps=[step], inspect=[inspect],
                          expires="2036-01-01T00:00:00Z")  # fmt: skip
@@ -156,6 +157,28 @@ def test_inspections_are_skipped_unless_asked_and_never_touch_the_delivery(
     assert report["evidence"]["layouts"][0]["inspections_run"] == ["smoke-test"]
     # It ran in a private copy: the delivery is as it was.
     assert not (delivery / "inspected.txt").exists()
+
+
+def test_inspections_run_with_an_empty_environment(
+    cli: CliRunner, delivery: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: the caller's environment (in the Action, GITHUB_TOKEN) never reaches a
+    vendor's inspection command."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_not_for_vendors")
+    leaks = (
+        "import os, sys; sys.exit(3 if {'GITHUB_TOKEN', 'PATH', 'HOME'} & set(os.environ) else 0)"
+    )
+    _layout_with_inspection(delivery, "unused", script=leaks)
+    policy = delivery / "policy.yaml"
+    policy.write_text(
+        policy.read_text().replace(
+            "in_toto: {from: [acme-automation]}",
+            "in_toto: {from: [acme-automation], inspections: required}",
+        )
+    )
+    code, report = decide(cli, delivery, "--run-inspections")
+    assert code == 0, report["reason"]
+    assert report["evidence"]["layouts"][0]["inspections_run"] == ["smoke-test"]
 
 
 def test_run_inspections_needs_a_segment(cli: CliRunner, delivery: Path) -> None:

@@ -170,11 +170,32 @@ def test_stronger_hashes_are_accepted(
     assert verify(signature, signer).hash_algorithm == hash_name
 
 
-def test_key_expired_later_still_vouches_for_earlier_signature() -> None:
+def test_key_that_expired_since_no_longer_vouches_without_a_trusted_time() -> None:
+    """Issue 22: the creation time is the signer's claim. A key that expired after 200 days
+    signs (or claims to have signed) on day 146; at day 300 nothing trusted says when, so the
+    key must be valid now, and it is not."""
     key = vendor_key("expires", expires_after=timedelta(days=200))
     signer = parse_openpgp_signer(key.certificate, "keys/vendor.pgp")
     signature = detached_signature(key, FIRMWARE, signed_at=SIGNED_AT)
-    assert verify(signature, signer, now=CREATED + timedelta(days=300)).signed_at == SIGNED_AT
+    assert verify(signature, signer, now=CREATED + timedelta(days=150)).signed_at == SIGNED_AT
+    now = CREATED + timedelta(days=300)
+    expiry = (CREATED + timedelta(days=200)).isoformat()
+    assert failure(VerificationFailure, signature, signer, now=now) == (
+        f"plc.bin.asc: key 0x{key.fingerprint} expired at {expiry}; expected a key valid now "
+        f"({now.isoformat()}): the signature's own time ({SIGNED_AT.isoformat()}) is the "
+        "signer's claim, not a trusted time"
+    )
+
+
+def test_backdated_signature_by_an_expired_key_is_refused() -> None:
+    """The attack: the key expired in 2025; its holder writes a 2025 creation time into a
+    signature made in 2026."""
+    key = vendor_key("expired in 2025", expires_after=timedelta(days=100))
+    signer = parse_openpgp_signer(key.certificate, "keys/vendor.pgp")
+    backdated = detached_signature(key, FIRMWARE, signed_at=CREATED + timedelta(days=10))
+    message = failure(VerificationFailure, backdated, signer, now=datetime(2026, 6, 1, tzinfo=UTC))
+    assert message.startswith(f"plc.bin.asc: key 0x{key.fingerprint} expired at ")
+    assert "is the signer's claim, not a trusted time" in message
 
 
 def test_any_of_several_pinned_files_may_sign(key: OpenPgpTestKey, signer: OpenPgpSigner) -> None:
@@ -272,11 +293,17 @@ def test_revoked_key(key: OpenPgpTestKey) -> None:
     )
 
 
-def test_retired_key_still_vouches_for_signatures_made_before(key: OpenPgpTestKey) -> None:
-    # Reason 3, "key is retired": signatures from before the revocation stay valid.
+def test_retired_key_no_longer_vouches_even_for_signatures_dated_before(
+    key: OpenPgpTestKey,
+) -> None:
+    # Reason 3, "key is retired": Sequoia keeps signatures dated before the revocation valid,
+    # but that date is the signer's claim; with no trusted time the key must be valid now.
     retired = revoked(key, revoked_at=SIGNED_AT + timedelta(hours=1), reason=3)
     signer = parse_openpgp_signer(retired.certificate, "keys/vendor.pgp")
-    assert verify(detached_signature(key, FIRMWARE, signed_at=SIGNED_AT), signer).signed_at
+    early = detached_signature(key, FIRMWARE, signed_at=SIGNED_AT)
+    assert failure(VerificationFailure, early, signer).startswith(
+        f"plc.bin.asc: key 0x{key.fingerprint} is revoked; expected a key valid now ("
+    )
     late = detached_signature(key, FIRMWARE, signed_at=SIGNED_AT + timedelta(hours=2))
     message = failure(VerificationFailure, late, signer)
     assert message == (

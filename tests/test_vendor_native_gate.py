@@ -165,8 +165,44 @@ def test_either_list_signature_alone_suffices(cli: CliRunner, delivery: Path, ke
     assert [s["bundle"] for s in signatures(report)] == [str(delivery / kept)]
 
 
-def test_without_the_crl_revocation_is_reported_not_checked(cli: CliRunner, delivery: Path) -> None:
+REVOCATION_REQUIRED = (
+    "revocation required: no answer for the signer certificate (no CRL of its issuer: "
+    "'CN=Northwind Controls Code Signing CA,O=Northwind Controls,C=DE'); carry the issuer's CRL "
+    "in (beside the delivery, `provenance crl import`, or `crls:` in the policy's x509 signer), "
+    "or allow --online-revocation"
+)
+
+
+def test_without_the_crl_a_signed_identity_segment_denies_and_says_what_to_do(
+    cli: CliRunner, delivery: Path
+) -> None:
+    """Issue 22: revocation is not optional for whoever prepares the delivery. Level 1's
+    minimum is signed-identity, so an x509 signer without `revocation:` requires an answer."""
     (delivery / "northwind-ca.crl").unlink()
+    result, report = verify(cli, delivery, FW, L1)
+    assert result.code == 1
+    source = delivery / f"{FW}.p7s"
+    assert problems(report)[source.name] == f"{source}: {REVOCATION_REQUIRED}"
+    assert f"(evidence that did not verify: {source}: {REVOCATION_REQUIRED}; and 1 more)" in (
+        result.stderr
+    )
+    # Level 3 (minimum signed-checksum-list) defaults to best-effort: the OpenPGP-signed list
+    # admits it, and the CMS signature verifies with revocation "not checked".
+    allowed, report = verify(cli, delivery, FW, L3)
+    assert allowed.code == 0, allowed.stderr
+    cms = next(s for s in signatures(report) if s["content"] == "cms")
+    assert cms["signer"].endswith("; revocation not checked)")
+
+
+def test_best_effort_in_the_policy_allows_without_a_crl(cli: CliRunner, delivery: Path) -> None:
+    (delivery / "northwind-ca.crl").unlink()
+    policy = delivery / "policy.yaml"
+    policy.write_text(
+        policy.read_text().replace(
+            "          eku: [codeSigning]\n",
+            "          eku: [codeSigning]\n          revocation: best-effort\n",
+        )
+    )
     result, report = verify(cli, delivery, FW, L1)
     assert result.code == 0, result.stderr
     assert signatures(report)[0]["signer"].endswith("; revocation not checked)")
@@ -254,12 +290,8 @@ def _resign_firmware(signer: Callable[[VendorPki], Issued], *, other_pki: bool =
 
 
 def _revoked(folder: Path, pki: VendorPki) -> None:
-    # The revoked leaf's CN says "(revoked)"; pin only O so revocation is what fails.
-    policy = folder / "policy.yaml"
-    pinned = f'subject: {{CN: "{nw.ORGANIZATION} Code Signing", O: "{nw.ORGANIZATION}"}}'
-    assert pinned in policy.read_text()
-    policy.write_text(policy.read_text().replace(pinned, f'subject: {{O: "{nw.ORGANIZATION}"}}'))
-    _resign_firmware(lambda p: p.revoked_leaf)(folder, pki)
+    # A certificate with the vendor's own subject, which its CA revoked (key compromise).
+    _resign_firmware(lambda p: nw.revoked_signer())(folder, pki)
 
 
 def _changed(folder: Path, pki: VendorPki) -> None:
@@ -308,7 +340,7 @@ DENIED_L1_LIST_ONLY = "evidence: expected signed-identity or stronger, got signe
         ),
         pytest.param(
             _revoked,
-            "signer certificate revoked on 2026-02-01T00:00:00Z (keyCompromise; "
+            "signer certificate revoked on 2026-05-01T00:00:00Z (keyCompromise; "
             "CRL northwind-ca.crl)",
             "signed-checksum-list",
             id="revoked",
@@ -373,8 +405,10 @@ def test_truncated_der(cli: CliRunner, delivery: Path, pki: VendorPki) -> None:
     result, report = verify(cli, delivery, FW, L1)
     assert result.code == 1
     source = delivery / f"{FW}.p7s"
-    assert problems(report)[source.name].startswith(
-        f"{source}: CMS signature: truncated or malformed DER ("
+    size = source.stat().st_size
+    assert problems(report)[source.name] == (
+        f"{source}: CMS signature: truncated or malformed DER (truncated: the DER value declares "
+        f"{size + 100} bytes, {size} are present)"
     )
     assert DENIED_L1_LIST_ONLY in result.stderr
 
@@ -419,7 +453,18 @@ def test_pe_whose_signature_was_stripped_has_no_evidence(
     (alone / EXE).write_bytes(bytes(stripped))
     result, report = verify(cli, alone, EXE, EWS)
     assert result.code == 1
-    assert report["evidence"] == {"inputs": [], "problems": [], "attestations": [], "layouts": []}
+    # Issue 22: the report says why there is no evidence, not only "got none".
+    source = f"{alone / EXE} (Authenticode)"
+    unsigned = (
+        f"{source}: this file carries no Authenticode signature (no certificate table: never "
+        "signed, or the signature was stripped)"
+    )
+    assert report["evidence"] == {
+        "inputs": [],
+        "problems": [{"source": source, "reason": unsigned}],
+        "attestations": [],
+        "layouts": [],
+    }
     assert report["evidence_strength"] == "none"
     # One finding that says so, not a failure for every requirement.
     assert [f["rule"] for f in report["findings"]] == ["no_evidence"]
@@ -428,7 +473,7 @@ def test_pe_whose_signature_was_stripped_has_no_evidence(
         f"{EXE}.sigstore[.json], {EXE}.*.sigstore.json, {EXE}.intoto.json[l], {EXE}.dsse.json, "
         f"{EXE}.asc/.sig/.p7s, {EXE}.layout, SBOM and VEX files, a signed "
         f"SHA256SUMS/SHA384SUMS/SHA512SUMS, {EXE}.approval*.json, Authenticode inside a PE "
-        "file)\n"
+        f"file); {source}: {unsigned}\n"
     )
 
 

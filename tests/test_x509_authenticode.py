@@ -6,23 +6,36 @@ import shutil
 import struct
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rfc3161_client import decode_timestamp_response
 
 from provenance.errors import EvidenceError, InputError, VerificationFailure
 from provenance.evidence.pe_file import authenticode_digest, parse_pe, read_signature
 from provenance.testing.vendor_pki import (
     NOW,
     SIGNED_AT,
+    NestedSignature,
     VendorPki,
     authenticode_sign,
+    authenticode_signed_data,
+    legacy_countersignature,
     minimal_pe,
+    timestamp_token,
 )
 from provenance.verification.x509 import (
     X509Signer,
     verify_authenticode,
     verify_authenticode_file,
+)
+from provenance.verification.x509.countersignature import verify_legacy_countersignature
+from provenance.verification.x509.timestamp import (
+    _as_response,
+    verify_countersignature,
+    x509_only,
 )
 
 
@@ -38,6 +51,7 @@ def rule(pki: VendorPki) -> X509Signer:
         source="certs/acme-root.pem",
         subject=(("CN", "ACME Code Signing"),),
         tsa_roots=(pki.tsa_root.certificate,),
+        revocation="best-effort",
     )
 
 
@@ -79,8 +93,8 @@ def test_signing_is_deterministic(pki: VendorPki, signed: bytes) -> None:
 def test_stripped_signature(rule: X509Signer) -> None:
     with pytest.raises(
         VerificationFailure,
-        match=r"^PE file is not Authenticode-signed: it has no certificate table \(stripped or "
-        r"never signed\)$",
+        match=r"^this file carries no Authenticode signature \(no certificate table: never "
+        r"signed, or the signature was stripped\)$",
     ):
         verify_authenticode(minimal_pe(), [rule], now=NOW)
 
@@ -146,14 +160,16 @@ def test_sha512(pki: VendorPki, rule: X509Signer) -> None:
 
 def test_eku_missing(pki: VendorPki) -> None:
     image = authenticode_sign(minimal_pe(), pki.no_eku_leaf, pki.chain)
-    signer = X509Signer(roots=(pki.root.certificate,), source="r")
+    signer = X509Signer(roots=(pki.root.certificate,), source="r", revocation="best-effort")
     with pytest.raises(VerificationFailure, match=r"^EKU codeSigning missing"):
         verify_authenticode(image, [signer], now=NOW)
 
 
 def test_wrong_root(signed: bytes) -> None:
     other = VendorPki.create(seed="provenance tests: somebody else's pki", organization="Evil")
-    signer = X509Signer(roots=(other.root.certificate,), source="evil-root.pem")
+    signer = X509Signer(
+        roots=(other.root.certificate,), source="evil-root.pem", revocation="best-effort"
+    )
     with pytest.raises(VerificationFailure, match=r"^certificate chain does not reach a pinned"):
         verify_authenticode(signed, [signer], now=NOW)
 
@@ -272,3 +288,165 @@ def _failure(call: Callable[..., object], *args: object, **kwargs: object) -> st
     except VerificationFailure as exc:
         return str(exc)
     return ""
+
+
+# -- issue 22: Authenticode as it exists in the wild ----------------------------------------
+
+BEFORE_EXPIRY = datetime(2024, 6, 1, tzinfo=UTC)  # the expired leaf expired on 2025-01-01
+
+
+def test_padding_counted_in_dwlength_is_read_past_and_must_be_zero(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+    image = authenticode_sign(minimal_pe(), pki.leaf, pki.chain, timestamp=pki.timestamp())
+    offset, size = parse_pe(image).certificate_table or (0, 0)
+    table = image[offset : offset + size]
+    (declared,) = struct.unpack_from("<I", table, 0)
+    assert declared == size  # as signtool and osslsigncode write it
+    padding = size - 8 - len(read_signature(table))
+    assert 0 <= padding < 8
+    assert verify_authenticode(image, [rule], now=NOW)
+    if padding:
+        smuggled = bytearray(image)
+        smuggled[offset + size - 1] = 0x41
+        with pytest.raises(
+            EvidenceError,
+            match=r"expected the SignedData followed by at most 7 zero bytes of padding, got "
+            rf"{padding} bytes after it that are not zero",
+        ):
+            verify_authenticode(bytes(smuggled), [rule], now=NOW)
+
+
+def test_padding_only_in_the_directory_size_still_verifies(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+    image = authenticode_sign(minimal_pe(), pki.leaf, pki.chain, padding_in_length=False)
+    assert verify_authenticode(image, [rule], now=NOW).digest_algorithm == "sha256"
+
+
+def test_dual_signature_counts_the_nested_sha256_and_reports_both(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+    image = authenticode_sign(
+        minimal_pe(), pki.leaf, pki.chain, digest="sha1",
+        nested=[NestedSignature(pki.leaf, pki.chain, timestamp=pki.timestamp())],
+    )  # fmt: skip
+    result = verify_authenticode(image, [rule], now=NOW)
+    assert result.digest_algorithm == "sha256"
+    assert result.validation_time == SIGNED_AT
+    assert result.notes == (
+        "no page hashes",
+        "nested signature 1 counted",
+        "primary signature: Authenticode image digest algorithm sha1 refused: expected sha256, "
+        "sha384 or sha512",
+        "nested signature 1: verified (sha256)",
+    )
+
+
+def test_the_strongest_verified_signature_counts(pki: VendorPki, rule: X509Signer) -> None:
+    image = authenticode_sign(
+        minimal_pe(), pki.leaf, pki.chain, digest="sha256",
+        nested=[NestedSignature(pki.leaf, pki.chain, digest="sha512")],
+    )  # fmt: skip
+    result = verify_authenticode(image, [rule], now=NOW)
+    assert result.digest_algorithm == "sha512"
+    assert "nested signature 1 counted" in result.notes
+
+
+def test_a_nested_signature_by_an_unpinned_signer_does_not_count(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+    other = VendorPki.create(seed="provenance tests: somebody else's pki", organization="Evil")
+    image = authenticode_sign(
+        minimal_pe(), pki.leaf, pki.chain, digest="sha1",
+        nested=[NestedSignature(other.leaf, other.chain)],
+    )  # fmt: skip
+    with pytest.raises(VerificationFailure) as failure:
+        verify_authenticode(image, [rule], now=NOW)
+    assert str(failure.value).startswith(
+        "no Authenticode signature verified: primary signature: Authenticode image digest "
+        "algorithm sha1 refused: expected sha256, sha384 or sha512; nested signature 1: "
+        "certificate chain does not reach a pinned root"
+    )
+
+
+def test_a_nested_signature_over_another_image_does_not_count(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+    donor = authenticode_sign(minimal_pe(code=b"\x90\xc3"), pki.leaf, pki.chain)
+    offset, size = parse_pe(donor).certificate_table or (0, 0)
+    foreign = read_signature(donor[offset : offset + size])
+    # The donor's whole SignedData grafted in as a nested signature: its image digest is of
+    # the other file.
+    grafted = _graft(minimal_pe(), pki, foreign)
+    with pytest.raises(VerificationFailure, match=r"nested signature 1: Authenticode image digest"):
+        verify_authenticode(grafted, [rule], now=NOW)
+
+
+def _graft(unsigned: bytes, pki: VendorPki, nested: bytes) -> bytes:
+    """`unsigned` signed (SHA-1 primary) with `nested` as its nested signature, as is."""
+
+    padded = unsigned + b"\0" * (-len(unsigned) % 8)
+    signature = authenticode_signed_data(
+        padded, pki.leaf, pki.chain, digest="sha1", timestamp=None, signing_time=None,
+        nested=[nested],
+    )  # fmt: skip
+    entry = struct.pack("<IHH", 8 + len(signature), 0x0200, 0x0002) + signature
+    entry += b"\0" * (-len(entry) % 8)
+    data = bytearray(padded)
+    struct.pack_into(
+        "<II", data, parse_pe(padded).certificate_directory_offset, len(padded), len(entry)
+    )
+    return bytes(data) + entry
+
+
+def test_legacy_countersignature_by_a_trusted_tsa_is_the_signing_time(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+    image = authenticode_sign(
+        minimal_pe(), pki.expired_leaf, pki.chain, countersignature=pki.timestamp(BEFORE_EXPIRY)
+    )
+    result = verify_authenticode(
+        image, [X509Signer(roots=rule.roots, source="r", tsa_roots=rule.tsa_roots,
+                           revocation="best-effort")], now=NOW,
+    )  # fmt: skip
+    assert result.validation_time == BEFORE_EXPIRY
+    assert (
+        result.validation_time_source == "countersignature:CN=ACME Timestamp Authority,O=ACME,C=DE"
+    )
+
+
+def test_legacy_countersignature_over_another_signature_is_set_aside(
+    pki: VendorPki, rule: X509Signer
+) -> None:
+
+    counter = legacy_countersignature(b"another signature", pki.timestamp())
+    with pytest.raises(VerificationFailure) as failure:
+        verify_legacy_countersignature(
+            counter, b"this signature", [pki.tsa.certificate], [pki.tsa_root.certificate]
+        )
+    assert str(failure.value) == (
+        "PKCS#9 countersignature: its messageDigest is not the digest of the signature it is on"
+    )
+
+
+def test_microsoft_shaped_token_is_read_past_its_attribute_certificate(pki: VendorPki) -> None:
+    """rfc3161-client 1.0.9 cannot parse a token whose certificate set holds an attribute
+    certificate (as Microsoft's TSAs issue them); the gate hands it the X.509 entries only."""
+
+    stamp = replace(pki.timestamp(), attribute_certificate=True)
+    token = timestamp_token(b"the signature", stamp)
+    with pytest.raises(ValueError, match="ParseError"):
+        decode_timestamp_response(_as_response(token))  # the library's limit, as of 1.0.9
+    assert x509_only(token) != token
+    trusted = verify_countersignature(token, b"the signature", [pki.tsa_root.certificate])
+    assert trusted.time == SIGNED_AT
+    # The signed parts are untouched: a token over other data still fails.
+    with pytest.raises(VerificationFailure, match=r"^RFC 3161 timestamp: "):
+        verify_countersignature(token, b"another signature", [pki.tsa_root.certificate])
+
+
+def test_a_timestamp_is_not_read_when_no_tsa_is_trusted(pki: VendorPki) -> None:
+    with pytest.raises(VerificationFailure) as failure:
+        verify_countersignature(b"\x30\x03garbage", b"sig", [])
+    assert str(failure.value) == "RFC 3161 timestamp: no TSA root is trusted"

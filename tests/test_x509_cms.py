@@ -55,7 +55,7 @@ def rule(pki: VendorPki, *, tsa: bool = True, **kw: object) -> X509Signer:
         roots=(pki.root.certificate,),
         source="certs/acme-root.pem",
         tsa_roots=(pki.tsa_root.certificate,) if tsa else (),
-        **kw,  # type: ignore[arg-type]
+        **{"revocation": "best-effort", **kw},  # type: ignore[arg-type]
     )
 
 

@@ -24,7 +24,7 @@ from provenance.testing.vendor_pki import (
     sign_cms_detached,
 )
 from provenance.verification.x509 import X509Signer, load_crl, verify_cms_detached
-from provenance.verification.x509.revocation import CrlFile
+from provenance.verification.x509.revocation import CrlFile, RevocationMode
 
 FIRMWARE = b"ACME PLC firmware 5.0.0"
 
@@ -41,9 +41,12 @@ def artifact(tmp_path: Path) -> Path:
     return path
 
 
-def rule(pki: VendorPki) -> X509Signer:
+def rule(pki: VendorPki, revocation: RevocationMode = "best-effort") -> X509Signer:
     return X509Signer(
-        roots=(pki.root.certificate,), source="acme", tsa_roots=(pki.tsa_root.certificate,)
+        roots=(pki.root.certificate,),
+        source="acme",
+        tsa_roots=(pki.tsa_root.certificate,),
+        revocation=revocation,
     )
 
 
@@ -184,7 +187,11 @@ def test_load_crl_errors(tmp_path: Path) -> None:
         load_crl(tmp_path / "missing.crl")
     junk = tmp_path / "junk.crl"
     junk.write_bytes(b"\x30\x03\x02\x01\x00")
-    with pytest.raises(InputError, match=r"junk.crl: expected a PEM or DER X.509 CRL, got invalid"):
+    with pytest.raises(
+        InputError,
+        match=r"junk.crl: expected a PEM or DER X.509 CRL, got data that does not "
+        r"parse as one$",
+    ):
         load_crl(junk)
 
 
@@ -264,3 +271,91 @@ def test_ocsp_revoked(
         match=rf"^signer certificate revoked on 2026-03-13T12:00:00Z \(OCSP {url}\)$",
     ):
         verify_cms_detached(signature, artifact, [rule(pki)], now=NOW, online=True)
+
+
+# -- issue 22: revocation the attacker cannot skip ------------------------------------------
+
+
+def verify_required(
+    pki: VendorPki, artifact: Path, leaf: Issued, crls: list[CrlFile], **kw: Any
+) -> Any:
+    signature = sign_cms_detached(FIRMWARE, leaf, pki.chain, **kw)
+    return verify_cms_detached(signature, artifact, [rule(pki, "required")], now=NOW, crls=crls)
+
+
+def test_required_without_a_crl_fails_and_says_how_to_supply_one(
+    pki: VendorPki, artifact: Path
+) -> None:
+    with pytest.raises(VerificationFailure) as failure:
+        verify_required(pki, artifact, pki.leaf, [])
+    assert str(failure.value) == (
+        "revocation required: no answer for the signer certificate (no CRL of its issuer: "
+        "'CN=ACME Code Signing CA,O=ACME,C=DE'); carry the issuer's CRL in (beside the "
+        "delivery, `provenance crl import`, or `crls:` in the policy's x509 signer), or allow "
+        "--online-revocation"
+    )
+
+
+def test_required_covers_the_chain_below_the_root(
+    pki: VendorPki, artifact: Path, tmp_path: Path
+) -> None:
+    leaf_only = [crl_file(tmp_path, pki.crl())]
+    with pytest.raises(
+        VerificationFailure,
+        match=r"^revocation required: no answer for the CA certificate 'CN=ACME Code Signing "
+        r"CA,O=ACME,C=DE' \(no CRL of its issuer: 'CN=ACME Root CA,O=ACME,C=DE'\)",
+    ):
+        verify_required(pki, artifact, pki.leaf, leaf_only)
+    both = [*leaf_only, crl_file(tmp_path, pki.root_crl(), "acme-root.crl")]
+    result = verify_required(pki, artifact, pki.leaf, both)
+    assert (result.revocation, result.chain_revocation) == (
+        "crl:acme-ca.crl not revoked",
+        ("crl:acme-root.crl not revoked",),
+    )
+
+
+def test_an_older_crl_is_refused_and_the_newer_one_decides(
+    pki: VendorPki, artifact: Path, tmp_path: Path
+) -> None:
+    """The attack: the vendor's earlier CRL (inside its validity window, issued before the
+    revocation) shipped instead of the current one, which the gate already holds."""
+    before = pki.crl(
+        number=1, listing_revoked_leaf=False, this_update=datetime(2026, 1, 15, tzinfo=UTC)
+    )
+    current = pki.crl(number=2)
+    old = crl_file(tmp_path, before, "old.crl")
+    seen = CrlFile("state/current.crl", current, origin="state")
+    with pytest.raises(VerificationFailure, match=r"revoked on 2026-02-01T00:00:00Z"):
+        verify(pki, artifact, pki.revoked_leaf, [old, seen])
+    result = verify(pki, artifact, pki.leaf, [old, seen])
+    assert result.revocation == "crl:state/current.crl not revoked"
+    assert (
+        "CRL old.crl (number 1, thisUpdate 2026-01-15T00:00:00Z) refused: CRL older than one "
+        "already seen (state/current.crl, number 2, thisUpdate 2026-03-01T00:00:00Z)"
+    ) in result.notes
+    # Alone, the old CRL is all there is: it answers (no newer one was ever seen).
+    assert verify(pki, artifact, pki.revoked_leaf, [old]).revocation == "crl:old.crl not revoked"
+
+
+def test_a_revocation_in_an_older_crl_is_not_undone_by_a_newer_one(
+    pki: VendorPki, artifact: Path, tmp_path: Path
+) -> None:
+    listing = crl_file(tmp_path, pki.crl(number=1), "listing.crl")
+    dropped = crl_file(tmp_path, pki.crl(number=2, listing_revoked_leaf=False), "dropped.crl")
+    with pytest.raises(VerificationFailure, match=r"\(keyCompromise; CRL listing.crl\)$"):
+        verify(pki, artifact, pki.revoked_leaf, [dropped, listing])
+
+
+def test_a_forged_crl_in_the_state_directory_is_set_aside(
+    pki: VendorPki, artifact: Path, tmp_path: Path
+) -> None:
+    forged = CrlFile("state/forged.crl", pki.forged_crl(), origin="state")
+    result = verify(pki, artifact, pki.leaf, [forged, crl_file(tmp_path, pki.crl())])
+    assert result.revocation == "crl:acme-ca.crl not revoked"
+    assert (
+        "CRL state/forged.crl is not signed by the issuing CA 'CN=ACME Code Signing CA,O=ACME,"
+        "C=DE' whose name it carries: set aside"
+    ) in result.notes
+    # From the delivery, the same forgery fails the signature.
+    with pytest.raises(VerificationFailure, match=r"is not signed by the issuing CA"):
+        verify(pki, artifact, pki.leaf, [CrlFile("forged.crl", pki.forged_crl())])

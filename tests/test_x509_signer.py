@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
-from provenance.errors import InputError
+from provenance.errors import InputError, VerificationFailure
 from provenance.testing.vendor_pki import NOW, VendorPki, sign_cms_detached
 from provenance.verification.x509 import load_x509_signer, verify_cms_detached
 
@@ -60,8 +60,14 @@ def test_defaults_and_der(certs: Path, pki: VendorPki, tmp_path: Path) -> None:
     assert signer.subject == ()
     artifact = tmp_path / "fw.bin"
     artifact.write_bytes(b"fw")
+    assert signer.revocation is None  # the segment decides; unset verifies as required
     signature = sign_cms_detached(b"fw", pki.leaf, pki.chain)
-    assert verify_cms_detached(signature, artifact, [signer], now=NOW).matched_rule == signer.source
+    best_effort = signer.with_revocation_default("best-effort")
+    assert verify_cms_detached(signature, artifact, [best_effort], now=NOW).matched_rule == (
+        signer.source
+    )
+    with pytest.raises(VerificationFailure, match=r"^revocation required: no answer for the "):
+        verify_cms_detached(signature, artifact, [signer], now=NOW)
 
 
 def test_a_pem_bundle_gives_every_certificate(certs: Path, pki: VendorPki) -> None:
@@ -72,7 +78,7 @@ def test_a_pem_bundle_gives_every_certificate(certs: Path, pki: VendorPki) -> No
 @pytest.mark.parametrize(
     ("spec", "reason"),
     [
-        ({"roots": ["certs/acme-root.pem"], "crls": []}, r"unknown keys \['crls'\]"),
+        ({"roots": ["certs/acme-root.pem"], "ocsp": []}, r"unknown keys \['ocsp'\]"),
         ({}, r"roots: expected at least one pinned root certificate"),
         ({"roots": "certs/acme-root.pem"}, r"roots: expected a list of file names"),
         ({"roots": [""]}, r"roots: expected non-empty file names"),
@@ -110,3 +116,62 @@ def test_invalid_certificate_files(certs: Path, pki: VendorPki) -> None:
     (certs / "big.pem").write_bytes(b"x" * (256 * 1024 + 1))
     with pytest.raises(InputError, match=r"big.pem: larger than 262144 bytes"):
         load_x509_signer({"roots": ["big.pem"]}, certs)
+
+
+# -- issue 22: root programs as trust anchors, only with a subject pin ----------------------
+
+
+def test_microsoft_root_program_with_a_subject_pin(certs: Path) -> None:
+    signer = load_x509_signer(
+        {"roots": ["store:microsoft"], "subject": {"O": "Northwind Controls"}}, certs
+    )
+    subjects = {root.subject.rfc4514_string() for root in signer.roots}
+    assert len(signer.roots) > 300
+    assert "CN=DigiCert Trusted Root G4,OU=www.digicert.com,O=DigiCert Inc,C=US" in subjects
+    assert signer.root_stores == ("microsoft",)
+    assert signer.source == "store:microsoft"
+
+
+def test_system_root_store(certs: Path) -> None:
+    signer = load_x509_signer({"roots": ["store:system"], "subject": {"CN": "Vendor"}}, certs)
+    assert signer.roots
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        (
+            {"roots": ["store:microsoft"]},
+            r"^x509 signer: roots: store:microsoft trusts every CA of a root program; expected a "
+            r"subject pin naming the vendor \(subject: \{O: \.\.\., CN: \.\.\.\}\), got none$",
+        ),
+        (
+            {"roots": ["store:mozilla"], "subject": {"O": "x"}},
+            r"^x509 signer: roots: unknown root store store:mozilla; expected one of "
+            r"store:microsoft, store:system$",
+        ),
+        (
+            {"roots": ["certs/acme-root.pem"], "revocation": "sometimes"},
+            r"^x509 signer: revocation: expected one of required, best-effort, got 'sometimes'$",
+        ),
+    ],
+)
+def test_root_store_and_revocation_errors(
+    certs: Path, spec: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(InputError, match=reason):
+        load_x509_signer(spec, certs)
+
+
+def test_a_vendor_pki_signature_does_not_chain_to_the_root_program(
+    certs: Path, pki: VendorPki, tmp_path: Path
+) -> None:
+    signer = load_x509_signer(
+        {"roots": ["store:microsoft"], "subject": {"O": "ACME"}, "revocation": "best-effort"},
+        certs,
+    )
+    artifact = tmp_path / "fw.bin"
+    artifact.write_bytes(b"fw")
+    signature = sign_cms_detached(b"fw", pki.leaf, pki.chain)
+    with pytest.raises(VerificationFailure, match=r"^certificate chain does not reach a pinned"):
+        verify_cms_detached(signature, artifact, [signer], now=NOW)

@@ -51,6 +51,7 @@ def main(args: Sequence[str] | None = None) -> NoReturn:
 
 # Registered last: each module adds its commands to `cli`.
 from provenance._cli import (  # noqa: E402
+    crl,
     gate,
     policy,
     sbom,
@@ -60,4 +61,4 @@ from provenance._cli import (  # noqa: E402
     vulndb,
 )
 
-__all__ += ["gate", "policy", "sbom", "signing", "verify", "vet", "vulndb"]
+__all__ += ["crl", "gate", "policy", "sbom", "signing", "verify", "vet", "vulndb"]

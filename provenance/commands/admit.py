@@ -55,6 +55,7 @@ from provenance.record import (
     record_admit,
     resolve_state_dir,
 )
+from provenance.record.crl_store import remember_crls, stored_crls
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import SigningKey, load_signing_key
 from provenance.signing.statements import vsa_statement
@@ -121,7 +122,9 @@ def admit(
     rules = compile_segment(policy, segment)
     state = StateDir.open(resolve_state_dir(state_dir), create=True)
     inputs = GateInputs.from_policy(
-        policy, vulnerability_db=vulnerability_db_for(policy, segment, state.root)
+        policy,
+        vulnerability_db=vulnerability_db_for(policy, segment, state.root),
+        crls=stored_crls(state.root),
     )
     key = _load_site_key(site_key_path(site_key, state.root))
     evidence = list(evidence) or discover_evidence(artifact)
@@ -144,6 +147,7 @@ def admit(
                 expected_sha256=expected_sha256,
                 run_inspections=run_inspections,
                 online_revocation=online_revocation,
+                segment=segment,
             )
             # 4. Decide and record, atomically.
             with ledger.transaction() as transaction:
@@ -164,6 +168,8 @@ def admit(
                     )
                 else:
                     audit = transaction.append_audit(event, signer=key)
+            # The delivery's CRLs stay with the gate: an older one cannot come back later.
+            remember_crls(state, artifact.parent)
         finally:
             # 5. A no-op once the copy is in the store.
             store.discard(staged)

@@ -18,6 +18,7 @@ from provenance.commands.evaluation import (
     GateInputs,
     examine,
     judge,
+    state_crls,
     vulnerability_db_for,
 )
 from provenance.decision.context import NoHistory
@@ -64,13 +65,16 @@ def evaluate(
     `evidence`: files to examine (default: those beside the artifact by convention).
     `fetched`: evidence already in memory (attestations from an API). `expected_sha256`: a
     digest the operator copied from the vendor's portal (the weakest evidence). `state_dir`:
-    where the vulnerability database is, for a segment with a `vulnerabilities` rule.
+    where the vulnerability database is, for a segment with a `vulnerabilities` rule, and
+    the CRLs the gate carries (read only; nothing is written).
     Raises `UsageError` if the command cannot run; a denial is a result.
     """
     policy = load_policy(policy_path)
     rules = compile_segment(policy, segment)
     inputs = GateInputs.from_policy(
-        policy, vulnerability_db=vulnerability_db_for(policy, segment, state_dir)
+        policy,
+        vulnerability_db=vulnerability_db_for(policy, segment, state_dir),
+        crls=state_crls(state_dir),
     )
     with tempfile.TemporaryDirectory(prefix="provenance-verify-") as scratch:
         # Every check reads the same private copy (see `snapshot`); nothing is written
@@ -91,6 +95,7 @@ def evaluate(
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
             online_revocation=online_revocation,
+            segment=segment,
         )
     decision = judge(rules, examination, segment=segment, now=clock(), history=NoHistory())
     return Evaluation(

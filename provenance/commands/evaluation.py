@@ -7,13 +7,13 @@ policy test runs it against recorded cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from provenance.decision.context import AdmissionHistory, DecisionContext
-from provenance.decision.evidence_strength import Strength, evidence_strength
+from provenance.decision.evidence_strength import STRENGTHS, Strength, evidence_strength, rank
 from provenance.decision.product import Identification, identify
 from provenance.decision.requirements.baseline import OperatorHash
 from provenance.decision.rules import AllOf, Finding
@@ -21,13 +21,24 @@ from provenance.decision.segment import Decision
 from provenance.facts import VulnerabilityFacts
 from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
+from provenance.record.crl_store import stored_crls
 from provenance.record.state import resolve_state_dir
 from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess, looked_for
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.vendor_layouts import LayoutTrust
+from provenance.verification.x509 import CrlFile, X509Signer
+from provenance.verification.x509.revocation import RevocationMode
 
-__all__ = ["Examination", "GateInputs", "examine", "judge", "vulnerability_db_for"]
+__all__ = [
+    "Examination",
+    "GateInputs",
+    "examine",
+    "judge",
+    "revocation_default",
+    "state_crls",
+    "vulnerability_db_for",
+]
 
 
 @dataclass(frozen=True)
@@ -41,9 +52,17 @@ class GateInputs:
     # The state directory whose vulnerability database is read (`vulnerability_db_for`);
     # None: no lookup (the segment has no `vulnerabilities` requirement).
     vulnerability_db: Path | None = None
+    # CRLs carried in the state directory (`provenance crl import`, admitted deliveries).
+    crls: tuple[CrlFile, ...] = ()
 
     @classmethod
-    def from_policy(cls, policy: Policy, *, vulnerability_db: Path | None = None) -> GateInputs:
+    def from_policy(
+        cls,
+        policy: Policy,
+        *,
+        vulnerability_db: Path | None = None,
+        crls: Sequence[CrlFile] = (),
+    ) -> GateInputs:
         return cls(
             policy=policy,
             trust_roots=tuple(load_trust_root(ref) for ref in policy.sigstore_trust),
@@ -54,7 +73,40 @@ class GateInputs:
                 if vendor.layout_keys
             ),
             vulnerability_db=vulnerability_db,
+            crls=tuple(crls),
         )
+
+
+def revocation_default(policy: Policy, segment: str) -> RevocationMode:
+    """What `revocation` means for an x509 signer that does not set it, in `segment`:
+    required where the segment's evidence minimum is signed-identity or stronger (the
+    signature is the evidence), best-effort elsewhere."""
+    entry = policy.effective_requirements(segment).get("evidence")
+    minimum = entry.get("minimum") if isinstance(entry, Mapping) else None
+    strong = minimum in STRENGTHS and rank(minimum) >= rank("signed-identity")
+    return "required" if strong else "best-effort"
+
+
+def _segment_signers(
+    signers: Sequence[NamedSigner], policy: Policy, segment: str | None
+) -> tuple[NamedSigner, ...]:
+    """The signers with each x509 rule's revocation set: its own, else the segment's default
+    (no segment: unset, which verification treats as required)."""
+    if segment is None:
+        return tuple(signers)
+    mode = revocation_default(policy, segment)
+    return tuple(
+        NamedSigner(named.rule.with_revocation_default(mode), named.vendor)
+        if isinstance(named.rule, X509Signer)
+        else named
+        for named in signers
+    )
+
+
+def state_crls(state_dir: Path | None) -> list[CrlFile]:
+    """The CRLs carried in the state directory (`--state-dir`, `$PROVENANCE_STATE_DIR`, the
+    default); none if it has no CRL store."""
+    return stored_crls(resolve_state_dir(state_dir))
 
 
 def vulnerability_db_for(policy: Policy, segment: str, state_dir: Path | None) -> Path | None:
@@ -93,13 +145,15 @@ def examine(
     expected_sha256: str | None = None,
     run_inspections: bool = False,
     online_revocation: bool = False,
+    segment: str | None = None,
 ) -> Examination:
-    """Verify every piece of evidence (the slow, cryptographic part; no lock is held)."""
+    """Verify every piece of evidence (the slow, cryptographic part; no lock is held).
+    `segment`: whose evidence minimum sets the default of x509 signers' `revocation`."""
     policy = inputs.policy
     assessment = assess(
         artifact,
         evidence,
-        signers=inputs.signers,
+        signers=_segment_signers(inputs.signers, policy, segment),
         trust_roots=inputs.trust_roots,
         group_members={name: group.members for name, group in policy.groups.items()},
         now=now,
@@ -107,6 +161,7 @@ def examine(
         layout_trust=inputs.layout_trust,
         run_inspections=run_inspections,
         online_revocation=online_revocation,
+        crls=inputs.crls,
     )
     delivered = artifact.delivered_path
     identification = identify(
@@ -143,8 +198,9 @@ def judge(
     facts, identification = examination.assessment, examination.identification
     if _nothing_examined(facts):
         name = Path(examination.artifact.name).name
+        why = "".join(f"; {problem.source}: {problem.reason}" for problem in facts.problems)
         missing = Finding(
-            "no_evidence", False, f"no evidence found (looked for: {looked_for(name)})"
+            "no_evidence", False, f"no evidence found (looked for: {looked_for(name)}){why}"
         )
         return Decision(segment, Finding(rules.name, False, missing.reason, children=(missing,)))
     context = DecisionContext(
@@ -175,7 +231,7 @@ def _nothing_examined(facts: Assessment) -> bool:
     return not (
         facts.inputs
         or facts.signatures
-        or facts.problems
+        or any(not problem.absent for problem in facts.problems)
         or facts.published_hash is not None
         or facts.published_hash_mismatch is not None
     )

@@ -151,6 +151,7 @@ def run_policy_tests(
             if "evidence" in case
             else (discover_evidence(path) if path else [])
         )
+        segment = str(case["segment"])
         examination = examine(
             inputs,
             artifact,
@@ -158,8 +159,8 @@ def run_policy_tests(
             now=now,
             operator_product=case.get("product"),
             operator_version=str(case["version"]) if "version" in case else None,
+            segment=segment,
         )
-        segment = str(case["segment"])
         decision = judge(
             compile_segment(policy, segment),
             examination,

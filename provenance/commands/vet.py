@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from provenance.clock import Clock, utc_now
-from provenance.commands.evaluation import GateInputs, examine, judge, vulnerability_db_for
+from provenance.commands.evaluation import (
+    GateInputs,
+    examine,
+    judge,
+    state_crls,
+    vulnerability_db_for,
+)
 from provenance.decision.context import NoHistory
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import compile_segment
@@ -169,7 +175,9 @@ class _Gate:
     def load(cls, policy_path: Path, segment: str, state_dir: Path | None) -> _Gate:
         policy = load_policy(policy_path)
         inputs = GateInputs.from_policy(
-            policy, vulnerability_db=vulnerability_db_for(policy, segment, state_dir)
+            policy,
+            vulnerability_db=vulnerability_db_for(policy, segment, state_dir),
+            crls=state_crls(state_dir),
         )
         gate = cls(policy, inputs, compile_segment(policy, segment), segment, state_dir)
         # Worker processes forked from here find it; others load it once (`_gate_for`).
@@ -266,7 +274,9 @@ def _decide(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
         evidence = [str(path) for path in discover_evidence(Path(job.path))]
         evidence += [path for path, subjects in job.by_content if digest in subjects]
         evidence = list(dict.fromkeys(evidence))
-        examination = examine(gate.inputs, subject, [Path(path) for path in evidence], now=job.now)
+        examination = examine(
+            gate.inputs, subject, [Path(p) for p in evidence], now=job.now, segment=gate.segment
+        )
     finally:
         if subject.path is not None:
             subject.path.unlink()

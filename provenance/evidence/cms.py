@@ -26,11 +26,13 @@ from provenance.errors import EvidenceError
 __all__ = [
     "MAX_CMS_BYTES",
     "SPC_INDIRECT_DATA",
+    "SPC_NESTED_SIGNATURE",
     "SPC_PE_IMAGE_DATA",
     "DigestInfo",
     "ParsedSignedData",
     "SpcAttributeTypeAndOptionalValue",
     "SpcIndirectDataContent",
+    "describe_der_problem",
     "parse_signed_data",
     "parse_spc_indirect_data",
 ]
@@ -45,6 +47,8 @@ MAX_CERTIFICATES = 32
 SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
 SPC_PE_IMAGE_DATA = "1.3.6.1.4.1.311.2.1.15"
+# Authenticode dual signing: a whole SignedData in the primary SignerInfo's unsigned attributes.
+SPC_NESTED_SIGNATURE = "1.3.6.1.4.1.311.2.4.1"
 
 # tsp is imported for its side effect on asn1crypto's tables: it registers TSTInfo and the
 # ESS signing-certificate attributes, so timestamp tokens parse into their real types.
@@ -56,6 +60,7 @@ _READ_ATTRIBUTES = frozenset(
         "content_type",
         "message_digest",
         "signing_time",
+        "counter_signature",
     }
 )
 _TIMESTAMP_ATTRIBUTES = frozenset({"signature_time_stamp_token", "microsoft_time_stamp_token"})
@@ -109,12 +114,29 @@ def _strip_pem(data: bytes) -> bytes:
     try:
         return base64.b64decode(b"".join(match.group(2).split()), validate=True)
     except binascii.Error as exc:
-        raise EvidenceError(f"CMS signature: PEM body is not base64 ({exc})", check="cms") from exc
+        raise EvidenceError(
+            "CMS signature: expected a base64 PEM body, got other text", check="cms"
+        ) from exc
 
 
-def _first_line(exc: Exception) -> str:
-    # asn1crypto appends "while parsing ..." lines; a reason is one line.
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def describe_der_problem(data: bytes) -> str:
+    """What is wrong with DER that did not parse, in our words (the parser's own text names
+    its internals): the outer value truncated, bytes after it, or damage inside it."""
+    if len(data) < 2:
+        return f"expected a DER value, got {len(data)} bytes"
+    first = data[1]
+    if first & 0x80:
+        count = first & 0x7F
+        if not 1 <= count <= 4 or len(data) < 2 + count:
+            return "the outer DER length is malformed"
+        size = 2 + count + int.from_bytes(data[2 : 2 + count], "big")
+    else:
+        size = 2 + first
+    if size > len(data):
+        return f"truncated: the DER value declares {size} bytes, {len(data)} are present"
+    if size < len(data):
+        return f"{len(data) - size} bytes of trailing data after the DER value"
+    return "a field inside it is truncated or not of the expected type"
 
 
 def _not_signed_data(what: str, content_type: str) -> ParsedSignedData:
@@ -148,7 +170,7 @@ def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedD
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise EvidenceError(
-            f"{what}: truncated or malformed DER ({_first_line(exc)})", check="cms"
+            f"{what}: truncated or malformed DER ({describe_der_problem(der)})", check="cms"
         ) from exc
     count = len(signed["signer_infos"])
     if count == 0:
@@ -206,7 +228,8 @@ def parse_spc_indirect_data(content: bytes) -> SpcIndirectDataContent:
         _ = spc["data"]["type"].dotted, spc["data"]["value"].dump(), spc["message_digest"].native
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise EvidenceError(
-            f"Authenticode: SpcIndirectDataContent is truncated or malformed ({_first_line(exc)})",
+            "Authenticode: SpcIndirectDataContent is truncated or malformed "
+            f"({describe_der_problem(content)})",
             check="authenticode",
         ) from exc
     checked: SpcIndirectDataContent = spc

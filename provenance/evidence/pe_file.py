@@ -74,20 +74,21 @@ def _unpack(fmt: str, data: bytes, offset: int, what: str) -> tuple[Any, ...]:
     return struct.unpack_from(fmt, data, offset)
 
 
-def _sections(
-    data: bytes, table: int, count: int, size_of_headers: int, size: int
-) -> list[Section]:
-    """Every section's raw data must lie inside the file, after the headers."""
+def _sections(data: bytes, table: int, count: int, size: int) -> list[Section]:
+    """Every section's raw data must lie inside the file. Raw data may overlap the headers:
+    packers (UPX) round SizeOfHeaders up to the section alignment and start the first
+    section's data inside it, which the Windows loader accepts. The image hash covers every
+    byte before the certificate table contiguously, so no layout leaves a byte unhashed."""
     sections = []
     for index in range(count):
         raw_name, _, _, raw_size, raw_offset, *_ = _unpack(
             "<8sIIIIIIHHI", data, table + index * 40, f"section header {index}"
         )
         name = raw_name.rstrip(b"\0").decode("ascii", "replace")
-        if raw_size and (raw_offset < size_of_headers or raw_offset + raw_size > size):
+        if raw_size and raw_offset + raw_size > size:
             raise _fail(
-                f"section {name!r} raw data [{raw_offset}, {raw_offset + raw_size}) lies outside "
-                f"[{size_of_headers}, {size})"
+                f"section {name!r} raw data [{raw_offset}, {raw_offset + raw_size}) extends "
+                f"beyond the end of the file at {size}"
             )
         sections.append(Section(name, raw_offset, raw_size))
     return sections
@@ -160,7 +161,7 @@ def parse_pe(data: bytes, file_size: int | None = None) -> PeLayout:
         raise _fail("section table extends beyond SizeOfHeaders")
     if size_of_headers > size:
         raise _fail(f"SizeOfHeaders {size_of_headers} exceeds the file size {size}")
-    sections = _sections(data, table, section_count, size_of_headers, size)
+    sections = _sections(data, table, section_count, size)
     image_end = max([size_of_headers] + [s.raw_offset + s.raw_size for s in sections])
     # 5. Certificate table: absent, or 8-aligned, after the image, and ending the file.
     certificate_table = _certificate_table(cert_offset, cert_size, image_end, size)
@@ -175,9 +176,28 @@ def parse_pe(data: bytes, file_size: int | None = None) -> PeLayout:
     )
 
 
+def _der_length(blob: bytes) -> int | None:
+    """The length of the DER SEQUENCE at the start of `blob` (header included), or None if
+    its header is not a definite-length SEQUENCE header that fits."""
+    if len(blob) < 2 or blob[0] != 0x30:
+        return None
+    first = blob[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if not 1 <= count <= 4 or len(blob) < 2 + count:
+        return None
+    return 2 + count + int.from_bytes(blob[2 : 2 + count], "big")
+
+
 def read_signature(table: bytes) -> bytes:
     """The PKCS#7 SignedData from the certificate table: exactly one WIN_CERTIFICATE,
-    revision 2.0, type PKCS_SIGNED_DATA, followed only by zero padding to 8 bytes."""
+    revision 2.0, type PKCS_SIGNED_DATA, followed only by zero padding to 8 bytes.
+
+    Signing tools (signtool, osslsigncode) pad the entry to 8 bytes and count the 1-7 zero
+    bytes in dwLength; the SignedData is the DER value at its start, and what follows it
+    inside dwLength must be that zero padding and nothing else.
+    """
     length, revision, kind = _unpack("<IHH", table, 0, "WIN_CERTIFICATE header")
     if revision != _WIN_CERT_REVISION_2_0:
         raise _fail(f"expected WIN_CERTIFICATE revision 0x0200, got {revision:#06x}")
@@ -190,7 +210,19 @@ def read_signature(table: bytes) -> bytes:
         raise _fail(
             f"expected one WIN_CERTIFICATE and zero padding, got {len(rest)} more bytes after it"
         )
-    return table[8:length]
+    body = table[8:length]
+    signed = _der_length(body)
+    if signed is None or signed > len(body):
+        raise _fail(
+            "expected a DER SignedData in the WIN_CERTIFICATE, got a truncated or malformed header"
+        )
+    padding = body[signed:]
+    if len(padding) >= 8 or any(padding):
+        raise _fail(
+            f"expected the SignedData followed by at most 7 zero bytes of padding, got "
+            f"{len(padding)} bytes after it" + (" that are not zero" if any(padding) else "")
+        )
+    return body[:signed]
 
 
 def authenticode_digest(data: bytes, layout: PeLayout, algorithm: str) -> bytes:

@@ -15,7 +15,8 @@ Algorithm (`load_policy`):
    c. groups: each member's public key file; no key shared by two members of a group (two
       approvals must be two people);
    d. site: the VSA public key file;
-   e. segments: `extends` names a segment and no chain of `extends` is a cycle; each
+   e. segments: `extends` names a segment, no chain of `extends` is a cycle or deeper than
+      MAX_EXTENDS_DEPTH (resolved once per segment, linear in their number); each
       requirement's own checks (`_requirements.KINDS`: known vendors and groups, counts that
       can be met, version specifiers, dates).
    Key and trust root paths are relative to the policy file's directory.
@@ -61,6 +62,7 @@ from provenance.verification.x509.signer import X509Signer, load_x509_signer
 
 __all__ = [
     "DEFAULT_SIGSTORE_TRUST",
+    "MAX_EXTENDS_DEPTH",
     "MAX_POLICY_BYTES",
     "POLICY_VERSION",
     "Checked",
@@ -75,6 +77,9 @@ __all__ = [
 MAX_POLICY_BYTES = 256 * 1024
 POLICY_VERSION = 1
 SCHEMA_V1 = "policy-v1.schema.json"
+# `extends` chains deeper than this are an error: no site has 32 nested zones, and every
+# command that loads the policy walks them.
+MAX_EXTENDS_DEPTH = 32
 # Used when a policy has no `trust.sigstore`.
 DEFAULT_SIGSTORE_TRUST = ("embedded:production",)
 
@@ -504,13 +509,21 @@ class _Checker:
                 if kind in KINDS:
                     KINDS[kind].check(self, ("segments", name, "require", kind), spec)
         resolved = {name: p for name, p in parents.items() if p is None or p in entries}
+        # A segment whose parent is unknown (an error already) counts as extending none.
+        roots_known = {name: parents[name] if name in resolved else None for name in parents}
+        effective, depth = _resolve(own, roots_known, cyclic)
         for name, parent in resolved.items():
-            if parent is not None and name not in cyclic:
-                self._weakening(name, parent, own, resolved)
+            if parent is None or name in cyclic:
+                continue
+            if depth[name] > MAX_EXTENDS_DEPTH >= depth[parent]:
+                self.error(
+                    ("segments", name, "extends"),
+                    f"expected a chain of extends at most {MAX_EXTENDS_DEPTH} segments deep, "
+                    f"got {depth[name]} from {name!r}",
+                )
+            self._weakening(name, parent, own, effective[parent])
         self._own = own
-        self._effective = {
-            name: _effective(name, own, resolved) for name in entries if name not in cyclic
-        }
+        self._effective = effective
         return {
             name: Segment(name=name, extends=parents[name], require=own[name]) for name in entries
         }
@@ -526,9 +539,10 @@ class _Checker:
         cyclic: set[str] = set()
         for start in parents:
             walk: list[str] = []
+            on_walk: set[str] = set()
             current: str | None = start
             while current is not None and current in parents and current not in done:
-                if current in walk:
+                if current in on_walk:
                     cycle = [*walk[walk.index(current) :], current]
                     self.error(
                         ("segments", walk[-1], "extends"),
@@ -537,6 +551,7 @@ class _Checker:
                     cyclic.update(walk)
                     break
                 walk.append(current)
+                on_walk.add(current)
                 current = parents[current]
             else:
                 if current in cyclic:
@@ -549,9 +564,8 @@ class _Checker:
         name: str,
         parent: str,
         own: Mapping[str, dict[str, Any]],
-        parents: Mapping[str, str | None],
+        inherited: Mapping[str, tuple[str, Any]],
     ) -> None:
-        inherited = _effective(parent, own, parents)
         for kind, spec in own[name].items():
             if kind not in KINDS or kind not in inherited:
                 continue
@@ -634,18 +648,38 @@ def _declared_products(vendor: str, spec: Any) -> tuple[Product, ...]:
     return tuple(products)
 
 
-def _effective(
-    name: str, own: Mapping[str, dict[str, Any]], parents: Mapping[str, str | None]
-) -> dict[str, tuple[str, Any]]:
-    """kind -> (origin segment, entry), for a segment whose chain has no cycle."""
-    chain = [name]
-    while (parent := parents.get(chain[-1])) is not None and parent not in chain:
-        chain.append(parent)
-    merged: dict[str, tuple[str, Any]] = {}
-    for segment in reversed(chain):
-        for kind, spec in own.get(segment, {}).items():
-            merged[kind] = (segment, spec)
-    return merged
+def _resolve(
+    own: Mapping[str, dict[str, Any]],
+    parents: Mapping[str, str | None],
+    cyclic: Collection[str],
+) -> tuple[dict[str, dict[str, tuple[str, Any]]], dict[str, int]]:
+    """Each segment's effective requirements (kind -> (origin segment, entry)) and the depth
+    of its `extends` chain (1: it extends none), for every segment not on or leading into a
+    cycle.
+
+    Linear in the number of segments: each segment's result is its parent's, with its own
+    entries on top, and a chain is walked once (from its first unresolved segment up to one
+    already resolved, then back down), never again from each segment below it.
+    """
+    effective: dict[str, dict[str, tuple[str, Any]]] = {}
+    depth: dict[str, int] = {}
+    for start in parents:
+        if start in cyclic:
+            continue
+        # 1. Up to a resolved segment, or the top of the chain.
+        pending: list[str] = []
+        current: str | None = start
+        while current is not None and current not in effective:
+            pending.append(current)
+            current = parents.get(current)
+        # 2. Back down, each on its parent's result.
+        for name in reversed(pending):
+            parent = parents.get(name)
+            merged = dict(effective[parent]) if parent is not None else {}
+            merged.update((kind, (name, spec)) for kind, spec in own.get(name, {}).items())
+            effective[name] = merged
+            depth[name] = depth[parent] + 1 if parent is not None else 1
+    return effective, depth
 
 
 def _effective_vendors(requirements: Mapping[str, tuple[str, Any]]) -> list[str]:

@@ -29,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance.evidence.cms import (
     SPC_INDIRECT_DATA,
+    SPC_NESTED_SIGNATURE,
     SPC_PE_IMAGE_DATA,
     DigestInfo,
     SpcAttributeTypeAndOptionalValue,
@@ -45,9 +46,12 @@ __all__ = [
     "REVOKED_AT",
     "SIGNED_AT",
     "Issued",
+    "NestedSignature",
     "Timestamp",
     "VendorPki",
     "authenticode_sign",
+    "authenticode_signed_data",
+    "legacy_countersignature",
     "minimal_pe",
     "sign_cms_detached",
     "timestamp_token",
@@ -67,6 +71,9 @@ CRL_THIS_UPDATE = datetime(2026, 3, 1, tzinfo=UTC)
 CRL_NEXT_UPDATE = datetime(2026, 4, 1, tzinfo=UTC)
 
 _HASHES: dict[str, hashes.HashAlgorithm] = {
+    # sha1 signs for real: the primary of a dual-signed file, which Windows and osslsigncode
+    # verify; the gate refuses it by its digest algorithm.
+    "sha1": hashes.SHA1(),  # noqa: S303
     "sha256": hashes.SHA256(),
     "sha384": hashes.SHA384(),
     "sha512": hashes.SHA512(),
@@ -96,6 +103,9 @@ class Timestamp:
     tsa: Issued
     chain: tuple[x509.Certificate, ...]  # embedded in the token after the TSA certificate
     at: datetime
+    # As Microsoft's TSAs issue them: an attribute certificate in the token's certificate
+    # set, beside the X.509 ones (rfc3161-client cannot parse such a set).
+    attribute_certificate: bool = False
 
 
 def _name(common_name: str, organization: str) -> x509.Name:
@@ -177,13 +187,14 @@ def _crl(
     this_update: datetime = CRL_THIS_UPDATE,
     next_update: datetime = CRL_NEXT_UPDATE,
     hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
+    number: int = 1,
 ) -> x509.CertificateRevocationList:
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.certificate.subject)
         .last_update(this_update)
         .next_update(next_update)
-        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(x509.CRLNumber(number), critical=False)
     )
     for certificate, when, reason in revoked:
         entry = (
@@ -279,26 +290,50 @@ class VendorPki:
         this_update: datetime = CRL_THIS_UPDATE,
         next_update: datetime = CRL_NEXT_UPDATE,
         hash_algorithm: hashes.SHA224 | hashes.SHA256 | None = None,
+        number: int = 1,
+        listing_revoked_leaf: bool = True,
+        revoked_leaf: Issued | None = None,
     ) -> x509.CertificateRevocationList:
-        """The intermediate's CRL: the revoked leaf is on it."""
+        """The intermediate's CRL: the revoked leaf (or `revoked_leaf`) is on it, unless
+        `listing_revoked_leaf` is False (an earlier CRL, issued before the revocation)."""
+        listed = revoked_leaf or self.revoked_leaf
+        revoked = [(listed.certificate, revoked_at, reason)]
         return _crl(
             self.intermediate,
-            [(self.revoked_leaf.certificate, revoked_at, reason)],
+            revoked if listing_revoked_leaf else [],
             this_update=this_update,
             next_update=next_update,
             hash_algorithm=hash_algorithm,
+            number=number,
         )
 
-    def root_crl(self, *, revoke_intermediate: bool = False) -> x509.CertificateRevocationList:
+    def root_crl(
+        self,
+        *,
+        revoke_intermediate: bool = False,
+        this_update: datetime = CRL_THIS_UPDATE,
+        next_update: datetime = CRL_NEXT_UPDATE,
+    ) -> x509.CertificateRevocationList:
         """The root's CRL, optionally listing the intermediate (for the chain's revocation)."""
         revoked = [(self.intermediate.certificate, REVOKED_AT, x509.ReasonFlags.ca_compromise)]
-        return _crl(self.root, revoked if revoke_intermediate else [])
+        return _crl(
+            self.root,
+            revoked if revoke_intermediate else [],
+            this_update=this_update,
+            next_update=next_update,
+        )
 
     def issue_leaf(
-        self, label: str, *, ocsp_url: str | None = None, key: rsa.RSAPrivateKey | None = None
+        self,
+        label: str,
+        *,
+        ocsp_url: str | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        not_after: datetime = datetime(2029, 1, 1, tzinfo=UTC),
     ) -> Issued:
-        """Another code-signing leaf under the intermediate: naming an OCSP responder, or
-        holding an RSA key (RSA key generation takes no seed: such a leaf is not reproducible)."""
+        """Another code-signing leaf under the intermediate (the organisation's own subject):
+        naming an OCSP responder, holding an RSA key (RSA key generation takes no seed: such a
+        leaf is not reproducible), or expiring at `not_after`."""
         extra = []
         if ocsp_url is not None:
             extra.append(
@@ -317,7 +352,7 @@ class VendorPki:
             _name(f"{self.organization} Code Signing", self.organization),
             issuer=self.intermediate,
             not_before=VALID_FROM,
-            not_after=datetime(2029, 1, 1, tzinfo=UTC),
+            not_after=not_after,
             ekus=[ExtendedKeyUsageOID.CODE_SIGNING],
             extensions=extra,
             subject_key=key,
@@ -347,7 +382,7 @@ def _sign_attributes(
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, data: bytes, name: DigestName, pss: bool
 ) -> tuple[bytes, dict[str, object]]:
     """The signature and its SignedDigestAlgorithm: ECDSA (RFC 6979), RSA PKCS#1 v1.5 or PSS.
-    md5 and sha1 only appear in negative tests, where the signature is never checked."""
+    md5 only appears in negative tests, where the signature is never checked."""
     hash_name = name if name in _HASHES else "sha256"
     algorithm = _HASHES[hash_name]
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -377,6 +412,8 @@ def _signer_info(
     timestamp: Timestamp | None,
     timestamp_attribute: str = "signature_time_stamp_token",
     rsa_pss: bool = False,
+    countersignature: Timestamp | None = None,
+    nested: Sequence[bytes] = (),
 ) -> cms.SignerInfo:
     cert = _asn1_cert(signer.certificate)
     attrs = [
@@ -407,12 +444,40 @@ def _signer_info(
         "signature_algorithm": algorithm,
         "signature": signature,
     }
+    unsigned: list[dict[str, object]] = []
     if timestamp is not None:
         token = cms.ContentInfo.load(timestamp_token(signature, timestamp))
-        info["unsigned_attrs"] = [
-            {"type": timestamp_attribute, "values": [token]},
-        ]
+        unsigned.append({"type": timestamp_attribute, "values": [token]})
+    if countersignature is not None:
+        unsigned.append(
+            {
+                "type": "counter_signature",
+                "values": [legacy_countersignature(signature, countersignature)],
+            }
+        )
+    if nested:
+        unsigned.append(
+            {
+                "type": SPC_NESTED_SIGNATURE,
+                "values": [cms.ContentInfo.load(each) for each in nested],
+            }
+        )
+    if unsigned:
+        info["unsigned_attrs"] = unsigned
     return cms.SignerInfo(info)
+
+
+def legacy_countersignature(signature: bytes, stamp: Timestamp) -> cms.SignerInfo:
+    """A PKCS#9 countersignature by `stamp.tsa` over `signature` at `stamp.at`, as `signtool
+    /t` timestamps were: contentType data, signingTime and messageDigest, SHA-256 here."""
+    return _signer_info(
+        stamp.tsa,
+        digest_name="sha256",
+        content_type="data",
+        message_digest=hashlib.sha256(signature).digest(),
+        signing_time=stamp.at,
+        timestamp=None,
+    )
 
 
 def _signed_data(
@@ -422,13 +487,16 @@ def _signed_data(
     encap: cms.EncapsulatedContentInfo | cms.ContentInfo,
     certificates: Sequence[x509.Certificate],
     version: str,
+    attribute_certificates: Sequence[cms.AttributeCertificateV2] = (),
 ) -> bytes:
+    choices = [cms.CertificateChoices({"certificate": _asn1_cert(c)}) for c in certificates]
+    choices += [cms.CertificateChoices({"v2_attr_cert": a}) for a in attribute_certificates]
     signed = cms.SignedData(
         {
             "version": version,
             "digest_algorithms": [{"algorithm": name} for name in digest_names],
             "encap_content_info": encap,
-            "certificates": [_asn1_cert(c) for c in certificates],
+            "certificates": choices,
             "signer_infos": list(signer_infos),
         }
     )
@@ -513,6 +581,34 @@ def timestamp_token(signature: bytes, stamp: Timestamp) -> bytes:
         ),
         certificates=[stamp.tsa.certificate, *stamp.chain],
         version="v3",
+        attribute_certificates=[_attribute_certificate(stamp)]
+        if stamp.attribute_certificate
+        else [],
+    )
+
+
+def _attribute_certificate(stamp: Timestamp) -> cms.AttributeCertificateV2:
+    """An attribute certificate about the TSA, as Microsoft's tokens carry one in their
+    certificate set (its signature is never checked: nothing relies on it)."""
+    tsa = _asn1_cert(stamp.tsa.certificate)
+    names = asn1_x509.GeneralNames([asn1_x509.GeneralName({"directory_name": tsa.issuer})])
+    validity = {
+        "not_before_time": core.GeneralizedTime(stamp.tsa.certificate.not_valid_before_utc),
+        "not_after_time": core.GeneralizedTime(stamp.tsa.certificate.not_valid_after_utc),
+    }
+    info = cms.AttributeCertificateInfoV2(
+        {
+            "version": "v2",
+            "holder": {"base_certificate_id": {"issuer": names, "serial": tsa.serial_number}},
+            "issuer": cms.AttCertIssuer({"v2_form": {"issuer_name": names}}),
+            "signature": {"algorithm": "sha256_ecdsa"},
+            "serial_number": 1,
+            "att_cert_validity_period": validity,
+            "attributes": [],
+        }
+    )
+    return cms.AttributeCertificateV2(
+        {"ac_info": info, "signature_algorithm": {"algorithm": "sha256_ecdsa"}, "signature": b"\0"}
     )
 
 
@@ -610,24 +706,30 @@ def _pe_image_data() -> bytes:
     return tlv(0x30, b"\x03\x01\x00" + tlv(0xA0, tlv(0xA2, tlv(0x80, obsolete))))
 
 
-def authenticode_sign(
-    image: bytes,
+@dataclass(frozen=True)
+class NestedSignature:
+    """A signature to nest in the primary one (dual signing), by `signer` with `digest`."""
+
+    signer: Issued
+    chain: tuple[x509.Certificate, ...] = ()
+    digest: DigestName = "sha256"
+    timestamp: Timestamp | None = None
+    countersignature: Timestamp | None = None
+
+
+def authenticode_signed_data(
+    padded: bytes,
     signer: Issued,
-    chain: Sequence[x509.Certificate] = (),
+    chain: Sequence[x509.Certificate],
     *,
-    digest: DigestName = "sha256",
-    timestamp: Timestamp | None = None,
-    signing_time: datetime | None = None,
+    digest: DigestName,
+    timestamp: Timestamp | None,
+    signing_time: datetime | None,
+    countersignature: Timestamp | None = None,
+    nested: Sequence[bytes] = (),
 ) -> bytes:
-    """`image` (unsigned) with an Authenticode signature appended in its certificate table."""
-    layout = parse_pe(image)
-    if layout.certificate_table is not None:
-        raise ValueError("image is already signed")
-    padded = image + b"\0" * (-len(image) % 8)
-    # The directory entry points at where the table will be; hash with it already set, as
-    # the hash skips the entry anyway.
-    data = bytearray(padded)
-    image_digest = authenticode_digest(bytes(data), parse_pe(bytes(data)), digest)
+    """The PKCS#7 SignedData (ContentInfo DER) of an Authenticode signature over `padded`."""
+    image_digest = authenticode_digest(padded, parse_pe(padded), digest)
     spc = SpcIndirectDataContent(
         {
             "data": SpcAttributeTypeAndOptionalValue(
@@ -654,18 +756,64 @@ def authenticode_sign(
         timestamp=timestamp,
         # Windows and osslsigncode look for RFC 3161 tokens under Microsoft's attribute.
         timestamp_attribute="microsoft_time_stamp_token",
+        countersignature=countersignature,
+        nested=nested,
     )
-    signature = _signed_data(
+    # A legacy countersigner's certificates travel in the signature's own certificate set.
+    counter_chain = (
+        [countersignature.tsa.certificate, *countersignature.chain] if countersignature else []
+    )
+    return _signed_data(
         signer_infos=[info],
         digest_names=[digest],
         encap=cms.ContentInfo.load(
             _SpcContentInfo({"content_type": SPC_INDIRECT_DATA, "content": spc}).dump()
         ),
-        certificates=[signer.certificate, *chain],
+        certificates=[signer.certificate, *chain, *counter_chain],
         version="v1",
     )
+
+
+def authenticode_sign(
+    image: bytes,
+    signer: Issued,
+    chain: Sequence[x509.Certificate] = (),
+    *,
+    digest: DigestName = "sha256",
+    timestamp: Timestamp | None = None,
+    signing_time: datetime | None = None,
+    countersignature: Timestamp | None = None,
+    nested: Sequence[NestedSignature] = (),
+    padding_in_length: bool = True,
+) -> bytes:
+    """`image` (unsigned) with an Authenticode signature appended in its certificate table.
+
+    `countersignature`: a legacy PKCS#9 timestamp (`signtool /t`) instead of, or beside, an
+    RFC 3161 `timestamp`. `nested`: further signatures nested in the primary (dual signing).
+    `padding_in_length`: count the WIN_CERTIFICATE's zero padding to 8 bytes in its dwLength,
+    as signtool and osslsigncode do (False: only in the directory's size).
+    """
+    layout = parse_pe(image)
+    if layout.certificate_table is not None:
+        raise ValueError("image is already signed")
+    padded = image + b"\0" * (-len(image) % 8)
+    # The directory entry points at where the table will be; the hash skips the entry, so
+    # the signatures are made before it is set.
+    inner = [
+        authenticode_signed_data(
+            padded, each.signer, each.chain, digest=each.digest, timestamp=each.timestamp,
+            signing_time=signing_time, countersignature=each.countersignature,
+        )
+        for each in nested
+    ]  # fmt: skip
+    signature = authenticode_signed_data(
+        padded, signer, chain, digest=digest, timestamp=timestamp, signing_time=signing_time,
+        countersignature=countersignature, nested=inner,
+    )  # fmt: skip
+    padding = b"\0" * (-(8 + len(signature)) % 8)
+    declared = 8 + len(signature) + (len(padding) if padding_in_length else 0)
     # WIN_CERTIFICATE: dwLength, wRevision 0x0200, wCertificateType PKCS_SIGNED_DATA (2).
-    entry = struct.pack("<IHH", 8 + len(signature), 0x0200, 0x0002) + signature
-    entry += b"\0" * (-len(entry) % 8)
+    entry = struct.pack("<IHH", declared, 0x0200, 0x0002) + signature + padding
+    data = bytearray(padded)
     struct.pack_into("<II", data, layout.certificate_directory_offset, len(padded), len(entry))
     return _with_checksum(bytes(data) + entry)

@@ -64,6 +64,7 @@ from provenance.verification.vendor_signatures import (
     verify_list_bundle,
     verify_signed_file,
 )
+from provenance.verification.x509 import CrlFile, UnsignedPeFile
 
 __all__ = [
     "Assessment",
@@ -95,6 +96,9 @@ class EvidenceDocument:
 class EvidenceProblem:
     source: str
     reason: str
+    # The problem is that there is no evidence here (a PE file that carries no Authenticode
+    # signature): it does not count as evidence that was examined.
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,7 @@ class _Verifier:
     layout_trust: Sequence[LayoutTrust] = ()
     run_inspections: bool = False
     online_revocation: bool = False  # OCSP for X.509 signers, only when the operator asks
+    crls: Sequence[CrlFile] = ()  # from the state directory, beside those of the delivery
 
     def item(
         self, item: Path | EvidenceDocument, kind: str, source: str, data: bytes, into: _Collected
@@ -319,6 +324,7 @@ class _Verifier:
                 now=self.now,
                 max_bytes=MAX_SBOM_BYTES,
                 online=self.online_revocation,
+                crls=self.crls,
             )
         content = read_bounded(target, MAX_SBOM_BYTES, "signed SBOM")
         if content is None:
@@ -336,6 +342,7 @@ class _Verifier:
                 signers=self.signers,
                 now=self.now,
                 online=self.online_revocation,
+                crls=self.crls,
             )
         return verify_list_bundle(
             data,
@@ -379,11 +386,13 @@ def assess(
     layout_trust: Sequence[LayoutTrust] = (),
     run_inspections: bool = False,
     online_revocation: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> Assessment:
     """Verify each piece of evidence on its own; `expected_sha256` is the operator's
     published hash, if given (`InputError` if it is not a SHA-256); `layout_trust` the
     vendors' in-toto layout keys; inspections run only if `run_inspections`; OCSP is asked
-    (the one online check here) only if `online_revocation`."""
+    (the one online check here) only if `online_revocation`; `crls` are those the gate
+    carries (state directory), used beside each delivery's."""
     verifier = _Verifier(
         artifact,
         signers,
@@ -393,6 +402,7 @@ def assess(
         layout_trust,
         run_inspections,
         online_revocation,
+        crls,
     )
     collected = _Collected()
     problems: list[EvidenceProblem] = []
@@ -400,7 +410,11 @@ def assess(
     published = _published_hash(artifact, expected_sha256, problems)
     mismatch = problems[-1].reason if expected_sha256 is not None and published is None else None
     try:
-        embedded = verify_authenticode_in(artifact, signers, now=now, online=online_revocation)
+        embedded = verify_authenticode_in(
+            artifact, signers, now=now, online=online_revocation, crls=crls
+        )
+    except UnsignedPeFile as unsigned:
+        problems.append(EvidenceProblem(f"{artifact.name} (Authenticode)", str(unsigned), True))
     except VerificationFailure as failure:
         problems.append(EvidenceProblem(f"{artifact.name} (Authenticode)", str(failure)))
     else:

@@ -135,8 +135,10 @@ def verify_detached(
     signers: Sequence[NamedSigner],
     now: datetime,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignatureFact:
-    """Verify a detached signature over the artifact or over a checksum list listing it."""
+    """Verify a detached signature over the artifact or over a checksum list listing it.
+    `crls`: CRLs from beyond the delivery (the state directory), beside those in it."""
     fmt = signature_format(data)
     target = signed_target(source) or source  # verify_detached takes detached names only
     has_keys = any(isinstance(named.rule, PublicKeySigner) for named in signers)
@@ -151,11 +153,13 @@ def verify_detached(
         )
     delivered = artifact.delivered_path
     over_artifact = delivered is not None and target.name == delivered.name
-    check = _check_for(fmt, data, source, target, signers, now=now, online=online)
+    check = _check_for(fmt, data, source, target, signers, now=now, online=online, crls=crls)
     if over_artifact:
         assert artifact.path is not None
         if fmt == "cms":
-            signed_by = _cms(data, source, artifact.path, signers, now=now, online=online)
+            signed_by = _cms(
+                data, source, artifact.path, signers, now=now, online=online, crls=crls
+            )
         else:
             signed_by = _openpgp(
                 data, source, artifact.path, data_name=artifact.name, signers=signers, now=now
@@ -257,6 +261,7 @@ def _check_for(
     *,
     now: datetime,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignatureCheck:
     """How to check the signature over a checksum list's bytes."""
     if fmt == "cms":
@@ -267,6 +272,7 @@ def _check_for(
             signers,
             now=now,
             online=online,
+            crls=crls,
         )
     return lambda listed: _openpgp(
         data, source, listed, data_name=target.name, signers=signers, now=now
@@ -309,13 +315,14 @@ def x509_signed_by(
     for vendor, rules in by_vendor.items():
         try:
             result = verify(rules)
-        except UnsignedPeFile:
-            raise  # not a failed signature: there is none
+        except UnsignedPeFile as unsigned:
+            # Not a failed signature: there is none, whichever vendor's rules are tried.
+            raise UnsignedPeFile(f"{source}: {unsigned}", check="authenticode") from unsigned
         except VerificationFailure as failure:
             reasons.append(str(failure) if len(by_vendor) == 1 else f"{vendor}: {failure}")
             continue
         rule = next(r for r in rules if r.source == result.matched_rule)
-        timestamped = result.validation_time_source.startswith("rfc3161:")
+        timestamped = result.validation_time_source != "now"
         return SignedBy(
             vendor=vendor,
             kind="x509",
@@ -336,10 +343,11 @@ def _cms(
     *,
     now: datetime,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignedBy:
-    crls = delivery_crls(source.parent)
+    every = [*crls, *delivery_crls(source.parent)]
     return x509_signed_by(
-        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=crls, online=online),
+        lambda rules: verify_cms_detached(data, content, rules, now=now, crls=every, online=online),
         signers,
         str(source),
     )
@@ -347,8 +355,7 @@ def _cms(
 
 def delivery_crls(folder: Path) -> list[CrlFile]:
     """CRLs delivered beside the evidence (`*.crl`): each is checked against its CA's
-    signature before it counts, so reading them from the delivery is safe; an absent CRL only
-    leaves revocation "not checked", which the result says."""
+    signature before it counts, so reading them from the delivery is safe."""
     crls = []
     for path in sorted(folder.glob("*.crl"))[:MAX_CRLS]:
         try:
@@ -431,22 +438,25 @@ def verify_list_bundle(
 
 
 def verify_authenticode_in(
-    artifact: Artifact, signers: Sequence[NamedSigner], *, now: datetime, online: bool = False
+    artifact: Artifact,
+    signers: Sequence[NamedSigner],
+    *,
+    now: datetime,
+    online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignatureFact | None:
-    """The artifact's own Authenticode signature, if it is a signed PE file and the policy has
-    X.509 signers; None if it is not a PE file or carries no signature at all."""
+    """The artifact's own Authenticode signature, if it is a PE file and the policy has X.509
+    signers (None otherwise). Raises `UnsignedPeFile` for a PE file without a signature."""
     path, delivered = artifact.path, artifact.delivered_path
     if path is None or delivered is None or not x509_rules(signers) or not _is_pe(path):
         return None
-    crls = delivery_crls(delivered.parent)
-    try:
-        signed_by = x509_signed_by(
-            lambda rules: verify_authenticode_file(path, rules, now=now, crls=crls, online=online),
-            signers,
-            f"{delivered} (Authenticode)",
-        )
-    except UnsignedPeFile:
-        return None  # an unsigned PE: no evidence either way
+    every = [*crls, *delivery_crls(delivered.parent)]
+    # An unsigned PE raises `UnsignedPeFile`: the report says the file carries no signature.
+    signed_by = x509_signed_by(
+        lambda rules: verify_authenticode_file(path, rules, now=now, crls=every, online=online),
+        signers,
+        f"{delivered} (Authenticode)",
+    )
     return _fact(
         signed_by, artifact,
         source=f"{delivered} (Authenticode)", content="authenticode", signed_at=signed_by.signed_at,
@@ -480,6 +490,7 @@ def verify_signed_file(
     now: datetime,
     max_bytes: int,
     online: bool = False,
+    crls: Sequence[CrlFile] = (),
 ) -> SignedFile:
     """A detached OpenPGP or CMS signature (`source`) over `target`'s bytes."""
     fmt = signature_format(data)
@@ -490,7 +501,9 @@ def verify_signed_file(
     content = read_bounded(target, max_bytes, "signed file")
     if content is None:
         raise EvidenceError(f"{target}: larger than {max_bytes} bytes", check="signature")
-    signed_by = _check_for(fmt, data, source, target, signers, now=now, online=online)(content)
+    signed_by = _check_for(fmt, data, source, target, signers, now=now, online=online, crls=crls)(
+        content
+    )
     return SignedFile(
         str(target),
         hashlib.sha256(content).hexdigest(),

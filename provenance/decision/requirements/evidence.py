@@ -6,7 +6,18 @@ from typing import Any
 
 from provenance.facts import ApprovalFact, SignatureFact
 
-__all__ = ["approval_evidence", "signature_evidence"]
+__all__ = ["approval_evidence", "signature_evidence", "time_source"]
+
+
+def time_source(fact: SignatureFact) -> str:
+    """Who vouches for `signed_at`: a timestamp authority (RFC 3161, or a legacy
+    countersignature), a transparency log, or nobody, and then validity was judged at the
+    gate's clock (a signer's own signing time is never evidence)."""
+    if fact.signed_at is None:
+        return "gate-clock"
+    if fact.integrated_time is not None and fact.signed_at == fact.integrated_time:
+        return "transparency-log"
+    return "timestamp-authority"
 
 
 def signature_evidence(fact: SignatureFact) -> dict[str, Any]:
@@ -15,6 +26,7 @@ def signature_evidence(fact: SignatureFact) -> dict[str, Any]:
         "signer": fact.identity or fact.key_id,
         "issuer": fact.issuer,
         "signed_at": fact.signed_at.isoformat() if fact.signed_at else None,
+        "time_source": time_source(fact),
         "log_index": fact.log_index,
         "log": fact.log_url,
         "bundle": fact.bundle,

@@ -3,10 +3,14 @@
 An inspection's command comes from the layout, which the layout keys vouch for; still, running
 it executes vendor-chosen code on the gate, so `verify_layout` never does it by default. When
 asked, each command runs as an argument vector (no shell), stdin closed and output discarded,
-in the working directory the caller gives (holding the delivery), with the caller's
-environment, under a timeout. Like in-toto, the inspection's materials and products are every
-regular file under that directory before and after the run (SHA-256); unlike in-toto, symbolic
-links are not followed or recorded, so a rule cannot be satisfied through a link.
+in the working directory the caller gives (a private copy of the delivery), with an empty
+environment (the gate's secrets, such as a CI job's GITHUB_TOKEN, stay with the gate; a bare
+command name is looked up in the system's default path, /bin:/usr/bin), under a timeout. It
+still runs as the gate's user: it can read what that user can read by absolute path, so
+inspections are for a gate that runs in a throwaway job or sandbox. Like in-toto, the
+inspection's materials and products are every regular file under that directory before and
+after the run (SHA-256); unlike in-toto, symbolic links are not followed or recorded, so a rule
+cannot be satisfied through a link.
 """
 
 from __future__ import annotations
@@ -20,9 +24,17 @@ from pathlib import Path
 from provenance.errors import InputError
 from provenance.evidence.in_toto_metadata import Inspection, Link
 
-__all__ = ["DEFAULT_INSPECTION_TIMEOUT", "MAX_INSPECTION_FILES", "InspectionFailed", "run"]
+__all__ = [
+    "DEFAULT_INSPECTION_TIMEOUT",
+    "INSPECTION_ENVIRONMENT",
+    "MAX_INSPECTION_FILES",
+    "InspectionFailed",
+    "run",
+]
 
 DEFAULT_INSPECTION_TIMEOUT = 60.0  # seconds
+# Nothing of the caller's environment: no tokens, no proxies, no PATH of its choosing.
+INSPECTION_ENVIRONMENT: dict[str, str] = {}
 # A delivery directory with more files than this is not what an inspection should walk.
 MAX_INSPECTION_FILES = 100_000
 
@@ -69,6 +81,7 @@ def run(inspection: Inspection, working_dir: Path, timeout: float) -> Link:
             timeout=timeout,
             check=False,
             shell=False,
+            env=INSPECTION_ENVIRONMENT,
         )
     except subprocess.TimeoutExpired as exc:
         raise InspectionFailed(f"command {command} timed out after {timeout:g} s") from exc

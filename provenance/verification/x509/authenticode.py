@@ -12,8 +12,8 @@ the same as for detached CMS (`signed_data`).
 Not checked, and said so in the result: page hashes (SpcSerializedObject in SpcPeImageData);
 the whole-image hash verified here covers every byte they would. The PE CheckSum field is
 excluded from the hash by design and is not checked (Windows checks it only for drivers).
-Dual signatures (nested SignerInfos, 1.3.6.1.4.1.311.2.4.1) are not followed: the primary
-signature must stand alone.
+Dual signatures (SignedData nested in the primary's unsigned attribute
+1.3.6.1.4.1.311.2.4.1) are each verified on their own; the strongest that verifies counts.
 """
 
 from __future__ import annotations
@@ -25,37 +25,66 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from asn1crypto import parser
+from asn1crypto import core, parser
 from cryptography import x509
 
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.evidence.cms import (
     SPC_INDIRECT_DATA,
+    SPC_NESTED_SIGNATURE,
     SPC_PE_IMAGE_DATA,
+    ParsedSignedData,
     parse_signed_data,
     parse_spc_indirect_data,
 )
-from provenance.evidence.pe_file import authenticode_digest, parse_pe, read_signature
+from provenance.evidence.pe_file import PeLayout, authenticode_digest, parse_pe, read_signature
 from provenance.inputs.files import read_bounded
 from provenance.verification.x509.result import X509SignatureResult
 from provenance.verification.x509.revocation import CrlFile
-from provenance.verification.x509.signed_data import (
-    SignedContent,
-    check_digest_algorithm,
-    verify_signed_data,
-)
+from provenance.verification.x509.signed_data import SignedContent, verify_signed_data
 from provenance.verification.x509.signer import X509Signer
+from provenance.verification.x509.signer_info import DIGEST_STRENGTH, check_digest_algorithm
 
 __all__ = ["MAX_PE_FILE_BYTES", "verify_authenticode", "verify_authenticode_file"]
 
 # Engineering-workstation installers run to hundreds of MiB; the image is hashed in memory.
 MAX_PE_FILE_BYTES = 1024 * 1024 * 1024
 # SpcSerializedObject class id that carries page hashes (in SpcPeImageData's file link).
+# Dual-signed files carry one nested signature; a few tools add one per digest algorithm.
+MAX_NESTED_SIGNATURES = 4
 _PAGE_HASHES_CLASS_ID = bytes.fromhex("a6b586d5b4a12466ae05a217da8e60d6")
 
 
 class UnsignedPeFile(VerificationFailure):
     """The PE file carries no Authenticode signature at all (never signed, or stripped)."""
+
+
+def _nested(parsed: ParsedSignedData) -> list[ParsedSignedData]:
+    """The signatures nested in the primary's SignerInfos (unsigned attribute
+    1.3.6.1.4.1.311.2.4.1), in order; each is a whole Authenticode SignedData of its own."""
+    nested: list[ParsedSignedData] = []
+    for info in parsed.signed_data["signer_infos"]:
+        unsigned = info["unsigned_attrs"]
+        if isinstance(unsigned, core.Void):
+            continue
+        for attribute in unsigned:
+            if attribute["type"].dotted != SPC_NESTED_SIGNATURE:
+                continue
+            for value in attribute["values"]:
+                if len(nested) == MAX_NESTED_SIGNATURES:
+                    raise EvidenceError(
+                        f"Authenticode: expected at most {MAX_NESTED_SIGNATURES} nested "
+                        "signatures, got more",
+                        check="authenticode",
+                    )
+                label = f"Authenticode nested signature {len(nested) + 1}"
+                nested.append(parse_signed_data(value.dump(), label))
+    return nested
+
+
+def _strength(result: X509SignatureResult) -> tuple[int, int]:
+    """Which verified signature counts: the strongest digest, then a trusted signing time."""
+    return (DIGEST_STRENGTH[result.digest_algorithm], result.validation_time_source != "now")
 
 
 def verify_authenticode(
@@ -67,30 +96,81 @@ def verify_authenticode(
     tsa_roots: Sequence[x509.Certificate] = (),
     online: bool = False,
 ) -> X509SignatureResult:
-    """Verify the Authenticode signature of a PE image against the signer rules.
+    """Verify the Authenticode signatures of a PE image against the signer rules.
 
     1. Parse the PE headers (bounds-checked); the certificate table must exist, end the file
-       (nothing appended) and hold one WIN_CERTIFICATE (revision 2.0, PKCS_SIGNED_DATA).
-    2. Parse the PKCS#7 SignedData; its content must be SpcIndirectDataContent about a PE
-       image (SpcPeImageData) with a SHA-2 image digest.
-    3. Recompute the image hash (all bytes before the certificate table but the CheckSum and
-       the certificate directory entry) and compare.
-    4. Verify the SignerInfo as for detached CMS, over SpcIndirectDataContent: messageDigest,
-       signature, RFC 3161 timestamp (id-aa-timeStampToken or Microsoft's
-       1.3.6.1.4.1.311.3.3.1), path to a pinned root with the rule's EKUs (codeSigning),
-       subject, revocation.
+       (nothing appended) and hold one WIN_CERTIFICATE (revision 2.0, PKCS_SIGNED_DATA)
+       whose SignedData may be followed by the zero padding signing tools count in it.
+    2. The primary SignedData and the signatures nested in it (dual signing: SHA-1 primary,
+       SHA-256 nested, as Windows tools did from 2016 to 2019).
+    3. Each on its own (`_verify_one`); the strongest that verifies counts (digest, then a
+       trusted signing time), and the outcome of every one is in the result's notes.
     """
     # 1.
     layout = parse_pe(image)
     if layout.certificate_table is None:
         raise UnsignedPeFile(
-            "PE file is not Authenticode-signed: it has no certificate table (stripped or "
-            "never signed)",
+            "this file carries no Authenticode signature (no certificate table: never signed, "
+            "or the signature was stripped)",
             check="authenticode",
         )
     offset, size = layout.certificate_table
-    parsed = parse_signed_data(read_signature(image[offset : offset + size]), "Authenticode")
     # 2.
+    primary = parse_signed_data(read_signature(image[offset : offset + size]), "Authenticode")
+    signatures = [primary, *_nested(primary)]
+    # 3.
+    verified: list[tuple[int, X509SignatureResult]] = []
+    outcomes: list[str] = []
+    failures: list[VerificationFailure] = []
+    for index, parsed in enumerate(signatures):
+        label = "primary signature" if index == 0 else f"nested signature {index}"
+        try:
+            result = _verify_one(
+                parsed, image, layout, signers,
+                now=now, crls=crls, tsa_roots=tsa_roots, online=online,
+            )  # fmt: skip
+        except VerificationFailure as failure:
+            failures.append(failure)
+            outcomes.append(f"{label}: {failure}")
+            continue
+        verified.append((index, result))
+        outcomes.append(f"{label}: verified ({result.digest_algorithm})")
+    if not verified:
+        if len(signatures) == 1:
+            raise failures[0]
+        raise VerificationFailure(
+            "no Authenticode signature verified: " + "; ".join(outcomes), check="authenticode"
+        )
+    index, best = max(verified, key=lambda pair: (_strength(pair[1]), -pair[0]))
+    counted = "primary signature" if index == 0 else f"nested signature {index}"
+    notes = (*best.notes, f"{counted} counted") if len(signatures) > 1 else best.notes
+    others = tuple(o for o in outcomes if len(signatures) > 1)
+    return replace(best, notes=(*notes, *others))
+
+
+def _verify_one(
+    parsed: ParsedSignedData,
+    image: bytes,
+    layout: PeLayout,
+    signers: Sequence[X509Signer],
+    *,
+    now: datetime,
+    crls: Sequence[CrlFile],
+    tsa_roots: Sequence[x509.Certificate],
+    online: bool,
+) -> X509SignatureResult:
+    """One Authenticode SignedData (primary or nested) on its own.
+
+    1. Its content must be SpcIndirectDataContent about a PE image (SpcPeImageData) with a
+       SHA-2 image digest.
+    2. Recompute the image hash (all bytes before the certificate table but the CheckSum and
+       the certificate directory entry) and compare.
+    3. Verify the SignerInfo as for detached CMS, over SpcIndirectDataContent: messageDigest,
+       signature, trusted signing time (an RFC 3161 token under id-aa-timeStampToken or
+       Microsoft's 1.3.6.1.4.1.311.3.3.1, or a legacy PKCS#9 countersignature), path to a
+       pinned root with the rule's EKUs (codeSigning), subject, revocation.
+    """
+    # 1.
     if parsed.content_type != SPC_INDIRECT_DATA or parsed.content is None:
         raise EvidenceError(
             f"Authenticode: expected SpcIndirectDataContent ({SPC_INDIRECT_DATA}), got "
@@ -106,7 +186,7 @@ def verify_authenticode(
         )
     image_algorithm = spc["message_digest"]["digest_algorithm"]["algorithm"].native
     check_digest_algorithm(image_algorithm, "Authenticode image")
-    # 3.
+    # 2.
     actual = authenticode_digest(image, layout, image_algorithm)
     if not hmac.compare_digest(actual, spc["message_digest"]["digest"].native):
         raise VerificationFailure(
@@ -114,7 +194,7 @@ def verify_authenticode(
             "changed after signing",
             check="digest",
         )
-    # 4. The messageDigest covers SpcIndirectDataContent's value without its tag and length,
+    # 3. The messageDigest covers SpcIndirectDataContent's value without its tag and length,
     #    as sent (read from the original bytes, never from a re-encoding).
     spc_value = parser.parse(parsed.content, strict=True)[4]
 

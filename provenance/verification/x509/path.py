@@ -22,6 +22,7 @@ asn1crypto, one more dependency, and duplicates what cryptography (already requi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -103,7 +104,7 @@ def validate_path(
         reason = _diagnose(
             leaf, untrusted=untrusted, roots=roots, at=at, at_source=at_source, role=role
         )
-        raise _fail(reason or f"{role} certificate path is invalid: {exc}") from exc
+        raise _fail(reason or f"{role} certificate path is invalid: {_own_words(exc)}") from exc
     # 3. The code-signing profile of the leaf, and EKU nesting on the CAs.
     _check_leaf_profile(leaf, ekus, role)
     for ca in chain[1:]:
@@ -115,6 +116,15 @@ def validate_path(
                     f"CA certificate '{_subject(ca)}' does not allow EKU {', '.join(missing)}"
                 )
     return chain
+
+
+_REPR = re.compile(r"<Certificate\(subject=<Name\((?P<name>.*?)\)>, \.\.\.\)>")
+
+
+def _own_words(exc: Exception) -> str:
+    """cryptography's path error, with its certificate reprs replaced by quoted subjects."""
+    text = _REPR.sub(lambda m: f"'{m.group('name')}'", str(exc).splitlines()[0] if str(exc) else "")
+    return text or type(exc).__name__
 
 
 def _ekus(certificate: x509.Certificate) -> list[ObjectIdentifier] | None:
@@ -148,7 +158,8 @@ def _check_leaf_profile(
 
 
 def _valid_at(certificate: x509.Certificate, at: datetime, at_source: str, who: str) -> str | None:
-    when = "the signing time" if at_source.startswith("rfc3161:") else "the validation time"
+    trusted = at_source.startswith(("rfc3161:", "countersignature:"))
+    when = "the signing time" if trusted else "the validation time"
     if at > certificate.not_valid_after_utc:
         return (
             f"{who} expired at {format_time(certificate.not_valid_after_utc)}, before {when} "

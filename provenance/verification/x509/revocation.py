@@ -1,21 +1,30 @@
-"""Revocation of a validated chain: CRL files (air-gapped sites), OCSP only when asked to go online.
+"""Revocation of a validated chain: CRLs (air-gapped sites), OCSP only when asked to go online.
 
 Decisions, written down:
-- A CRL counts for a certificate only if its issuer name is the certificate's issuer and its
-  signature verifies with that issuer's key. A CRL naming a CA of the chain that does not
-  verify with its key is forged or corrupt: verification fails (it is not silently ignored).
-  A CRL from a CA outside the chain says nothing about it and is ignored.
-- Freshness is judged at `now` (what the CRL says about the present): a CRL whose nextUpdate
-  has passed is stale and fails verification, as does one from the future or without
-  nextUpdate. The operator supplied it to be checked; reporting "not checked" instead would
-  hide that the site's revocation data is out of date.
+- Where CRLs come from: pinned in the policy (`x509.crls`), carried in the state directory
+  (`provenance crl import`, and those of deliveries admitted before), and beside the
+  delivery. None is trusted for where it was found: a CRL counts for a certificate only if
+  its issuer name is the certificate's issuer and its signature verifies with that issuer's
+  key. One from the policy or the delivery naming a CA of the chain that does not verify is
+  forged or corrupt: verification fails. One from the state directory that does not verify
+  is set aside (the store keeps what was handed to it; only verification makes it count).
+- Newest wins: of an issuer's CRLs that verify, the newest (CRL number, then thisUpdate)
+  answers "not revoked"; an older one is refused ("CRL older than one already seen"), so a
+  vendor's superseded CRL, still inside its validity window, cannot hide a later revocation.
+  A revocation listed in any of them counts: revocation is permanent.
+- Freshness is judged at `now` (what the CRL says about the present): if the newest CRL's
+  nextUpdate has passed it is stale and fails verification, as does one from the future or
+  without nextUpdate. The operator supplied it to be checked; reporting "not checked" instead
+  would hide that the site's revocation data is out of date.
 - Partitioned CRLs (IssuingDistributionPoint), delta CRLs and unknown critical extensions are
   refused: their scope is not the whole CA.
 - A listed serial fails if it was revoked at or before the validation time, or for
   keyCompromise, cACompromise, aACompromise or no stated reason at any time (a compromised key
   may have made the "earlier" signature). A certificate revoked for another reason after a
-  trusted RFC 3161 time still verifies, and the result says so.
-- No CRL for a certificate: "not checked", unless OCSP was allowed (`online=True`).
+  trusted signing time still verifies, and the result says so.
+- No answer for a certificate below the root (no CRL of its issuer, no OCSP when online):
+  under `revocation: required` verification fails and says how to supply one; under
+  `best-effort` the result reads "not checked".
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -40,11 +50,23 @@ from provenance.verification.x509.path import format_time
 __all__ = [
     "MAX_CRL_BYTES",
     "OCSP_TIMEOUT_SECONDS",
+    "REVOCATION_MODES",
     "CrlFile",
+    "CrlOrigin",
+    "RevocationMode",
     "RevocationStatus",
     "check_revocation",
+    "crl_order",
+    "describe_crl",
     "load_crl",
+    "parse_crl",
 ]
+
+# required: a certificate whose revocation cannot be established fails verification;
+# best-effort: it is reported "not checked".
+RevocationMode = Literal["required", "best-effort"]
+REVOCATION_MODES: tuple[RevocationMode, ...] = ("required", "best-effort")
+CrlOrigin = Literal["delivery", "policy", "state"]
 
 MAX_CRL_BYTES = 16 * 1024 * 1024
 MAX_OCSP_RESPONSE_BYTES = 64 * 1024
@@ -77,6 +99,7 @@ _KNOWN_CRL_EXTENSIONS = frozenset(
 class CrlFile:
     name: str  # the file name, for reports
     crl: x509.CertificateRevocationList
+    origin: CrlOrigin = "delivery"
 
 
 @dataclass(frozen=True)
@@ -86,13 +109,11 @@ class RevocationStatus:
     checked: bool  # the leaf's status was established
     leaf: str  # "crl:<file> not revoked", "ocsp:<url> good", "not checked"
     chain: tuple[str, ...]  # one entry per CA below the root, same vocabulary
+    notes: tuple[str, ...] = ()  # CRLs refused as older than another, or set aside
 
 
-def load_crl(path: Path) -> CrlFile:
-    """A PEM or DER CRL file; `InputError` if unreadable or not a CRL."""
-    data = read_bounded(path, MAX_CRL_BYTES, "CRL")
-    if data is None:
-        raise InputError(f"{path}: larger than {MAX_CRL_BYTES} bytes; not a CRL")
+def parse_crl(data: bytes, name: str, origin: CrlOrigin) -> CrlFile:
+    """A PEM or DER CRL, parsed completely; `InputError` if it is not one."""
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
             crl = x509.load_pem_x509_crl(data)
@@ -100,19 +121,46 @@ def load_crl(path: Path) -> CrlFile:
             crl = x509.load_der_x509_crl(data)
         # Parse lazily-decoded parts here, so a malformed CRL is an input error.
         _ = crl.issuer, crl.extensions, crl.last_update_utc, crl.next_update_utc, list(crl)
+        for entry in crl:
+            _ = entry.extensions
     except ValueError as exc:
         raise InputError(
-            f"{path}: expected a PEM or DER X.509 CRL, got invalid data ({exc})"
+            f"{name}: expected a PEM or DER X.509 CRL, got data that does not parse as one"
         ) from exc
-    return CrlFile(name=path.name, crl=crl)
+    return CrlFile(name=name, crl=crl, origin=origin)
+
+
+def load_crl(path: Path, *, origin: CrlOrigin = "delivery", name: str | None = None) -> CrlFile:
+    """A PEM or DER CRL file; `InputError` if unreadable or not a CRL."""
+    data = read_bounded(path, MAX_CRL_BYTES, "CRL")
+    if data is None:
+        raise InputError(f"{path}: larger than {MAX_CRL_BYTES} bytes; not a CRL")
+    parsed = parse_crl(data, str(path), origin)
+    return CrlFile(name=name or path.name, crl=parsed.crl, origin=origin)
+
+
+def crl_order(crl: x509.CertificateRevocationList) -> tuple[int, datetime]:
+    """How CRLs of one issuer are ordered, oldest first: CRL number (RFC 5280 5.2.3, which
+    only increases), then thisUpdate."""
+    try:
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except x509.ExtensionNotFound:
+        number = -1
+    return (number, crl.last_update_utc)
+
+
+def describe_crl(crl: x509.CertificateRevocationList) -> str:
+    number, issued = crl_order(crl)
+    shown = f"number {number}, " if number >= 0 else ""
+    return f"{shown}thisUpdate {format_time(issued)}"
 
 
 def _fail(reason: str) -> VerificationFailure:
     return VerificationFailure(reason, check="revocation")
 
 
-def _usable(entry: CrlFile, issuer: x509.Certificate, now: datetime) -> None:
-    """The CRL is signed by `issuer`, fresh at `now`, and covers all of its certificates."""
+def _signed_by(entry: CrlFile, issuer: x509.Certificate) -> None:
+    """The CRL is signed by `issuer`, with SHA-2, and covers all of its certificates."""
     crl = entry.crl
     issuer_key = issuer.public_key()
     if not isinstance(issuer_key, _ISSUER_KEYS) or not crl.is_signature_valid(issuer_key):
@@ -133,6 +181,10 @@ def _usable(entry: CrlFile, issuer: x509.Certificate, now: datetime) -> None:
                 f"CRL {entry.name}: unsupported critical extension {extension.oid.dotted_string} "
                 "(partitioned or delta CRLs are not supported)"
             )
+
+
+def _fresh(entry: CrlFile, now: datetime) -> None:
+    crl = entry.crl
     next_update = crl.next_update_utc
     if next_update is None:
         raise _fail(f"CRL {entry.name}: expected a nextUpdate time, got none")
@@ -146,6 +198,26 @@ def _usable(entry: CrlFile, issuer: x509.Certificate, now: datetime) -> None:
             f"CRL {entry.name}: thisUpdate {format_time(crl.last_update_utc)} is after now "
             f"{format_time(now)}"
         )
+
+
+def _issuer_crls(
+    issuer: x509.Certificate, crls: Sequence[CrlFile], notes: list[str]
+) -> list[CrlFile]:
+    """The CRLs `issuer` signed, newest first. One naming it that does not verify fails, but
+    one from the state directory is only set aside (noted)."""
+    verified = []
+    for entry in crls:
+        if entry.crl.issuer != issuer.subject:
+            continue
+        try:
+            _signed_by(entry, issuer)
+        except VerificationFailure as failure:
+            if entry.origin != "state":
+                raise
+            notes.append(f"{failure}: set aside")
+            continue
+        verified.append(entry)
+    return sorted(verified, key=lambda entry: crl_order(entry.crl), reverse=True)
 
 
 def _reason(entry: x509.RevokedCertificate) -> x509.ReasonFlags | None:
@@ -164,11 +236,20 @@ def _crl_status(
     at: datetime,
     trusted_time: bool,
     now: datetime,
+    notes: list[str],
 ) -> str | None:
-    """The status from the CRLs of `issuer`, None if none of them is the issuer's."""
-    mine = [entry for entry in crls if entry.crl.issuer == issuer.subject]
-    for entry in mine:
-        _usable(entry, issuer, now)
+    """The status from the CRLs of `issuer`, None if none of them is the issuer's.
+
+    1. The issuer's CRLs that verify, newest first (`_issuer_crls`).
+    2. A revocation in any of them (revocation is permanent; an older CRL listing the
+       serial is not outweighed by a newer one that dropped it).
+    3. "Not revoked" only from the newest, which must be fresh; the older are refused.
+    """
+    # 1.
+    mine = _issuer_crls(issuer, crls, notes)
+    if not mine:
+        return None
+    # 2.
     for entry in mine:
         revoked = entry.crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
         if revoked is None:
@@ -182,9 +263,28 @@ def _crl_status(
             f"crl:{entry.name} revoked on {format_time(when)} ({reason_text}), after the "
             f"trusted signing time {format_time(at)}"
         )
-    if not mine:
-        return None
-    return "crl:" + ",".join(entry.name for entry in mine) + " not revoked"
+    # 3.
+    newest, *older = mine
+    _fresh(newest, now)
+    for entry in older:
+        if crl_order(entry.crl) < crl_order(newest.crl):
+            notes.append(
+                f"CRL {entry.name} ({describe_crl(entry.crl)}) refused: CRL older than one "
+                f"already seen ({newest.name}, {describe_crl(newest.crl)})"
+            )
+    return f"crl:{newest.name} not revoked"
+
+
+def _no_answer(who: str, issuer: x509.Certificate, online: bool) -> VerificationFailure:
+    asked = (
+        "no CRL of its issuer, and it names no OCSP responder" if online else "no CRL of its issuer"
+    )
+    return _fail(
+        f"revocation required: no answer for the {who} ({asked}: "
+        f"'{issuer.subject.rfc4514_string()}'); carry the issuer's CRL in (beside the delivery, "
+        "`provenance crl import`, or `crls:` in the policy's x509 signer)"
+        + ("" if online else ", or allow --online-revocation")
+    )
 
 
 def check_revocation(
@@ -195,14 +295,17 @@ def check_revocation(
     trusted_time: bool,
     now: datetime,
     online: bool = False,
+    required: bool = False,
     timeout: float = OCSP_TIMEOUT_SECONDS,
 ) -> RevocationStatus:
     """Revocation of every certificate in `chain` (leaf first, root last) but the root.
 
     `at` is the validation time; `trusted_time` says it came from a trusted timestamp.
-    Raises `VerificationFailure` if one is revoked, or a CRL is forged or stale.
+    Raises `VerificationFailure` if one is revoked, a CRL is forged or stale, or, when
+    `required`, no CRL or OCSP answer covers one of them.
     """
     statuses = []
+    notes: list[str] = []
     for index, certificate in enumerate(chain[:-1]):
         issuer = chain[index + 1]
         who = (
@@ -211,13 +314,21 @@ def check_revocation(
             else f"CA certificate '{certificate.subject.rfc4514_string()}'"
         )
         status = _crl_status(
-            certificate, issuer, crls, who=who, at=at, trusted_time=trusted_time, now=now
-        )
+            certificate, issuer, crls, who=who, at=at, trusted_time=trusted_time, now=now,
+            notes=notes,
+        )  # fmt: skip
         if status is None and online:
             status = _ocsp_status(certificate, issuer, who=who, now=now, timeout=timeout)
+        if status is None and required:
+            raise _no_answer(who, issuer, online)
         statuses.append(status or "not checked")
     leaf = statuses[0] if statuses else "not checked"
-    return RevocationStatus(checked=leaf != "not checked", leaf=leaf, chain=tuple(statuses[1:]))
+    return RevocationStatus(
+        checked=leaf != "not checked",
+        leaf=leaf,
+        chain=tuple(statuses[1:]),
+        notes=tuple(dict.fromkeys(notes)),
+    )
 
 
 # -- OCSP (only with online=True) -------------------------------------------------------------
@@ -274,7 +385,7 @@ def _ocsp_fetch(
         response = ocsp.load_der_ocsp_response(body)
         status = response.response_status
     except ValueError as exc:
-        raise _fail(f"OCSP {url}: malformed response ({exc})") from exc
+        raise _fail(f"OCSP {url}: expected a DER OCSP response, got malformed data") from exc
     if status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise _fail(f"OCSP {url}: expected status successful, got {status.name}")
     return response
