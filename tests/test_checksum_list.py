@@ -249,11 +249,12 @@ def test_too_many_json_entries(monkeypatch: pytest.MonkeyPatch) -> None:
         ("[]", "expected a JSON object with files, got something else"),
         (
             '{"a": {"sha256": "' + SHA256 + '"}, "a": {"sha256": "' + OTHER + '"}}',
-            "expected a JSON manifest, got malformed JSON: duplicate key 'a'",
+            'expected a JSON manifest, got malformed JSON: duplicate key "a" at line 1 column 91',
         ),
         (
             '{"files": [{"name": "a", "name": "b", "sha256": "' + SHA256 + '"}]}',
-            "expected a JSON manifest, got malformed JSON: duplicate key 'name'",
+            "expected a JSON manifest, got malformed JSON: "
+            'duplicate key "name" at line 1 column 33',
         ),
         ('{"files": [{"sha256": "' + SHA256 + '"}]}', "files[0]: expected an object with a name"),
         (

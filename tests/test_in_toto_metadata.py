@@ -104,11 +104,11 @@ def test_metablock_keeps_signed_as_received() -> None:
 @pytest.mark.parametrize(
     ("document", "reason"),
     [
-        ("not json", "m.link: metadata is not JSON (Expecting value: line 1 column 1 (char 0))"),
+        ("not json", "m.link: metadata is not JSON (expected ident at line 1 column 2)"),
         ("[]", "m.link: expected metadata to be a JSON object, got list"),
         (
             '{"signed": {"_type": "link", "name": "a", "name": "b"}, "signatures": []}',
-            "m.link: metadata is not JSON (duplicate object key 'name')",
+            'm.link: metadata is not JSON (duplicate key "name" at line 1 column 50)',
         ),
         (
             '{"signed": {"_type": "link"}, "signatures": [], "extra": 1}',
@@ -180,7 +180,7 @@ def test_malformed_dsse() -> None:
     )
     assert parse_error(dsse(b"nope")).startswith("m.link: DSSE payload is not JSON (")
     assert parse_error(dsse(b'{"_type": "layout", "_type": "link"}')) == (
-        "m.link: DSSE payload is not JSON (duplicate object key '_type')"
+        'm.link: DSSE payload is not JSON (duplicate key "_type" at line 1 column 29)'
     )
     assert parse_error('{"payloadType": "x", "payload": "!!", "signatures": []}') == (
         "m.link: DSSE envelope has no signatures"
