@@ -37,7 +37,7 @@ def test_a_healthy_state_has_no_problems_and_no_orphans(
     state: StateDir, ledger: Ledger, tmp_path: Path
 ) -> None:
     admit_bytes(state, ledger, tmp_path / "a.bin", b"firmware a", index=1)
-    admit_bytes(state, ledger, tmp_path / "b.bin", b"firmware b", index=2, vsa=None)
+    admit_bytes(state, ledger, tmp_path / "b.bin", b"firmware b", index=2, vsa=False)
     admit_bytes(state, ledger, tmp_path / "a.bin", b"firmware a", index=3)  # re-admission
     append_events(ledger, 2)  # denials
     report = check_consistency(state, ledger)

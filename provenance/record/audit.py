@@ -28,10 +28,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from provenance.record._time import format_time
 from provenance.record.audit_event import AuditEvent
+
+if TYPE_CHECKING:
+    from provenance.verification.signers import VerifyingKey
 
 __all__ = [
     "GENESIS_HASH",
@@ -52,10 +55,13 @@ MAX_RELOCATION_DIAGNOSES = 16
 
 
 class AuditSigner(Protocol):
-    """A site key that signs audit records (`provenance.signing.keys.SigningKey` is one)."""
+    """A site key that signs audit records and checkpoints (`SigningKey` is one)."""
 
     @property
     def key_id(self) -> str: ...
+
+    @property
+    def public(self) -> VerifyingKey: ...
 
     def sign(self, data: bytes) -> bytes: ...
 
