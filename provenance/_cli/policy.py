@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, library_errors, one_line
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, InputPath, library_errors, one_line
 
 
 @cli.group()
@@ -17,7 +17,7 @@ def policy() -> None:
 
 
 @policy.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath("a policy file"))
 def lint(path: Path) -> None:
     """Report every problem in the policy at PATH as file:line:column: severity: message.
 
@@ -38,7 +38,7 @@ def lint(path: Path) -> None:
 
 
 @policy.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath("a policy file"))
 @click.option("--segment", required=True, help="The segment to explain.")
 def explain(path: Path, segment: str) -> None:
     """Print what an artifact must show to enter SEGMENT, inherited requirements included."""
@@ -53,8 +53,8 @@ def explain(path: Path, segment: str) -> None:
 
 
 @policy.command("test")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.argument("cases", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath("a policy file"))
+@click.argument("cases", type=InputPath("recorded cases", directory=True))
 def test_cases(path: Path, cases: Path) -> None:
     """Run the recorded decision cases in CASES (one folder each) against the policy at PATH.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import library_errors
+from provenance._cli.common import InputPath, library_errors
 
 
 @cli.group()
@@ -43,7 +43,7 @@ def keys_generate(path: Path, key_type: str, force: bool) -> None:
 @click.argument("artifact")
 @click.option(
     "--key",
-    type=click.Path(path_type=Path),
+    type=InputPath("your private key (PEM)"),
     required=True,
     metavar="PEM",
     help="Your private key (a member key of GROUP in the site policy).",

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, one_line, state_dir_option, usage_exit
+from provenance._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    InputPath,
+    state_dir_option,
+    usage_exit,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from provenance.commands.vet import Progress, VetResult
@@ -104,11 +111,11 @@ def _color(stream: Any) -> bool:
 
 
 @cli.command(epilog=_EXIT_CODES)
-@click.argument("delivery", type=click.Path(path_type=Path))
+@click.argument("delivery", type=InputPath("a delivery (an archive)", directory=True))
 @click.option(
     "--policy",
     required=True,
-    type=click.Path(path_type=Path),
+    type=InputPath("the site policy"),
     metavar="FILE",
     help="The site policy: signers, trust roots and each segment's requirements.",
 )
@@ -199,24 +206,26 @@ def _progress(quiet: bool) -> Iterator[Progress | None]:
 
 
 def _verdict_lines(result: VetResult, *, quiet: bool) -> list[str]:
-    where, segment = result.delivery_path, result.segment
+    where, segment = str(result.delivery_path), result.segment
     if result.refused is not None:
-        return [f"FAIL: {where}: refused: {result.refused}"]
+        return [verdict("FAIL", where, f"refused: {result.refused}")]
     denied = [item for item in result.artifacts if item["decision"] != "allow"]
     lines = []
     if not quiet:
         lines = [
-            f"FAIL: {where}: {item['artifact']['name']}: denied for {segment}: "
-            f"{one_line(item['reason'] or '')}"
+            verdict(
+                "FAIL",
+                where,
+                f"{item['artifact']['name']}: denied for {segment}: {item['reason'] or ''}",
+            )
             for item in denied
         ]
     total = len(result.artifacts)
     if not total:
-        lines.append(f"FAIL: {where}: no artifact in the delivery to decide about")
+        lines.append(verdict("FAIL", where, "no artifact in the delivery to decide about"))
     elif denied:
-        lines.append(
-            f"FAIL: {where}: denied for {segment}: {len(denied)} of {total} artifacts denied"
-        )
+        counted = f"{len(denied)} of {total} artifacts denied"
+        lines.append(verdict("FAIL", where, f"denied for {segment}: {counted}"))
     else:
-        lines.append(f"OK: {where}: all {total} artifacts allowed for {segment}")
+        lines.append(verdict("OK", where, f"all {total} artifacts allowed for {segment}"))
     return lines

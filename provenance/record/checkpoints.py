@@ -13,15 +13,12 @@ public key and its root matches the records (`verify_note`, `StoredTree`, `log_v
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from provenance.record.errors import LogDamaged
 from provenance.transparency.checkpoint import checkpoint_body
 from provenance.transparency.note_keys import NoteSigner, sign_note
 
 __all__ = ["CheckpointStore", "sign_checkpoint"]
-
-_BATCH = 256
 
 
 def sign_checkpoint(origin: str, size: int, root: bytes, signer: NoteSigner) -> str:
@@ -56,17 +53,6 @@ class CheckpointStore:
 
     def add(self, size: int, note: str) -> None:
         self._connection.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
-
-    def stream(self, first_size: int = 1) -> Iterator[tuple[int, str]]:
-        """Every checkpoint from `first_size` on, by size."""
-        cursor = self._connection.execute(
-            "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size", (first_size,)
-        )
-        try:
-            while batch := cursor.fetchmany(_BATCH):
-                yield from (_row(row) for row in batch)
-        finally:
-            cursor.close()
 
 
 def _row(row: tuple[object, ...]) -> tuple[int, str]:

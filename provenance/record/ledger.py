@@ -397,9 +397,33 @@ class Ledger:
         """The stored Merkle tree (reads; use inside `snapshot` with the records)."""
         return StoredTree(self._connection)
 
-    def checkpoints(self) -> CheckpointStore:
-        """The stored checkpoints and the log's origin (reads)."""
-        return CheckpointStore(self._connection)
+    def stored_nodes(self) -> Iterator[tuple[int, bytes]]:
+        """Every stored tree node as (position, hash), by position."""
+        query = "SELECT position, hash FROM merkle_nodes ORDER BY position"
+        for position, value in self._rows(query, (), "reading the audit log's tree"):
+            yield int(position), bytes(value) if isinstance(value, bytes) else b""
+
+    def stored_checkpoints(self) -> Iterator[tuple[int, str]]:
+        """Every stored checkpoint as (size, signed note), by size."""
+        query = "SELECT size, note FROM checkpoints ORDER BY size"
+        for size, note in self._rows(query, (), "reading the audit log's checkpoints"):
+            yield int(size), note if isinstance(note, str) else ""
+
+    def checkpoints_between(self, first_size: int, last_size: int) -> dict[int, str]:
+        """The stored checkpoints for sizes first_size .. last_size (for an export)."""
+        query = "SELECT size, note FROM checkpoints WHERE size BETWEEN ? AND ? ORDER BY size"
+        rows = self._rows(query, (first_size, last_size), "reading the audit log's checkpoints")
+        return {int(size): str(note) for size, note in rows}
+
+    def log_origin(self) -> str:
+        """The log's name in its checkpoints (`LogDamaged` if the row is gone)."""
+        with self._errors("reading the audit log's origin"):
+            return CheckpointStore(self._connection).origin()
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        """(size, signed note) of the newest stored checkpoint; nothing in it verified."""
+        with self._errors("reading the audit log's checkpoints"):
+            return CheckpointStore(self._connection).latest()
 
     def sign_checkpoint(self, signer: AuditSigner) -> bool:
         """Sign a checkpoint for the whole log if the newest one does not cover it yet.

@@ -44,7 +44,9 @@ def _as_tlog_check() -> Iterator[None]:
     try:
         yield
     except VerificationFailure as failure:
-        raise type(failure)(str(failure), check=_CHECK) from failure
+        # Malformed stays malformed: the report tells evidence errors from failed checks.
+        kind = EvidenceError if isinstance(failure, EvidenceError) else VerificationFailure
+        raise kind(str(failure), check=_CHECK) from failure
 
 
 def verify_inclusion_proof(entry: TransparencyLogEntry) -> None:
