@@ -213,13 +213,14 @@ def audit_verify(
         if log.newest_checkpoint == log.tree_size and log.tree_size
         else f"Merkle tree of {log.tree_size} records"
     )
-    summary = f"{report.audit.summary()}; {tree}; {report.admission_count} admission(s)"
+    facts = f"{report.audit.facts()}; {tree}; {report.admission_count} admission(s)"
     if result.ok:
         if not witnesses:
             click.echo(f"note: {_NO_WITNESS}")
-        click.echo(f"OK: {one_line(summary)}", err=True)
+        intact = "audit log is empty" if not log.tree_size else f"audit log intact: {facts}"
+        click.echo(f"OK: {one_line(intact)}", err=True)
         sys.exit(EXIT_OK)
-    click.echo(f"FAIL: {len(result.problems)} problem(s): {one_line(summary)}", err=True)
+    click.echo(f"FAIL: {len(result.problems)} problem(s): {one_line(facts)}", err=True)
     sys.exit(EXIT_FAILED)
 
 

@@ -122,16 +122,22 @@ class AuditVerification:
     def ok(self) -> bool:
         return not self.problems
 
-    def summary(self) -> str:
+    def facts(self) -> str:
+        """What was checked, whatever the outcome: counts, signatures, head."""
         if self.record_count == 0:
-            return "audit log is empty"
+            return "0 records"
         signed = f"{self.signed_count} of {self.record_count} signed"
         signed += (
             " (signatures verified)" if self.signatures_checked else " (signatures not checked)"
         )
         head = "" if self.head is None else f"; head: record {self.head[0]}, hash {self.head[1]}"
+        return f"{self.record_count} records, {signed}{head}"
+
+    def summary(self) -> str:
+        if self.record_count == 0:
+            return "audit log is empty"
         if self.ok:
-            return f"audit log intact: {self.record_count} records, {signed}{head}"
+            return f"audit log intact: {self.facts()}"
         return f"audit log damaged: {len(self.problems)} problem(s) in {self.record_count} records"
 
 
