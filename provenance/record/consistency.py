@@ -14,16 +14,16 @@ names. An interrupted `admit` leaves them by design (files are written before th
 that records them commits). A running `admit` has them too, which is why `clean_orphans` takes
 the ledger's write lock and leaves recent files in `tmp/` alone.
 
-Memory does not grow with the log: records and admissions are read in one pass each, in
-order, side by side (admissions by their record's seq); each event is parsed once; a stored
-file is looked up by its path in the ledger's index instead of collecting every path.
+Memory does not grow with the log: records and admissions are read once each, in order, side
+by side (admissions by their record's seq), and each event is parsed once; a stored file is
+looked up by its path in the ledger's index instead of collecting every path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -93,18 +93,18 @@ def check_consistency(
             checkpoints=ledger.stored_checkpoints(),
             witnesses=witnesses,
         )
-        links = _AuditLinks(ledger.admission_entries_by_audit_seq())
+        files: list[str] = []
+
+        def check_files(entry: AdmissionEntry) -> None:
+            files.extend(_files_of(state, entry, hash_store_files=hash_store_files))
+
+        links = _AuditLinks(ledger.admission_entries_by_audit_seq(), check_files)
         for record in ledger.audit_records():
             checked = chain.add(record)
             log.add(record, checked)
             links.add(record, checked)
         links.finish()
         tree = log.finish(ledger.tree())
-        admissions = 0
-        files: list[str] = []
-        for entry in ledger.admission_entries():
-            admissions += 1
-            files.extend(_files_of(state, entry, hash_store_files=hash_store_files))
         orphans = tuple(_orphans(state, ledger))
     verification = chain.result()
     problems.extend(verification.problems)
@@ -116,7 +116,7 @@ def check_consistency(
         orphans=orphans,
         audit=verification,
         log=tree,
-        admission_count=admissions,
+        admission_count=links.count,
     )
 
 
@@ -154,21 +154,33 @@ def clean_orphans(
 
 class _AuditLinks:
     """Admissions (by audit_seq) beside the records (by seq): each admission has its "admit"
-    record, each "admit" record its admission."""
+    record, each "admit" record its admission. Each admission is read once and also handed
+    to `on_entry` (the check of its files)."""
 
-    def __init__(self, entries: Iterator[AdmissionEntry]) -> None:
+    def __init__(
+        self, entries: Iterator[AdmissionEntry], on_entry: Callable[[AdmissionEntry], None]
+    ) -> None:
         self._entries = entries
-        self._pending = next(entries, None)
+        self._on_entry = on_entry
+        self.count = 0
         self.problems: list[str] = []
+        self._pending = self._next()
+
+    def _next(self) -> AdmissionEntry | None:
+        entry = next(self._entries, None)
+        if entry is not None:
+            self.count += 1
+            self._on_entry(entry)
+        return entry
 
     def add(self, record: AuditRecord, checked: CheckedRecord) -> None:
         # Admissions whose record number was passed without that record: missing.
         while self._pending is not None and self._pending.audit_seq < record.seq:
             self._missing(self._pending)
-            self._pending = next(self._entries, None)
+            self._pending = self._next()
         event = checked.event
         if self._pending is not None and self._pending.audit_seq == record.seq:
-            entry, self._pending = self._pending, next(self._entries, None)
+            entry, self._pending = self._pending, self._next()
             if event is None:
                 return  # reported by the chain check
             admission = entry.admission
@@ -193,7 +205,7 @@ class _AuditLinks:
     def finish(self) -> None:
         while self._pending is not None:
             self._missing(self._pending)
-            self._pending = next(self._entries, None)
+            self._pending = self._next()
 
     def _missing(self, entry: AdmissionEntry) -> None:
         self.problems.append(f"{_label(entry)}: its audit record {entry.audit_seq} is missing")
