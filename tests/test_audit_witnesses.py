@@ -53,7 +53,8 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
             assert result.admission.vsa_path is not None
             shutil.copy(site.state / result.admission.vsa_path, witnesses / f"vsa-{number}.json")
             digests[number] = result.sha256
-        note = audit_checkpoint(state_dir=site.state)
+        note = audit_checkpoint(state_dir=site.state).note
+        assert note is not None
         (witnesses / f"cp-{number}.txt").write_text(note)
     assert sorted(digests) == [1, 4]
     return History(site, witnesses, digests)

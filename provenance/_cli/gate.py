@@ -243,17 +243,15 @@ def audit_checkpoint(
     once it verifies. Keep it on another host and give it to `audit verify --witness` later:
     the log must then still extend it."""
     from provenance.commands.audit import audit_checkpoint as run_checkpoint
-    from provenance.errors import VerificationFailure
+    from provenance.inputs.files import write_new_file
 
     with library_errors():
-        try:
-            note = run_checkpoint(state_dir=state_dir, site_keys=site_keys)
-        except VerificationFailure as failure:
-            click.echo(f"FAIL: checkpoint: {one_line(str(failure))}", err=True)
+        result = run_checkpoint(state_dir=state_dir, site_keys=site_keys)
+        if result.note is None:
+            click.echo(f"FAIL: checkpoint: {one_line(result.problem or '')}", err=True)
             sys.exit(EXIT_FAILED)
+        note = result.note
         if output is not None:
-            from provenance.inputs.files import write_new_file
-
             write_new_file(output, note.encode(), "checkpoint")
     if output is None:
         click.echo(note, nl=False)

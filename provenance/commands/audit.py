@@ -25,8 +25,8 @@ from provenance.transparency.checkpoint import parse_checkpoint
 from provenance.transparency.note_keys import verify_note
 from provenance.verification.signers import PublicKeySigner, load_public_key
 
-__all__ = ["SITE_PUBLIC_KEY_FILE", "AuditVerifyResult", "audit_checkpoint", "audit_export",
-           "audit_verify", "site_public_keys"]  # fmt: skip
+__all__ = ["SITE_PUBLIC_KEY_FILE", "AuditVerifyResult", "CheckpointResult", "audit_checkpoint",
+           "audit_export", "audit_verify", "site_public_keys"]  # fmt: skip
 
 SITE_PUBLIC_KEY_FILE = "site.key.pub"  # beside the default site key
 
@@ -86,11 +86,25 @@ def audit_verify(
     return AuditVerifyResult(report, tuple(keys), tuple(witness_problems))
 
 
-def audit_checkpoint(*, state_dir: Path | None = None, site_keys: Sequence[Path] = ()) -> str:
+@dataclass(frozen=True)
+class CheckpointResult:
+    """The newest checkpoint as a signed note, or why it is not worth keeping."""
+
+    note: str | None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.note is not None
+
+
+def audit_checkpoint(
+    *, state_dir: Path | None = None, site_keys: Sequence[Path] = ()
+) -> CheckpointResult:
     """The newest signed checkpoint, once it verifies: signed by the site key, for the whole
     log, with the root of the stored tree (a witness is worth keeping only if it is right).
 
-    `VerificationFailure` if it does not; `UsageError` if the log has none yet.
+    `UsageError` if the log has no checkpoint yet.
     """
     state = StateDir.open(resolve_state_dir(state_dir), create=False)
     keys = site_public_keys(state.root, site_keys, why="audit checkpoint verifies the checkpoint")
@@ -102,21 +116,24 @@ def audit_checkpoint(*, state_dir: Path | None = None, site_keys: Sequence[Path]
                 f"ledger {state.ledger_path}: the audit log has no signed checkpoint yet "
                 f"({count} records); the next `provenance admit` signs one"
             )
-        checkpoint = parse_checkpoint(latest[1])
-        verify_note(checkpoint, keys)
+        try:
+            checkpoint = parse_checkpoint(latest[1])
+            verify_note(checkpoint, keys)
+        except VerificationFailure as failure:
+            return CheckpointResult(None, str(failure))
         if checkpoint.size != count or checkpoint.size != latest[0]:
-            raise VerificationFailure(
+            return CheckpointResult(
+                None,
                 f"the newest checkpoint is for {checkpoint.size} records, the log holds {count}; "
                 "run `provenance audit verify`",
-                check="audit-log",
             )
         if ledger.tree().root(count) != checkpoint.root_hash:
-            raise VerificationFailure(
+            return CheckpointResult(
+                None,
                 "the newest checkpoint's root is not the stored tree's root; run `provenance "
                 "audit verify`",
-                check="audit-log",
             )
-    return checkpoint.note
+    return CheckpointResult(checkpoint.note)
 
 
 def audit_export(
