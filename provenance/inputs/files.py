@@ -21,6 +21,7 @@ from provenance.errors import InputError, UsageError
 
 __all__ = [
     "describe_file_type",
+    "open_regular_descriptor",
     "open_regular_file",
     "read_bounded",
     "require_regular_file",
@@ -63,7 +64,7 @@ def require_regular_file(path: Path, what: str) -> None:
         raise InputError(f"{path}: is {kind}; expected {what} as a regular file")
 
 
-def open_regular_file(path: Path, what: str) -> io.BufferedReader:
+def open_regular_descriptor(path: Path, what: str) -> int:
     """Open `path` for reading, refusing anything but a regular file without ever blocking.
 
     1. Open with O_NONBLOCK (and O_NOCTTY): a FIFO without a writer or a terminal cannot
@@ -75,6 +76,8 @@ def open_regular_file(path: Path, what: str) -> io.BufferedReader:
     flags |= getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(path, flags)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file; expected {what}") from exc
     except IsADirectoryError as exc:
         raise InputError(f"{path}: is a directory; expected {what} as a regular file") from exc
     except OSError as exc:
@@ -83,7 +86,12 @@ def open_regular_file(path: Path, what: str) -> io.BufferedReader:
     if kind is not None:
         os.close(descriptor)
         raise InputError(f"{path}: is {kind}; expected {what} as a regular file")
-    return io.BufferedReader(io.FileIO(descriptor, "rb", closefd=True))
+    return descriptor
+
+
+def open_regular_file(path: Path, what: str) -> io.BufferedReader:
+    """`open_regular_descriptor`, as a buffered binary file."""
+    return io.BufferedReader(io.FileIO(open_regular_descriptor(path, what), "rb", closefd=True))
 
 
 def read_bounded(path: Path, limit: int, what: str) -> bytes | None:
