@@ -83,9 +83,18 @@ def test_a_fifo_named_as_evidence_or_any_input_file_is_refused_at_once(
         ["policy", "lint", fifo],
         ["sbom", "check", fifo, "--policy", site.policy, "--segment", L3],
         ["vet", fifo, "--policy", site.policy, "--segment", L3],
+        ["approve", artifact, "--key", fifo, "--group", "g", "--segment", L3, "--comment", "c"],
     ]  # fmt: skip
     for args in cases:
         assert expected in refused(cli, *args), args
+    # Outputs: replacing (--force) a FIFO would block on opening it for writing.
+    report = refused(cli, "vet", site.delivery, "--policy", site.policy, "--segment", L3,
+                     "--report", f"json={fifo}", "--force")  # fmt: skip
+    assert f"{fifo} is a FIFO (named pipe), expected a file" in report
+    key = site.state / "site.key"
+    approval = refused(cli, "approve", artifact, "--key", key, "--group", "g", "--segment", L3,
+                       "--comment", "c", "--out", fifo, "--force")  # fmt: skip
+    assert f"{fifo}: is a FIFO (named pipe); expected the approval's output" in approval
     # An artifact given as a plain argument (a path, or sha256:HEX) is checked by the library.
     assert f"{fifo}: not a regular file" in refused(cli, "check", fifo, "--segment", L3,
                                                     "--state-dir", site.state)  # fmt: skip

@@ -20,6 +20,7 @@ from provenance._cli.common import (
     usage_exit,
     verdict,
 )
+from provenance.inputs.files import describe_file_type
 
 if TYPE_CHECKING:
     from provenance.commands.vet import Progress, VetResult
@@ -67,6 +68,9 @@ def parse_reports(specs: Sequence[str], *, force: bool) -> list[ReportTarget]:
         target = Path(path)
         if target.is_dir():
             usage_exit(f"--report {spec}: {path} is a directory, expected a file")
+        kind = describe_file_type(target.stat().st_mode) if target.exists() else None
+        if kind is not None:  # writing to a FIFO or device would block or go astray
+            usage_exit(f"--report {spec}: {path} is {kind}, expected a file")
         if target.exists() and not force:
             usage_exit(f"--report {spec}: {path} exists (give --force to overwrite it)")
         if not target.parent.is_dir():
