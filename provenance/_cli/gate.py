@@ -157,6 +157,12 @@ def audit() -> None:
     """Verify and export the tamper-evident audit log, and keep witnesses of it."""
 
 
+_AUDIT_CODES = """\b
+Exit codes:
+  0  verified (audit verify: the log is intact and extends every witness)
+  1  a problem, each named on stdout as `problem: ...` (checkpoint: it does not verify)
+  2  could not run as asked (no site public key, unreadable state or witness file)"""
+
 _NO_WITNESS = (
     "no witness given, so removal of the newest records (with their checkpoints) cannot be "
     "ruled out: keep `provenance audit checkpoint --output FILE` (or the VSAs) on another "
@@ -164,7 +170,7 @@ _NO_WITNESS = (
 )
 
 
-@audit.command("verify")
+@audit.command("verify", epilog=_AUDIT_CODES)
 @state_dir_option
 @site_public_keys_option(
     "Public key(s) the records and checkpoints are signed with (default: site.key.pub in "
@@ -224,7 +230,7 @@ def audit_verify(
     sys.exit(EXIT_FAILED)
 
 
-@audit.command("checkpoint")
+@audit.command("checkpoint", epilog=_AUDIT_CODES)
 @state_dir_option
 @site_public_keys_option(
     "Public key(s) the checkpoint is verified with before it is written (default: "
