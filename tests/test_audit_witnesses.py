@@ -103,9 +103,9 @@ def test_an_intact_log_extends_every_witness(cli: CliRunner, copy: History) -> N
     lines = result.stdout.splitlines()
     kept = copy.witnesses
     assert f"witness {kept / 'cp-2.txt'}: the log at 4 records extends its checkpoint at 2 " \
-        "(consistency proof of 1 hashes verified)" in lines  # fmt: skip
+        "(consistency proof of 1 hash(es) verified)" in lines  # fmt: skip
     assert f"witness {kept / 'vsa-1.json'}: record 1 unchanged; the log at 4 records extends " \
-        "its checkpoint at 1 (consistency proof of 2 hashes verified)" in lines  # fmt: skip
+        "its checkpoint at 1 (consistency proof of 2 hash(es) verified)" in lines  # fmt: skip
     assert "note: no witness" not in result.stdout
     assert result.stderr.startswith("OK: audit log intact: 4 records, 4 of 4 signed")
     assert "Merkle tree of 4 records matches its newest signed checkpoint" in result.stderr
@@ -170,7 +170,7 @@ def test_deleting_everything_is_caught_by_an_earlier_vsa(cli: CliRunner, copy: H
     result = verify(cli, copy, "vsa-1.json")
     assert result.code == 1
     assert problems(result) == [
-        f"problem: witness {copy.witnesses / 'vsa-1.json'}: it saw 1 records, the log holds 0: "
+        f"problem: witness {copy.witnesses / 'vsa-1.json'}: it saw 1 record, the log holds 0: "
         "record 1 is missing (removed)",
         f"problem: witness {copy.witnesses / 'vsa-1.json'}: record 1 (admission of "
         f"{copy.digests[1]} to level3-operations) is missing: the log holds 0 records",

@@ -126,7 +126,7 @@ def test_an_admission_whose_audit_record_is_gone_is_a_problem(
         # The tree and the checkpoint signed with record 1 no longer fit the records.
         "the stored Merkle tree differs from the records from node 0 on (records or tree "
         "edited after they were written): proofs read from it, as `check` does, will not verify",
-        "checkpoint 1: its root is not the root of the log's first 1 records (a record among "
+        "checkpoint 1: its root is not the root of the log's first 1 record (a record among "
         "them removed, inserted or edited, or the checkpoint forged)",
         f"admission 1 ({admission.artifact_sha256} to level1-controllers): its audit record 1 "
         "is missing",
@@ -141,7 +141,7 @@ def test_a_truncated_audit_log_is_caught_through_the_admissions(
     assert check_consistency(state, ledger).problems == (
         "the stored Merkle tree holds node 0 and more, beyond the 0 records of the log (records "
         "removed?)",
-        "a checkpoint for 1 records is stored, but the log holds 0: record 1 is gone",
+        "a checkpoint for 1 record is stored, but the log holds 0: record 1 is gone",
         f"admission 1 ({admission.artifact_sha256} to level1-controllers): its audit record 1 "
         "is missing",
     )

@@ -118,7 +118,7 @@ class LogVerifier:
             if witness.checkpoint.root_hash != self._border.root():
                 self._witness_failed(
                     witness,
-                    f"the log's first {size} records do not have the root this checkpoint "
+                    f"the log's first {_count(size)} do not have the root this checkpoint "
                     f"signed: records up to {size} were changed since (the log was rewritten)",
                 )
         for witness, expected in self._by_seq.get(record.seq, ()):
@@ -138,7 +138,7 @@ class LogVerifier:
             for later, _ in checkpoints.stream:
                 highest = later
             checkpoints.problem(
-                f"a checkpoint for {highest} records is stored, but the log holds {size}: "
+                f"a checkpoint for {_count(highest)} is stored, but the log holds {size}: "
                 f"{_records(size + 1, highest)} gone"
             )
         newest = checkpoints.newest
@@ -197,7 +197,7 @@ class LogVerifier:
             )
         elif checkpoint.root_hash != self._border.root():
             checkpoints.problem(
-                f"{label}: its root is not the root of the log's first {size} records (a "
+                f"{label}: its root is not the root of the log's first {_count(size)} (a "
                 "record among them removed, inserted or edited, or the checkpoint forged)"
             )
         else:
@@ -246,14 +246,14 @@ class LogVerifier:
             if seen.size > size:
                 self._witness_failed(
                     witness,
-                    f"it saw {seen.size} records, the log holds {size}: "
+                    f"it saw {_count(seen.size)}, the log holds {size}: "
                     f"{_records(size + 1, seen.size)} missing (removed)",
                 )
             if witness.record is not None and witness.record.seq > size:
                 self._witness_failed(
                     witness,
                     f"record {witness.record.seq} ({witness.record.describe()}) is missing: "
-                    f"the log holds {size} records",
+                    f"the log holds {_count(size)}",
                 )
             if witness.source in self._failed_witnesses:
                 continue
@@ -270,8 +270,8 @@ class LogVerifier:
                 continue
             held = f"record {witness.record.seq} unchanged; " if witness.record else ""
             lines.append(
-                f"witness {witness.source}: {held}the log at {newest.size} records extends its "
-                f"checkpoint at {seen.size} (consistency proof of {len(proof)} hashes verified)"
+                f"witness {witness.source}: {held}the log at {_count(newest.size)} extends its "
+                f"checkpoint at {seen.size} (consistency proof of {len(proof)} hash(es) verified)"
             )
         return lines
 
@@ -279,3 +279,7 @@ class LogVerifier:
 def _records(first: int, last: int) -> str:
     """`record 5 is` or `records 5-9 are`."""
     return f"record {first} is" if first == last else f"records {first}-{last} are"
+
+
+def _count(records: int) -> str:
+    return "1 record" if records == 1 else f"{records} records"
