@@ -167,9 +167,9 @@ def test_a_device_that_streams_forever_is_refused(store: ContentStore) -> None:
 def test_a_missing_source_is_an_input_error(tmp_path: Path, store: ContentStore) -> None:
     with pytest.raises(InputError) as raised:
         store.stage_copy(tmp_path / "absent.bin")
-    assert (
-        str(raised.value)
-        == f"{tmp_path / 'absent.bin'}: no such file; expected the artifact to admit"
+    absent = tmp_path / "absent.bin"
+    assert str(raised.value) == (
+        f"{absent}: cannot read the artifact to admit: No such file or directory"
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, InputPath, library_errors, one_line
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, InputPath, library_errors, verdict
 
 
 @cli.group()
@@ -66,10 +66,10 @@ def test_cases(path: Path, cases: Path) -> None:
         results = run_policy_tests(path, cases)
     for result in results:
         if result.passed:
-            click.echo(f"PASS: {result.name}: {result.got}")
+            click.echo(verdict("PASS", result.name, result.got))
         else:
-            click.echo(f"FAIL: {result.name}: {one_line(result.detail)}")
+            click.echo(verdict("FAIL", result.name, result.detail))
     failed = sum(not result.passed for result in results)
     summary = f"{len(results) - failed} of {len(results)} cases as expected"
-    click.echo(("FAIL: " if failed else "OK: ") + f"{cases}: {summary}", err=True)
+    click.echo(verdict("FAIL" if failed else "OK", str(cases), summary), err=True)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)

@@ -19,6 +19,7 @@ from provenance._cli.common import (
     report_format_option,
     run_inspections_option,
     usage_exit,
+    verdict,
 )
 from provenance._cli.vet import parse_reports, report_options, write_reports
 
@@ -247,7 +248,7 @@ def verify(
         usage_exit(str(exc))
     except VerificationFailure as exc:
         # The library reports failures as results; this is only a safety net.
-        click.echo(f"FAIL: {artifact}: {' '.join(str(exc).split())}", err=True)
+        click.echo(verdict("FAIL", artifact, str(exc)), err=True)
         sys.exit(EXIT_FAILED)
 
     if output_format == "json":

@@ -76,8 +76,6 @@ def open_regular_descriptor(path: Path, what: str) -> int:
     flags |= getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(path, flags)
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file; expected {what}") from exc
     except IsADirectoryError as exc:
         raise InputError(f"{path}: is a directory; expected {what} as a regular file") from exc
     except OSError as exc:
