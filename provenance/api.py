@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from provenance.commands.admit import AdmitResult, admit
 from provenance.commands.approve import Approval, approve
-from provenance.commands.audit import audit_export, audit_verify
+from provenance.commands.audit import (
+    AuditVerifyResult,
+    CheckpointResult,
+    audit_checkpoint,
+    audit_export,
+    audit_verify,
+)
 from provenance.commands.check import CheckResult, check
 from provenance.commands.check_vsa import check_vsa
 from provenance.commands.evaluate import Evaluation, evaluate
@@ -21,12 +27,15 @@ from provenance.commands.verify import verify
 __all__ = [
     "AdmitResult",
     "Approval",
+    "AuditVerifyResult",
     "CaseResult",
     "CheckResult",
+    "CheckpointResult",
     "Evaluation",
     "SbomCheckResult",
     "admit",
     "approve",
+    "audit_checkpoint",
     "audit_export",
     "audit_verify",
     "check",

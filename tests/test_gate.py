@@ -6,50 +6,28 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from fixtures.generate import ISSUER, SEED, SIGNED_AT, VENDOR_WORKFLOW, slsa_statement
+from fixtures.generate import VENDOR_WORKFLOW
 from provenance.commands.admit import admit
 from provenance.errors import UsageError
 from provenance.record import ContentStore, LedgerError
-from provenance.signing.keys import generate_key
-from provenance.testing import PrivateSigstoreInstance, bundle_json
 from tests.conftest import CliResult, CliRunner
+from tests.gate_helpers import L1, L3, REPO, Site, make_site, sign_release
 
-REPO = Path(__file__).parents[1]
-DELIVERY = REPO / "fixtures/acme-delivery"
 SCHEMA = json.loads((REPO / "provenance/report/schemas/admit-result.v1.schema.json").read_text())
-L1, L3 = "level1-controllers", "level3-operations"
 HEAVY = {"sigstore", "sigstore_models", "in_toto", "securesystemslib", "cyclonedx", "pydantic"}
-
-
-@dataclass(frozen=True)
-class Site:
-    delivery: Path  # a copy of the fixture delivery
-    state: Path
-    policy: Path
-
-    def admit_args(self, artifact: str, segment: str, *extra: str) -> list[str | Path]:
-        return ["admit", self.delivery / artifact, "--policy", self.policy, "--segment", segment,
-                "--state-dir", self.state, *extra]  # fmt: skip
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
-    delivery = tmp_path / "delivery"
-    shutil.copytree(DELIVERY, delivery)
-    state = tmp_path / "state"
-    state.mkdir()
-    generate_key(state / "site.key", "ed25519")
-    return Site(delivery=delivery, state=state, policy=delivery / "policy.yaml")
+    return make_site(tmp_path)
 
 
 def verdict(result: CliResult) -> str:
@@ -139,30 +117,6 @@ def test_level1_needs_two_approvals(cli: CliRunner, site: Site) -> None:
     assert verdict(result).endswith(
         "approvals: expected 2 approvals from ot-security for level1-controllers, got 1 (alice)"
     )
-
-
-def sign_release(site: Site, version: str) -> Path:
-    """A further release signed by the fixtures' own test instance (same seed: same root)."""
-    instance = PrivateSigstoreInstance.create(SEED, origin="log.fixtures.invalid")
-    artifact = site.delivery / f"plc-firmware-{version}.bin"
-    artifact.write_bytes(f"ACME-PLC-FW v{version}".encode())
-    bundle = instance.sign_artifact(
-        artifact.read_bytes(),
-        identity=f"{VENDOR_WORKFLOW}@refs/tags/v{version}",
-        issuer=ISSUER,
-        signed_at=SIGNED_AT,
-    )
-    artifact.with_name(artifact.name + ".sigstore.json").write_text(bundle_json(bundle))
-    provenance = instance.sign_dsse(
-        slsa_statement(artifact.name, artifact.read_bytes(), f"v{version}"),
-        identity=f"{VENDOR_WORKFLOW}@refs/tags/v{version}",
-        issuer=ISSUER,
-        signed_at=SIGNED_AT,
-    )
-    artifact.with_name(artifact.name + ".provenance.sigstore.json").write_text(
-        bundle_json(provenance)
-    )
-    return artifact
 
 
 def test_rollback_to_an_older_version_is_denied(cli: CliRunner, site: Site) -> None:

@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 from provenance.record import Ledger, StateDir, check_consistency
-from provenance.record.audit_keys import key_signature_check
 from provenance.signing.keys import generate_key
 from provenance.verification.signers import load_public_key
 from tests.conftest import CliRunner
@@ -89,10 +88,10 @@ def test_kill_9_during_admits_leaves_complete_admissions_or_none(
     assert "problem:" not in result.stdout
     assert result.stderr.startswith("OK: audit log intact: ")
 
-    site_key = key_signature_check([load_public_key(state / "site.key.pub")])
+    site_key = [load_public_key(state / "site.key.pub")]
     opened = StateDir.open(state, create=False)
     with Ledger.open(opened.ledger_path, create=False) as ledger:
-        report = check_consistency(opened, ledger, verify_signature=site_key)
+        report = check_consistency(opened, ledger, site_keys=site_key)
     assert report.problems == ()
     assert report.audit.signed_count == report.audit.record_count
 

@@ -62,6 +62,11 @@ def test_the_gate_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert verdicts[2].startswith(f"OK: {firmware}: admitted to level1-controllers on ")
     assert verdicts[3].startswith(f"FAIL: {old}: not admitted to level3-operations")
     assert verdicts[4].startswith("OK: audit log intact: 2 records, 2 of 2 signed")
+    assert verdicts[5].startswith("OK: checkpoint of 2 records written to ")
+    assert verdicts[6].startswith("OK: audit log intact: 2 records, 2 of 2 signed")
+    # The first `audit verify` says what it cannot rule out; the one with a witness does not.
+    assert done.stdout.count("note: no witness given") == 1
+    assert "the log at 2 records extends its checkpoint at 2" in done.stdout
     readme = (REPO / "README.md").read_text()
     # The README quotes the first admit's requirements (the 4.2.1 firmware's report).
     first_admit = done.stdout.split(f"artifact  {old}")[0]

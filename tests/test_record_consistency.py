@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tracemalloc
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from provenance.clock import utc_now
 from provenance.record import (
+    AuditEvent,
     ContentStore,
     Ledger,
     LedgerError,
@@ -19,7 +22,14 @@ from provenance.record import (
     check_consistency,
     clean_orphans,
 )
-from tests.record_helpers.support import admit_bytes, append_events, event, tamper
+from tests.record_helpers.support import (
+    admit_bytes,
+    append_events,
+    event,
+    public_signer,
+    signing_key,
+    tamper,
+)
 
 
 @pytest.fixture
@@ -37,7 +47,7 @@ def test_a_healthy_state_has_no_problems_and_no_orphans(
     state: StateDir, ledger: Ledger, tmp_path: Path
 ) -> None:
     admit_bytes(state, ledger, tmp_path / "a.bin", b"firmware a", index=1)
-    admit_bytes(state, ledger, tmp_path / "b.bin", b"firmware b", index=2, vsa=None)
+    admit_bytes(state, ledger, tmp_path / "b.bin", b"firmware b", index=2, vsa=False)
     admit_bytes(state, ledger, tmp_path / "a.bin", b"firmware a", index=3)  # re-admission
     append_events(ledger, 2)  # denials
     report = check_consistency(state, ledger)
@@ -113,6 +123,11 @@ def test_an_admission_whose_audit_record_is_gone_is_a_problem(
     tamper(state.ledger_path, "DELETE FROM audit WHERE seq = 1")
     assert check_consistency(state, ledger).problems == (
         "record 2: is the first record; record 1 is missing",
+        # The tree and the checkpoint signed with record 1 no longer fit the records.
+        "the stored Merkle tree differs from the records from node 0 on (records or tree "
+        "edited after they were written): proofs read from it, as `check` does, will not verify",
+        "checkpoint 1: its root is not the root of the log's first 1 record (a record among "
+        "them removed, inserted or edited, or the checkpoint forged)",
         f"admission 1 ({admission.artifact_sha256} to level1-controllers): its audit record 1 "
         "is missing",
     )
@@ -124,6 +139,9 @@ def test_a_truncated_audit_log_is_caught_through_the_admissions(
     admission = admit_bytes(state, ledger, tmp_path / "a.bin", b"firmware")
     tamper(state.ledger_path, "DELETE FROM audit")
     assert check_consistency(state, ledger).problems == (
+        "the stored Merkle tree holds node 0 and more, beyond the 0 records of the log (records "
+        "removed?)",
+        "a checkpoint for 1 record is stored, but the log holds 0: record 1 is gone",
         f"admission 1 ({admission.artifact_sha256} to level1-controllers): its audit record 1 "
         "is missing",
     )
@@ -202,3 +220,45 @@ def test_a_corrupted_database_stops_the_check_with_a_clear_error(
         f"ledger {state.ledger_path}: is corrupted (database disk image is malformed)"
     )
     assert state.ledger_path.read_bytes() == bytes(data)
+
+
+# -- streaming: memory does not grow with the log, each event is parsed once --------------
+
+STREAM_SIZES = (512, 2048)  # multiples of the ledger's fetch batch, so the batches line up
+
+
+def _signed_log(root: Path, count: int) -> StateDir:
+    state = StateDir.open(root, create=True)
+    with Ledger.open(state.ledger_path, create=True) as writable, writable.transaction() as tx:
+        for index in range(1, count + 1):
+            tx.append_audit(event(index), signer=signing_key())
+    return StateDir.open(root, create=False)
+
+
+def test_the_check_streams_the_log_and_parses_each_event_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = Counter[str]()  # counts only: holding the texts would itself grow with the log
+    original = AuditEvent.from_json.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[AuditEvent], text: str) -> AuditEvent:
+        parsed["events"] += 1
+        return original(cls, text)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(AuditEvent, "from_json", classmethod(counting))
+    peaks = []
+    for count in STREAM_SIZES:
+        state = _signed_log(tmp_path / f"log-{count}", count)
+        parsed.clear()
+        with Ledger.open(state.ledger_path, create=False) as ledger:
+            tracemalloc.start()
+            try:
+                report = check_consistency(state, ledger, site_keys=[public_signer(signing_key())])
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+        assert report.ok, report.problems
+        assert report.log.tree_size == count
+        assert parsed["events"] == count, "each record's event is parsed exactly once"
+    # Four times the records, the same peak (the records held at once are one fetch batch).
+    assert peaks[1] < 1.2 * peaks[0], peaks

@@ -30,7 +30,6 @@ from provenance.record import (
     check_consistency,
     clean_orphans,
 )
-from provenance.record.audit_keys import key_signature_check
 from provenance.verification.signers import PublicKeySigner, key_id_of
 from tests.record_helpers import admit_loop, open_at
 
@@ -54,11 +53,9 @@ NEW_LEDGER_PROCESSES = 4
 NEW_LEDGER_START_DELAY_SECONDS = 0.4  # longer than a Python start-up, so all are waiting
 
 
-def site_key_check() -> Callable[[bytes, bytes], str | None]:
+def site_public_key() -> list[PublicKeySigner]:
     public = admit_loop.site_key().public
-    return key_signature_check(
-        [PublicKeySigner(key=public, source="site", key_id=key_id_of(public))]
-    )
+    return [PublicKeySigner(key=public, source="site", key_id=key_id_of(public))]
 
 
 def test_kill_9_at_random_moments_leaves_a_consistent_state(tmp_path: Path) -> None:
@@ -95,7 +92,7 @@ def test_kill_9_at_random_moments_leaves_a_consistent_state(tmp_path: Path) -> N
     # What `check` and `audit verify` do after the crash: open read-only, verify everything.
     state = StateDir.open(state_dir, create=False)
     with Ledger.open(state.ledger_path, create=False) as ledger:
-        report = check_consistency(state, ledger, verify_signature=site_key_check())
+        report = check_consistency(state, ledger, site_keys=site_public_key())
     assert report.problems == (), "\n".join(report.problems)
     assert report.admission_count > 0
     assert report.audit.signed_count == report.audit.record_count
@@ -113,7 +110,7 @@ def test_kill_9_at_random_moments_leaves_a_consistent_state(tmp_path: Path) -> N
     )
     assert finished.returncode == 0, finished.stderr
     with Ledger.open(writable.ledger_path, create=False) as ledger:
-        after = check_consistency(writable, ledger, verify_signature=site_key_check())
+        after = check_consistency(writable, ledger, site_keys=site_public_key())
     assert (after.problems, after.orphans) == ((), ())
     assert after.audit.record_count > report.audit.record_count
     orphans = Counter(path.relative_to(state_dir).parts[0] for path in report.orphans)
@@ -140,7 +137,7 @@ def test_two_processes_admitting_at_once_take_turns(tmp_path: Path) -> None:
     state = StateDir.open(state_dir, create=False)
     with Ledger.open(state.ledger_path, create=False) as ledger:
         records = list(ledger.audit_records())
-        report = check_consistency(state, ledger, verify_signature=site_key_check())
+        report = check_consistency(state, ledger, site_keys=site_public_key())
     assert report.audit.ok, report.audit.problems
     assert len(records) >= 2
     assert [record.seq for record in records] == list(range(1, len(records) + 1))

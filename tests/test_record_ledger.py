@@ -164,12 +164,15 @@ def test_a_malformed_database_page_is_reported_and_left_byte_identical(
     state: StateDir,
 ) -> None:
     with Ledger.open(state.ledger_path, create=True) as ledger:
+        schema_pages = pragma(state.ledger_path, "page_count")
         append_events(ledger, 60)  # several pages of audit records
     page_size = pragma(state.ledger_path, "page_size")
     data = bytearray(state.ledger_path.read_bytes())
-    assert len(data) >= 4 * page_size
-    # Keep page 1 (header and schema), overwrite every table and index page.
-    data[page_size:] = b"\xa5" * (len(data) - page_size)
+    assert len(data) >= (schema_pages + 4) * page_size
+    # Keep the pages of the empty ledger (header, schema, empty tables), overwrite every page
+    # added for the records.
+    kept = schema_pages * page_size
+    data[kept:] = b"\xa5" * (len(data) - kept)
     state.ledger_path.write_bytes(bytes(data))
     with Ledger.open(state.ledger_path, create=True) as ledger:
         with pytest.raises(LedgerError) as raised:

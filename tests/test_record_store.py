@@ -138,7 +138,9 @@ def test_large_sparse_file_is_copied_in_constant_memory(
 def test_a_directory_is_not_an_artifact(tmp_path: Path, store: ContentStore) -> None:
     with pytest.raises(InputError) as raised:
         store.stage_copy(tmp_path)
-    assert str(raised.value) == f"{tmp_path}: is a directory; expected a regular file"
+    assert str(raised.value) == (
+        f"{tmp_path}: is a directory; expected the artifact to admit as a regular file"
+    )
     assert list(store.state.tmp_dir.iterdir()) == []
 
 
@@ -148,22 +150,26 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path, store: ContentStore)
     os.mkfifo(fifo)
     with pytest.raises(InputError) as raised:
         store.stage_copy(fifo)  # would hang here if opened without O_NONBLOCK
-    assert str(raised.value) == f"{fifo}: is not a regular file; expected a regular file"
+    assert str(raised.value) == (
+        f"{fifo}: is a FIFO (named pipe); expected the artifact to admit as a regular file"
+    )
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this platform")
 def test_a_device_that_streams_forever_is_refused(store: ContentStore) -> None:
     with pytest.raises(InputError) as raised:
         store.stage_copy(Path("/dev/zero"))
-    assert str(raised.value) == "/dev/zero: is not a regular file; expected a regular file"
+    assert str(raised.value) == (
+        "/dev/zero: is a character device; expected the artifact to admit as a regular file"
+    )
 
 
 def test_a_missing_source_is_an_input_error(tmp_path: Path, store: ContentStore) -> None:
     with pytest.raises(InputError) as raised:
         store.stage_copy(tmp_path / "absent.bin")
-    assert (
-        str(raised.value)
-        == f"{tmp_path / 'absent.bin'}: no such file; expected the artifact to admit"
+    absent = tmp_path / "absent.bin"
+    assert str(raised.value) == (
+        f"{absent}: cannot read the artifact to admit: No such file or directory"
     )
 
 

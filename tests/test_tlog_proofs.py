@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
 from provenance.errors import EvidenceError, VerificationFailure
@@ -14,31 +12,7 @@ from provenance.verification.sigstore.tlog import (
     parse_checkpoint,
     root_from_inclusion_proof,
 )
-
-
-def _largest_power_of_two_below(n: int) -> int:
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
-def mth(leaves: list[bytes]) -> bytes:
-    """RFC 6962 §2.1 Merkle Tree Hash."""
-    if len(leaves) == 1:
-        return leaf_hash(leaves[0])
-    k = _largest_power_of_two_below(len(leaves))
-    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
-
-
-def path(m: int, leaves: list[bytes]) -> list[bytes]:
-    """RFC 6962 §2.1.1 audit path PATH(m, D[n]), bottom-up."""
-    if len(leaves) == 1:
-        return []
-    k = _largest_power_of_two_below(len(leaves))
-    if m < k:
-        return [*path(m, leaves[:k]), mth(leaves[k:])]
-    return [*path(m - k, leaves[k:]), mth(leaves[:k])]
+from tests.merkle_reference import mth, path
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33])

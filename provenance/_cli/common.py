@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
+
+from provenance.inputs.files import describe_file_type
+from provenance.report.lines import one_line, verdict
 
 Command = Callable[..., None]
 
@@ -16,19 +21,17 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "InputPath",
     "library_errors",
     "one_line",
     "report_format_option",
     "site_public_keys_option",
     "state_dir_option",
     "usage_exit",
+    "verdict",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def usage_exit(message: str) -> NoReturn:
@@ -48,6 +51,31 @@ def library_errors() -> Iterator[None]:
         yield
     except UsageError as exc:
         usage_exit(str(exc))
+
+
+class InputPath(click.Path):
+    """A path the command reads: refused before anything opens it (exit 2, saying what it
+    is) if it names a FIFO, a device, a socket, or a directory where a file is expected.
+
+    A missing path passes: the command's own reader says what was missing, in its words.
+    """
+
+    def __init__(self, what: str, *, directory: bool = False) -> None:
+        super().__init__(path_type=Path)
+        self.what = what
+        self.directory = directory
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return path  # missing or unreadable: the reader reports it
+        kind = describe_file_type(mode)
+        if kind is not None and not (self.directory and stat.S_ISDIR(mode)):
+            expected = f"{self.what} (a file or a directory)" if self.directory else self.what
+            self.fail(f"{path}: is {kind}; expected {expected}", param, ctx)
+        return path
 
 
 def report_format_option() -> Callable[[Command], Command]:
@@ -73,7 +101,7 @@ def site_public_keys_option(help_text: str) -> Callable[[Command], Command]:
     return click.option(
         "--site-key",
         "site_keys",
-        type=click.Path(path_type=Path),
+        type=InputPath("the site's public key (PEM)"),
         multiple=True,
         metavar="PUB",
         help=help_text,

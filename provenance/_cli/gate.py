@@ -12,6 +12,7 @@ from provenance._cli import cli
 from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    InputPath,
     expected_sha256_option,
     library_errors,
     one_line,
@@ -21,6 +22,7 @@ from provenance._cli.common import (
     site_public_keys_option,
     state_dir_option,
     usage_exit,
+    verdict,
 )
 
 _GATE_CODES = """\b
@@ -31,12 +33,12 @@ Exit codes:
 
 
 @cli.command(epilog=_GATE_CODES)
-@click.argument("artifact", type=click.Path(path_type=Path))
-@click.argument("evidence", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("artifact", type=InputPath("the artifact to admit"))
+@click.argument("evidence", nargs=-1, type=InputPath("an evidence file"))
 @click.option(
     "--policy",
     "policy_path",
-    type=click.Path(path_type=Path),
+    type=InputPath("the site policy"),
     required=True,
     metavar="FILE",
     help="The site policy.",
@@ -45,7 +47,7 @@ Exit codes:
 @state_dir_option
 @click.option(
     "--site-key",
-    type=click.Path(path_type=Path),
+    type=InputPath("the site's private key (PEM)"),
     metavar="PEM",
     help="Private key that signs VSAs and audit records (default: "
     "$PROVENANCE_SITE_KEY, else site.key in the state directory).",
@@ -104,14 +106,17 @@ def admit(
 @state_dir_option
 @click.option(
     "--vsa",
-    type=click.Path(path_type=Path),
+    type=InputPath("a VSA"),
     metavar="FILE",
     help="Check against this VSA from the gate instead of the ledger.",
 )
-@site_public_keys_option("The site's public key, to verify --vsa (repeatable).")
+@site_public_keys_option(
+    "The site's public key (repeatable; default: the policy's site.vsa_key, else site.key.pub "
+    "in the state directory, which whoever holds the disk can replace: prefer a copy)."
+)
 @click.option(
     "--policy",
-    type=click.Path(path_type=Path),
+    type=InputPath("the site policy"),
     metavar="FILE",
     help="Take the site's public key from this policy's site.vsa_key.",
 )
@@ -124,12 +129,16 @@ def check(
     site_keys: tuple[Path, ...],
     policy: Path | None,
 ) -> None:
-    """Is this exact file (ARTIFACT, or sha256:<hex>) admitted to SEGMENT? Offline."""
+    """Is this exact file (ARTIFACT, or sha256:<hex>) admitted to SEGMENT? Offline. From the
+    ledger, only an admission backed by its signed audit record, in the log the newest signed
+    checkpoint covers, and not denied since, counts; a VSA must carry a valid inclusion proof."""
     with library_errors():
         if vsa is None:
             from provenance.commands.check import check as run_check
 
-            result = run_check(artifact, segment=segment, state_dir=state_dir)
+            result = run_check(
+                artifact, segment=segment, state_dir=state_dir, site_keys=site_keys, policy=policy
+            )
         else:
             from provenance.commands.check_vsa import check_vsa
 
@@ -137,45 +146,125 @@ def check(
                 artifact, segment=segment, vsa=vsa, site_keys=site_keys, policy=policy
             )
     if result.admitted:
-        click.echo(f"OK: {artifact}: {one_line(result.how)}", err=True)
+        click.echo(verdict("OK", artifact, result.how), err=True)
         sys.exit(EXIT_OK)
-    click.echo(f"FAIL: {artifact}: {one_line(result.how)}", err=True)
+    click.echo(verdict("FAIL", artifact, result.how), err=True)
     sys.exit(EXIT_FAILED)
 
 
 @cli.group()
 def audit() -> None:
-    """Verify and export the tamper-evident audit log."""
+    """Verify and export the tamper-evident audit log, and keep witnesses of it."""
 
 
-@audit.command("verify")
+_AUDIT_CODES = """\b
+Exit codes:
+  0  verified (audit verify: the log is intact and extends every witness)
+  1  a problem, each named on stdout as `problem: ...` (checkpoint: it does not verify)
+  2  could not run as asked (no site public key, unreadable state or witness file)"""
+
+_NO_WITNESS = (
+    "no witness given, so removal of the newest records (with their checkpoints) cannot be "
+    "ruled out: keep `provenance audit checkpoint --output FILE` (or the VSAs) on another "
+    "host and pass them with --witness"
+)
+
+
+@audit.command("verify", epilog=_AUDIT_CODES)
 @state_dir_option
 @site_public_keys_option(
-    "Public key(s) the records are signed with (default: "
-    "site.key.pub in the state directory, when present)."
+    "Public key(s) the records and checkpoints are signed with (default: site.key.pub in "
+    "the state directory)."
+)
+@click.option(
+    "--witness",
+    "witnesses",
+    type=InputPath("a witness (a checkpoint or a VSA)"),
+    multiple=True,
+    metavar="FILE",
+    help="A checkpoint (from `audit checkpoint`) or a VSA kept elsewhere: the log must still "
+    "hold what it saw (repeatable).",
 )
 @click.option("--no-hash", is_flag=True, help="Check stored files exist, without re-hashing.")
-def audit_verify(*, state_dir: Path | None, site_keys: tuple[Path, ...], no_hash: bool) -> None:
-    """Check that no audit record was edited, removed, inserted or reordered, and that every
-    admission matches its audit record and its stored file. Exit 1 on any problem."""
+def audit_verify(
+    *,
+    state_dir: Path | None,
+    site_keys: tuple[Path, ...],
+    witnesses: tuple[Path, ...],
+    no_hash: bool,
+) -> None:
+    """Check that no audit record was edited, removed, inserted or reordered; that the Merkle
+    tree and every signed checkpoint match the records; that every admission matches its audit
+    record and its stored file; and that the log still extends every witness (a checkpoint or
+    VSA kept elsewhere). Exit 1 on any problem."""
     from provenance.commands.audit import audit_verify as run_verify
 
     with library_errors():
-        report, keys = run_verify(
-            state_dir=state_dir, site_keys=site_keys, hash_store_files=not no_hash
+        result = run_verify(
+            state_dir=state_dir,
+            site_keys=site_keys,
+            witnesses=witnesses,
+            hash_store_files=not no_hash,
         )
-    for problem in report.problems:
+    report = result.report
+    for problem in result.problems:
         click.echo(f"problem: {one_line(problem)}")
     for orphan in report.orphans:
-        click.echo(f"orphan: {orphan} (left by an interrupted command; harmless)")
-    summary = f"{report.audit.summary()}; {report.admission_count} admission(s)" + (
-        "" if keys else "; no site public key given, so signatures were not checked"
+        click.echo(f"orphan: {one_line(str(orphan))} (left by an interrupted command; harmless)")
+    for line in report.log.witnesses:
+        click.echo(one_line(line))
+    log = report.log
+    tree = (
+        f"Merkle tree of {log.tree_size} records matches its newest signed checkpoint"
+        if log.newest_checkpoint == log.tree_size and log.tree_size
+        else f"Merkle tree of {log.tree_size} records"
     )
-    if report.ok:
-        click.echo(f"OK: {one_line(summary)}", err=True)
+    facts = f"{report.audit.facts()}; {tree}; {report.admission_count} admission(s)"
+    if result.ok:
+        if not witnesses:
+            click.echo(f"note: {_NO_WITNESS}")
+        intact = "audit log is empty" if not log.tree_size else f"audit log intact: {facts}"
+        click.echo(f"OK: {one_line(intact)}", err=True)
         sys.exit(EXIT_OK)
-    click.echo(f"FAIL: {len(report.problems)} problem(s): {one_line(summary)}", err=True)
+    click.echo(f"FAIL: {len(result.problems)} problem(s): {one_line(facts)}", err=True)
     sys.exit(EXIT_FAILED)
+
+
+@audit.command("checkpoint", epilog=_AUDIT_CODES)
+@state_dir_option
+@site_public_keys_option(
+    "Public key(s) the checkpoint is verified with before it is written (default: "
+    "site.key.pub in the state directory)."
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write it to FILE (never overwritten) instead of standard output.",
+)
+def audit_checkpoint(
+    *, state_dir: Path | None, site_keys: tuple[Path, ...], output: Path | None
+) -> None:
+    """Write the log's newest signed checkpoint (C2SP signed note: origin, size, root hash),
+    once it verifies. Keep it on another host and give it to `audit verify --witness` later:
+    the log must then still extend it."""
+    from provenance.commands.audit import audit_checkpoint as run_checkpoint
+    from provenance.inputs.files import write_new_file
+
+    with library_errors():
+        result = run_checkpoint(state_dir=state_dir, site_keys=site_keys)
+        if result.note is None:
+            click.echo(f"FAIL: checkpoint: {one_line(result.problem or '')}", err=True)
+            sys.exit(EXIT_FAILED)
+        note = result.note
+        if output is not None:
+            write_new_file(output, note.encode(), "checkpoint")
+    if output is None:
+        click.echo(note, nl=False)
+    size = note.split("\n", 2)[1]
+    where = "standard output" if output is None else one_line(str(output))
+    click.echo(f"OK: checkpoint of {size} records written to {where}", err=True)
+    sys.exit(EXIT_OK)
 
 
 @audit.command("export")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, library_errors, one_line
+from provenance._cli.common import EXIT_FAILED, EXIT_OK, InputPath, library_errors, verdict
 
 
 @cli.group()
@@ -17,7 +17,7 @@ def policy() -> None:
 
 
 @policy.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath("a policy file"))
 def lint(path: Path) -> None:
     """Report every problem in the policy at PATH as file:line:column: severity: message.
 
@@ -38,7 +38,7 @@ def lint(path: Path) -> None:
 
 
 @policy.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath("a policy file"))
 @click.option("--segment", required=True, help="The segment to explain.")
 def explain(path: Path, segment: str) -> None:
     """Print what an artifact must show to enter SEGMENT, inherited requirements included."""
@@ -53,8 +53,8 @@ def explain(path: Path, segment: str) -> None:
 
 
 @policy.command("test")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.argument("cases", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath("a policy file"))
+@click.argument("cases", type=InputPath("recorded cases", directory=True))
 def test_cases(path: Path, cases: Path) -> None:
     """Run the recorded decision cases in CASES (one folder each) against the policy at PATH.
 
@@ -66,10 +66,10 @@ def test_cases(path: Path, cases: Path) -> None:
         results = run_policy_tests(path, cases)
     for result in results:
         if result.passed:
-            click.echo(f"PASS: {result.name}: {result.got}")
+            click.echo(verdict("PASS", result.name, result.got))
         else:
-            click.echo(f"FAIL: {result.name}: {one_line(result.detail)}")
+            click.echo(verdict("FAIL", result.name, result.detail))
     failed = sum(not result.passed for result in results)
     summary = f"{len(results) - failed} of {len(results)} cases as expected"
-    click.echo(("FAIL: " if failed else "OK: ") + f"{cases}: {summary}", err=True)
+    click.echo(verdict("FAIL" if failed else "OK", str(cases), summary), err=True)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)

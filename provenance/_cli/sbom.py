@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, library_errors, report_format_option
+from provenance._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    InputPath,
+    library_errors,
+    report_format_option,
+)
 
 
 @cli.group()
@@ -23,8 +29,8 @@ Exit codes:
   1  it does not (including a malformed, oversized or unbound SBOM)
   2  could not run as asked (unreadable file, invalid policy, unknown segment)"""
 )
-@click.argument("sbom_path", metavar="SBOM", type=click.Path(path_type=Path))
-@click.option("--policy", required=True, type=click.Path(path_type=Path), help="Site policy.")
+@click.argument("sbom_path", metavar="SBOM", type=InputPath("an SBOM"))
+@click.option("--policy", required=True, type=InputPath("the site policy"), help="Site policy.")
 @click.option("--segment", required=True, help="The segment whose requirements apply.")
 @click.option(
     "--artifact",

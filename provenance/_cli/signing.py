@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import library_errors
+from provenance._cli.common import InputPath, library_errors, one_line, verdict
 
 
 @cli.group()
@@ -35,15 +35,15 @@ def keys_generate(path: Path, key_type: str, force: bool) -> None:
 
     with library_errors():
         key = generate(path, key_type="p256" if key_type == "p256" else "ed25519", force=force)
-    click.echo(f"{path}: {key_type} private key (keep it secret)", err=True)
-    click.echo(f"{path}.pub: public key {key.key_id}", err=True)
+    click.echo(f"{one_line(str(path))}: {key_type} private key (keep it secret)", err=True)
+    click.echo(f"{one_line(str(path))}.pub: public key {key.key_id}", err=True)
 
 
 @cli.command()
 @click.argument("artifact")
 @click.option(
     "--key",
-    type=click.Path(path_type=Path),
+    type=InputPath("your private key (PEM)"),
     required=True,
     metavar="PEM",
     help="Your private key (a member key of GROUP in the site policy).",
@@ -88,7 +88,11 @@ def approve(
             force=force,
         )
     click.echo(
-        f"OK: {artifact}: approval for {segment} on behalf of {group} written to "
-        f"{made.path} (key {made.key_id})",
+        verdict(
+            "OK",
+            artifact,
+            f"approval for {segment} on behalf of {group} written to {made.path} "
+            f"(key {made.key_id})",
+        ),
         err=True,
     )

@@ -13,11 +13,13 @@ from provenance._cli import cli
 from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    InputPath,
     expected_sha256_option,
     online_revocation_option,
     report_format_option,
     run_inspections_option,
     usage_exit,
+    verdict,
 )
 from provenance._cli.vet import parse_reports, report_options, write_reports
 
@@ -76,7 +78,7 @@ def _signers_from_flags(
 @click.argument("artifact")
 @click.option(
     "--bundle",
-    type=click.Path(path_type=Path),
+    type=InputPath("a Sigstore bundle"),
     help="Sigstore bundle (default: ARTIFACT.sigstore.json, then ARTIFACT.sigstore, beside it).",
 )
 @click.option("--certificate-identity", metavar="ID", help="Expected signer identity (exact).")
@@ -93,20 +95,20 @@ def _signers_from_flags(
 )
 @click.option(
     "--key",
-    type=click.Path(path_type=Path),
+    type=InputPath("a public key (PEM)"),
     metavar="PEM",
     help="Public key of a managed-key bundle (the log entry is still checked).",
 )
 @click.option(
     "--trusted-root",
-    type=click.Path(path_type=Path),
+    type=InputPath("a trusted_root.json"),
     metavar="FILE",
     help="trusted_root.json of a private or air-gapped Sigstore instance.",
 )
 @click.option("--staging", is_flag=True, help="Use the embedded Sigstore staging trust root.")
 @click.option(
     "--policy",
-    type=click.Path(path_type=Path),
+    type=InputPath("the site policy"),
     metavar="FILE",
     help="Take signers and trust roots from a policy file's vendors.",
 )
@@ -121,7 +123,7 @@ def _signers_from_flags(
     "--evidence",
     "evidence",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=InputPath("an evidence file"),
     metavar="FILE",
     help="With --segment: an evidence file (repeatable; default: the files beside ARTIFACT).",
 )
@@ -246,7 +248,7 @@ def verify(
         usage_exit(str(exc))
     except VerificationFailure as exc:
         # The library reports failures as results; this is only a safety net.
-        click.echo(f"FAIL: {artifact}: {' '.join(str(exc).split())}", err=True)
+        click.echo(verdict("FAIL", artifact, str(exc)), err=True)
         sys.exit(EXIT_FAILED)
 
     if output_format == "json":

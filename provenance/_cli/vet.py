@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, one_line, state_dir_option, usage_exit
+from provenance._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    InputPath,
+    state_dir_option,
+    usage_exit,
+    verdict,
+)
+from provenance.inputs.files import describe_file_type
 
 if TYPE_CHECKING:
     from provenance.commands.vet import Progress, VetResult
@@ -60,6 +68,9 @@ def parse_reports(specs: Sequence[str], *, force: bool) -> list[ReportTarget]:
         target = Path(path)
         if target.is_dir():
             usage_exit(f"--report {spec}: {path} is a directory, expected a file")
+        kind = describe_file_type(target.stat().st_mode) if target.exists() else None
+        if kind is not None:  # writing to a FIFO or device would block or go astray
+            usage_exit(f"--report {spec}: {path} is {kind}, expected a file")
         if target.exists() and not force:
             usage_exit(f"--report {spec}: {path} exists (give --force to overwrite it)")
         if not target.parent.is_dir():
@@ -104,11 +115,11 @@ def _color(stream: Any) -> bool:
 
 
 @cli.command(epilog=_EXIT_CODES)
-@click.argument("delivery", type=click.Path(path_type=Path))
+@click.argument("delivery", type=InputPath("a delivery (an archive)", directory=True))
 @click.option(
     "--policy",
     required=True,
-    type=click.Path(path_type=Path),
+    type=InputPath("the site policy"),
     metavar="FILE",
     help="The site policy: signers, trust roots and each segment's requirements.",
 )
@@ -199,29 +210,32 @@ def _progress(quiet: bool) -> Iterator[Progress | None]:
 
 
 def _verdict_lines(result: VetResult, *, quiet: bool) -> list[str]:
-    where, segment = result.delivery_path, result.segment
+    where, segment = str(result.delivery_path), result.segment
     if result.refused is not None:
-        return [f"FAIL: {where}: refused: {result.refused}"]
+        return [verdict("FAIL", where, f"refused: {result.refused}")]
     denied = [item for item in result.artifacts if item["decision"] != "allow"]
     lines = []
     if not quiet:
         lines = [
-            f"FAIL: {where}: {one_line(item.name)}: refused: {one_line(item.reason)}"
+            verdict("FAIL", where, f"{item.name}: refused: {item.reason}")
             for item in result.refused_files
         ]
         lines += [
-            f"FAIL: {where}: {one_line(item['artifact']['name'])}: denied for {segment}: "
-            f"{one_line(item['reason'] or '')}"
+            verdict(
+                "FAIL",
+                where,
+                f"{item['artifact']['name']}: denied for {segment}: {item['reason'] or ''}",
+            )
             for item in denied
         ]
     total = len(result.artifacts)
     refused = len(result.refused_files)
     if not total:
-        lines.append(f"FAIL: {where}: no artifact in the delivery to decide about")
+        lines.append(verdict("FAIL", where, "no artifact in the delivery to decide about"))
     elif denied or refused:
         counts = [f"{len(denied)} of {total} artifacts denied"] if denied else []
         counts += [f"{refused} file(s) refused"] if refused else []
-        lines.append(f"FAIL: {where}: denied for {segment}: {', '.join(counts)}")
+        lines.append(verdict("FAIL", where, f"denied for {segment}: {', '.join(counts)}"))
     else:
-        lines.append(f"OK: {where}: all {total} artifacts allowed for {segment}")
+        lines.append(verdict("OK", where, f"all {total} artifacts allowed for {segment}"))
     return lines

@@ -11,6 +11,7 @@ from provenance._cli import cli
 from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    InputPath,
     library_errors,
     report_format_option,
     state_dir_option,
@@ -31,7 +32,7 @@ Exit codes:
   1  imported, but some documents were refused (listed; the rest is committed)
   2  could not run: unreadable path, database corrupt/newer/unwritable; nothing imported""",
 )
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=InputPath("advisory data", directory=True))
 @state_dir_option
 @report_format_option()
 def import_command(*, paths: tuple[Path, ...], state_dir: Path | None, output_format: str) -> None:

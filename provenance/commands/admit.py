@@ -11,9 +11,10 @@ The algorithm, in the order that keeps every promise of the gate:
    part), and derive product and version.
 4. In ONE ledger transaction: decide (the rollback rule reads earlier admissions under the
    write lock, so two admits cannot both pass as "newest"); if allowed, move the copy into the
-   content-addressed store, write the signed VSA, append the "admit" audit record and the
-   admission (`record_admit`); if denied, append the "deny" audit record only. COMMIT makes
-   it all visible at once; a crash before leaves at most orphan files.
+   content-addressed store, append the "admit" audit record with the log's signed checkpoint,
+   write the signed VSA carrying the record's inclusion proof, and the admission
+   (`record_admit`); if denied, append the "deny" audit record (and checkpoint) only. COMMIT
+   makes it all visible at once; a crash before leaves at most orphan files.
 5. Discard the staged copy if it was not admitted.
 """
 
@@ -59,6 +60,7 @@ from provenance.record.crl_store import remember_crls, stored_crls
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import SigningKey, load_signing_key
 from provenance.signing.statements import vsa_statement
+from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.evidence_set import discover_evidence
 
 __all__ = ["SITE_KEY_ENV", "SITE_KEY_FILE", "AdmitResult", "admit", "site_key_path"]
@@ -130,6 +132,8 @@ def admit(
     evidence = list(evidence) or discover_evidence(artifact)
     store = ContentStore(state)
     with Ledger.open(state.ledger_path, create=True, busy_timeout=busy_timeout) as ledger:
+        # A ledger upgraded from schema 1 has records no checkpoint covers yet.
+        ledger.sign_checkpoint(key)
         # 2. The copy we keep is the copy we verify.
         staged = store.stage_copy(artifact)
         try:
@@ -156,13 +160,14 @@ def admit(
                 event = _audit_event(policy, examination, decision, now)
                 admission = None
                 if decision.allowed:
-                    vsa = _vsa(policy, examination, segment, now, key)
                     admission, audit = record_admit(
                         transaction,
                         state,
                         staged,
                         event=event,
-                        vsa=vsa,
+                        make_vsa=lambda inclusion: _vsa(
+                            policy, examination, segment, now, key, inclusion=inclusion
+                        ),
                         evidence=_evidence_summary(examination),
                         signer=key,
                     )
@@ -194,7 +199,13 @@ def _resource_uri(examination: Examination) -> str:
 
 
 def _vsa(
-    policy: Policy, examination: Examination, segment: str, now: datetime, key: SigningKey
+    policy: Policy,
+    examination: Examination,
+    segment: str,
+    now: datetime,
+    key: SigningKey,
+    *,
+    inclusion: LogInclusion,
 ) -> str:
     statement = vsa_statement(
         artifact_name=Path(examination.artifact.name).name,
@@ -205,6 +216,7 @@ def _vsa(
         policy_sha256=policy.sha256,
         verified_at=now,
         inputs=examination.assessment.inputs,
+        audit_log=inclusion.to_json(),
     )
     return json.dumps(sign_statement(statement, key), indent=2, sort_keys=True) + "\n"
 

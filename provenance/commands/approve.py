@@ -15,6 +15,7 @@ from pathlib import Path
 from provenance.clock import Clock, utc_now
 from provenance.errors import InputError, UsageError
 from provenance.inputs.artifact import artifact_from_argument
+from provenance.inputs.files import require_regular_file
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import load_signing_key
 from provenance.signing.statements import approval_statement
@@ -70,6 +71,8 @@ def approve(
 
 
 def _write_new(path: Path, data: bytes, *, force: bool) -> None:
+    if force:  # replacing: what is there must be a file (a FIFO would block the write)
+        require_regular_file(path, "the approval's output")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
         descriptor = os.open(path, flags, 0o644)

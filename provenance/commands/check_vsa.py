@@ -1,4 +1,13 @@
-"""`provenance check --vsa`: answer the pre-install check from a VSA the gate signed."""
+"""`provenance check --vsa`: answer the pre-install check from a VSA the gate signed.
+
+Offline, from the VSA alone:
+1. the DSSE signature by the site key; an in-toto VSA from this gate, PASSED, about exactly
+   this digest, admitting to exactly this segment (`verify_vsa`);
+2. its `auditLog`: the checkpoint is signed by the site key, and the inclusion proof leads from
+   the audit record's hash at its leaf index to the checkpoint's root (`LogInclusion.verify`).
+   A VSA without one (issued before VSAs carried them) is refused: the workstation could not
+   later serve as a witness for it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,8 @@ from provenance.errors import UsageError, VerificationFailure
 from provenance.inputs.artifact import artifact_from_argument
 from provenance.inputs.files import read_bounded
 from provenance.policy import load_policy
+from provenance.transparency.checkpoint import Checkpoint
+from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.signers import PublicKeySigner, load_public_key
 from provenance.verification.site_statements import verify_vsa
 
@@ -45,6 +56,7 @@ def check_vsa(
         verified = verify_vsa(
             data, str(vsa), artifact_sha256=digest, segment=segment, site_keys=keys
         )
+        inclusion, checkpoint = _included(verified.audit_log, vsa, keys)
     except VerificationFailure as failure:
         return CheckResult(artifact, digest, segment, False, str(failure))
     return CheckResult(
@@ -53,5 +65,19 @@ def check_vsa(
         segment,
         True,
         f"admitted to {segment} on {verified.verified_at.isoformat()} (VSA {vsa}, signed by "
-        f"{verified.signed_by})",
+        f"{verified.signed_by}; audit record {inclusion.leaf_index + 1} included in "
+        f"the site's checkpoint at {checkpoint.size} records)",
     )
+
+
+def _included(
+    audit_log: LogInclusion | None, vsa: Path, keys: Sequence[PublicKeySigner]
+) -> tuple[LogInclusion, Checkpoint]:
+    if audit_log is None:
+        raise VerificationFailure(
+            f"{vsa}: the VSA carries no audit-log inclusion proof (issued before VSAs carried "
+            "one); expected auditLog with a checkpoint: re-admit the file or check against "
+            "the ledger",
+            check="vsa",
+        )
+    return audit_log, audit_log.verify(keys, str(vsa))

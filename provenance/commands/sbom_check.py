@@ -23,6 +23,7 @@ from provenance.evidence.sbom import MAX_SBOM_BYTES, Sbom, read_sbom
 from provenance.gc_pause import paused_gc
 from provenance.inputs.artifact import Artifact, artifact_from_argument
 from provenance.policy import load_policy
+from provenance.report.lines import verdict
 
 __all__ = [
     "SBOM_KINDS",
@@ -106,8 +107,8 @@ def check_sbom(
 
 def verdict_line(result: SbomCheckResult) -> str:
     if result.passed:
-        return f"OK: {result.sbom_path}: meets the SBOM requirements of {result.segment}"
-    return f"FAIL: {result.sbom_path}: {' '.join(result.reason.split())}"
+        return verdict("OK", result.sbom_path, f"meets the SBOM requirements of {result.segment}")
+    return verdict("FAIL", result.sbom_path, result.reason)
 
 
 def render_text(result: SbomCheckResult) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import InputError
+from provenance.inputs.files import open_regular_file
 
 __all__ = [
     "Artifact",
@@ -49,11 +50,9 @@ class Artifact:
 def sha256_file(path: Path) -> bytes:
     """SHA-256 of a file, read in fixed-size chunks (constant memory)."""
     try:
-        with path.open("rb") as handle:
+        with open_regular_file(path, "a file to hash") as handle:
             # file_digest reads into one reusable buffer: constant memory for any size.
             return hashlib.file_digest(handle, "sha256").digest()
-    except IsADirectoryError as exc:
-        raise InputError(f"{path}: is a directory, expected a file") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read artifact: {exc.strerror or exc}") from exc
 
@@ -107,7 +106,7 @@ def snapshot(argument: str, folder: Path) -> Artifact:
     copy = folder / path.name
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as source, copy.open("xb") as target:
+        with open_regular_file(path, "the artifact") as source, copy.open("xb") as target:
             while chunk := source.read(_CHUNK):
                 digest.update(chunk)
                 target.write(chunk)

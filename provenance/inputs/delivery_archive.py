@@ -15,7 +15,11 @@ extraction is never vetted. Extraction writes only below the private directory i
 5. files are created with O_EXCL | O_NOFOLLOW below directories this module made, so no
    existing file or link can be written through.
 Tar headers are pre-scanned (`_scan_tar_headers`) before tarfile reads them: tarfile reads a
-PAX or GNU long-name header whole into memory, whatever size it declares.
+PAX or GNU long-name header whole into memory, whatever size it declares. Then every member's
+expanded size is counted against the limits before a byte is extracted (`_plan_tar`): a plain
+tar has no compression to measure, but a sparse member (GNU or PAX) expands its few stored
+bytes to the size its header declares, so each member's ratio is its expanded size over the
+bytes it occupies in the archive, and the whole archive's over the archive file's size.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from provenance.errors import VerificationFailure
 
@@ -294,8 +298,9 @@ def _extract_tar(archive: Path, into: Path, where: str, budget: Budget) -> None:
         _decompress(archive, plain, where, budget)
         _scan_tar_headers(plain, where)
         with tarfile.open(plain, mode="r:") as opened:
+            members = _plan_tar(opened, archive.stat().st_size, where, budget)
             writer = _Writer(into, where, budget)
-            for member in opened:
+            for member in members:
                 _tar_member(opened, member, writer, where)
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise DeliveryRefused(f"{where}: not a readable tar archive: {exc}") from exc
@@ -303,6 +308,51 @@ def _extract_tar(archive: Path, into: Path, where: str, budget: Budget) -> None:
         raise DeliveryRefused(f"{where}: cannot extract: {exc.strerror or exc}") from exc
     finally:
         plain.unlink(missing_ok=True)
+
+
+def _plan_tar(
+    opened: tarfile.TarFile, archive_bytes: int, where: str, budget: Budget
+) -> list[tarfile.TarInfo]:
+    """Every member's header, its expanded size counted against the limits, before extraction.
+
+    1. The member count, as headers are read (a million empty members stop at the limit).
+    2. Per file: the declared (expanded) size against the per-file limit; for a sparse member,
+       that size over the bytes it stores against the compression ratio.
+    3. The sum of expanded sizes against what is left of the delivery limit, and against the
+       ratio to the archive file's own size (compressed or not).
+    """
+    limits = budget.limits
+    members, expanded = [], 0
+    for member in opened:
+        members.append(member)
+        if len(members) > limits.max_files - budget.files:
+            raise DeliveryRefused(f"{where}: more than {limits.max_files} files in the delivery")
+        if not member.isfile():
+            continue
+        shown = f"{where}: {member.name}"
+        if member.size > limits.max_file_bytes:
+            raise DeliveryRefused(
+                f"{shown}: declares {member.size} bytes, over the per-file limit of "
+                f"{limits.max_file_bytes}"
+            )
+        if _ratio_exceeded(member.size, _stored_bytes(member), limits.max_ratio):
+            raise DeliveryRefused(_bomb(f"{shown} (sparse)", limits.max_ratio))
+        expanded += member.size
+    if budget.bytes + expanded > limits.max_total_bytes:
+        raise DeliveryRefused(
+            f"{where}: declares {expanded} bytes, more than the delivery limit of "
+            f"{limits.max_total_bytes}"
+        )
+    if _ratio_exceeded(expanded, archive_bytes, limits.max_ratio):
+        raise DeliveryRefused(_bomb(where, limits.max_ratio))
+    return members
+
+
+def _stored_bytes(member: tarfile.TarInfo) -> int:
+    """The bytes a member's data occupies in the archive: for a sparse one, its data chunks
+    (tarfile keeps them as (offset, size) pairs in `sparse`; typeshed types it otherwise)."""
+    chunks: Any = member.sparse
+    return sum(int(size) for _, size in chunks) if chunks else member.size
 
 
 def _decompress(archive: Path, plain: Path, where: str, budget: Budget) -> None:

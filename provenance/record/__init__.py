@@ -1,12 +1,16 @@
-"""The record layer: state directory, approved store, ledger, hash-chained audit log.
+"""The record layer: state directory, approved store, ledger, and the audit log, which is a
+hash chain, a Merkle tree with site-signed checkpoints, and checked against witnesses.
 
 - `state`: where the gate keeps its state (`--state-dir`, `$PROVENANCE_STATE_DIR`, default).
 - `store`: artifacts copied and hashed in one pass, kept by SHA-256.
 - `ledger`: admissions and the audit log in one SQLite database, one transaction per admit.
 - `audit_event`: what an audit record contains (the contract the gate fills).
-- `audit`: chain hash, signatures, `verify_audit_chain`; `audit_export`: JSON and CSV;
-  `audit_keys`: signature checks with the site's public keys (loads `cryptography`, so it is
-  not imported here: reading the ledger, as `provenance check` does, stays light).
+- `audit`: chain hash, signatures, the streaming `ChainVerifier`; `audit_export`: JSON and
+  CSV; `audit_keys`: signature checks with the site's public keys.
+- `merkle_store`, `checkpoints`: the log's tree and signed checkpoints as stored;
+  `log_verifier`: both recomputed and checked as the records stream by, and `witnesses`
+  (checkpoints and VSAs kept elsewhere) held against them.
+- `signed_admission`: "is it admitted?" answered from signed records only (`check`).
 - `admit`: the crash-safe order of an admission; `consistency`: the check and orphan cleanup.
 """
 
@@ -30,7 +34,7 @@ from provenance.record.audit_event import (
 )
 from provenance.record.audit_export import export_csv, export_json
 from provenance.record.consistency import ConsistencyReport, check_consistency, clean_orphans
-from provenance.record.errors import LedgerError, StateError
+from provenance.record.errors import LedgerError, LogDamaged, StateError
 from provenance.record.ledger import (
     BUSY_TIMEOUT_SECONDS,
     Admission,
@@ -58,6 +62,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerTransaction",
+    "LogDamaged",
     "PolicyRef",
     "SignatureCheck",
     "SignerEvidence",

@@ -6,7 +6,7 @@ staged digest, then, inside ONE ledger transaction::
     with ledger.transaction() as tx:
         decision = decide(..., history=tx)            # rollback rule reads under the lock
         if allowed:
-            record_admit(tx, state, staged, event=..., vsa=..., evidence=..., signer=site_key)
+            record_admit(tx, state, staged, event=..., make_vsa=..., evidence=..., signer=site_key)
         else:
             tx.append_audit(deny_event, signer=site_key)
     store.discard(staged)                             # no-op once committed
@@ -14,11 +14,13 @@ staged digest, then, inside ONE ledger transaction::
 `record_admit`:
 1. checks the event is an "admit" of exactly the staged digest;
 2. moves the staged copy into the store and fsyncs the directory;
-3. writes the VSA (content-addressed) durably;
-4. appends the "admit" audit record and the admission row, tied to each other;
-and the transaction's COMMIT makes both visible at once.
+3. appends the "admit" audit record, its leaf and the site-signed checkpoint of the log;
+4. asks `make_vsa` for the VSA, giving it the record's place in the log (leaf index,
+   checkpoint, inclusion proof: `LogInclusion`), and writes it (content-addressed) durably;
+5. records the admission row, tied to its audit record;
+and the transaction's COMMIT makes record, checkpoint and row visible at once.
 
-Files first, rows last: a crash after step 2 or 3 but before COMMIT leaves a store or VSA file
+Files first, rows last: a crash after step 2 or 4 but before COMMIT leaves a store or VSA file
 that no admission names (an orphan, reported by the consistency check and removed by
 `clean_orphans`), never an admission whose file is missing.
 """
@@ -26,7 +28,7 @@ that no admission names (an orphan, reported by the consistency check and remove
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from provenance.record._fs import ensure_directory, write_durably
@@ -36,6 +38,7 @@ from provenance.record.errors import StateError
 from provenance.record.ledger import Admission, LedgerTransaction
 from provenance.record.state import STATE_DIR_MODE, StateDir
 from provenance.record.store import STORE_ALGORITHM_DIR, ContentStore, StagedArtifact
+from provenance.transparency.inclusion import LogInclusion
 
 __all__ = ["record_admit", "vsa_path_for"]
 
@@ -55,11 +58,14 @@ def record_admit(
     staged: StagedArtifact,
     *,
     event: AuditEvent,
-    vsa: str | None,
+    make_vsa: Callable[[LogInclusion], str] | None,
     evidence: Mapping[str, Any],
     signer: AuditSigner | None = None,
 ) -> tuple[Admission, AuditRecord]:
-    """Admit the staged artifact inside `transaction` (see the module docstring)."""
+    """Admit the staged artifact inside `transaction` (see the module docstring).
+
+    A VSA carries its record's inclusion proof in a signed checkpoint, so `make_vsa` needs a
+    `signer`."""
     if event.kind != "admit" or event.artifact_sha256 != staged.sha256_hex:
         raise ValueError(
             f"record_admit: expected an 'admit' event for {staged.sha256_hex}, got a "
@@ -67,9 +73,13 @@ def record_admit(
         )
     if event.segment is None or event.policy is None:
         raise ValueError("record_admit: expected the event to name its segment and policy")
+    if make_vsa is not None and signer is None:
+        raise ValueError("record_admit: a VSA needs a signed checkpoint; expected a signer")
     store_path = ContentStore(state).commit(staged)
-    vsa_path = None
-    if vsa is not None:
+    audit = transaction.append_audit(event, signer=signer)
+    vsa_path = vsa = None
+    if make_vsa is not None:
+        vsa = make_vsa(transaction.inclusion(audit))
         vsa_path = vsa_path_for(state, vsa)
         target = state.resolve(vsa_path)
         try:
@@ -94,6 +104,5 @@ def record_admit(
         vsa=vsa,
         evidence=evidence,
     )
-    audit = transaction.append_audit(event, signer=signer)
     transaction.record_admission(admission, audit)
     return admission, audit

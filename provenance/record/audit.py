@@ -18,9 +18,10 @@ What the chain proves, and what it does not:
   `verify_audit_chain` names, unless whoever edited it also recomputed every later hash.
 - Someone who can write the database can do exactly that, and can cut records off the end.
   Signatures defend against the first (the site key is not in the database): verify with the
-  site's public key. Cutting off the end is caught by the ledger consistency check as long as
-  admissions refer to their audit record, and in general only by comparing with a head
-  (`AuditVerification.head`) kept elsewhere: export it, print it, send it to a SIEM.
+  site's public key. Cutting off the end, with the checkpoints after the cut, leaves a log
+  that is complete as far as the file can tell. Only something kept elsewhere reveals it: a
+  checkpoint (`provenance audit checkpoint`) or a VSA, given to `audit verify --witness`,
+  whose size and root the log must still extend (`log_verifier`, `merkle_store`).
 """
 
 from __future__ import annotations
@@ -28,16 +29,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from provenance.record._time import format_time
 from provenance.record.audit_event import AuditEvent
+
+if TYPE_CHECKING:
+    from provenance.verification.signers import VerifyingKey
 
 __all__ = [
     "GENESIS_HASH",
     "AuditRecord",
     "AuditSigner",
     "AuditVerification",
+    "ChainVerifier",
+    "CheckedRecord",
     "SignatureCheck",
     "record_hash",
     "signed_message",
@@ -52,10 +58,13 @@ MAX_RELOCATION_DIAGNOSES = 16
 
 
 class AuditSigner(Protocol):
-    """A site key that signs audit records (`provenance.signing.keys.SigningKey` is one)."""
+    """A site key that signs audit records and checkpoints (`SigningKey` is one)."""
 
     @property
     def key_id(self) -> str: ...
+
+    @property
+    def public(self) -> VerifyingKey: ...
 
     def sign(self, data: bytes) -> bytes: ...
 
@@ -113,16 +122,22 @@ class AuditVerification:
     def ok(self) -> bool:
         return not self.problems
 
-    def summary(self) -> str:
+    def facts(self) -> str:
+        """What was checked, whatever the outcome: counts, signatures, head."""
         if self.record_count == 0:
-            return "audit log is empty"
+            return "0 records"
         signed = f"{self.signed_count} of {self.record_count} signed"
         signed += (
             " (signatures verified)" if self.signatures_checked else " (signatures not checked)"
         )
         head = "" if self.head is None else f"; head: record {self.head[0]}, hash {self.head[1]}"
+        return f"{self.record_count} records, {signed}{head}"
+
+    def summary(self) -> str:
+        if self.record_count == 0:
+            return "audit log is empty"
         if self.ok:
-            return f"audit log intact: {self.record_count} records, {signed}{head}"
+            return f"audit log intact: {self.facts()}"
         return f"audit log damaged: {len(self.problems)} problem(s) in {self.record_count} records"
 
 
@@ -132,13 +147,39 @@ def verify_audit_chain(
     verify_signature: SignatureCheck | None = None,
     require_signatures: bool = False,
 ) -> AuditVerification:
-    """Check every record of a log, in stored order (ascending `seq`); name each broken one.
+    """Check every record of a log held in memory (see `ChainVerifier` for what is checked).
+
+    The ledger's own checks stream instead (`check_consistency`); this is for lists of records.
+    """
+    stored = list(records)
+    verifier = ChainVerifier(
+        verify_signature=verify_signature,
+        require_signatures=require_signatures,
+        highest_seq=max((record.seq for record in stored), default=0),
+    )
+    for record in stored:
+        verifier.add(record)
+    return verifier.result()
+
+
+@dataclass(frozen=True)
+class CheckedRecord:
+    """What the chain check learnt about one record, for the checks that follow it."""
+
+    hash: bytes  # recomputed from the record's seq, link and JSON (what a leaf commits to)
+    event: AuditEvent | None  # parsed once; None if the JSON is not a valid event
+
+
+class ChainVerifier:
+    """Check a log's records one at a time, in stored order (ascending `seq`): constant memory
+    but for the problems found; each event is parsed once and handed on (`CheckedRecord`).
 
     1. Sequence: record 1 comes first and each next record is the previous `seq` + 1; a gap
        names the missing numbers.
     2. Link: `prev_hash` equals the previous record's stored hash (32 zero bytes for record 1).
     3. Content: the stored hash equals `record_hash` of the record's own seq, link and JSON. If
-       not, and the hash fits the same content at another position, the record was moved.
+       not, and the hash fits the same content at another position (up to `highest_seq` + 1),
+       the record was moved.
     4. The event parses as an `AuditEvent`, and the stored time column equals its time.
     5. Signatures, with `verify_signature`: each signature verifies with a trusted key; once a
        record is signed, later ones must be too (a removed signature); with
@@ -147,27 +188,43 @@ def verify_audit_chain(
     A record that breaks the chain does not hide later ones: checking continues from the
     stored values, so one edit is reported once, where it happened.
     """
-    stored = list(records)
-    problems: list[str] = []
-    diagnoses = 0
-    previous_seq = 0
-    previous_hash = GENESIS_HASH
-    previous_moved = False
-    first_signed: int | None = None
-    signed = 0
-    highest_seq = max((record.seq for record in stored), default=0)
-    for record in stored:
+
+    def __init__(
+        self,
+        *,
+        verify_signature: SignatureCheck | None,
+        require_signatures: bool,
+        highest_seq: int,
+    ) -> None:
+        self._verify_signature = verify_signature
+        self._require_signatures = require_signatures
+        self._highest_seq = highest_seq
+        self.problems: list[str] = []
+        self._diagnoses = 0
+        self._previous_seq = 0
+        self._previous_hash = GENESIS_HASH
+        self._previous_moved = False
+        self._first_signed: int | None = None
+        self._signed = 0
+        self._count = 0
+        self._head: tuple[int, str] | None = None
+
+    def add(self, record: AuditRecord) -> CheckedRecord:
         # At most one problem for the record's place in the chain, the most specific one,
         # then one for its content.
-        place = _place_problem(record, previous_seq, previous_hash, previous_moved)
+        place = _place_problem(
+            record, self._previous_seq, self._previous_hash, self._previous_moved
+        )
         moved = False
-        if record_hash(record.seq, record.prev_hash, record.event_json) == record.hash:
-            content = _content_problem(record)
+        content_hash = record_hash(record.seq, record.prev_hash, record.event_json)
+        event, parse_problem = _parse(record)
+        if content_hash == record.hash:
+            content = parse_problem or _time_problem(record, event)
         else:
             origin = None
-            if diagnoses < MAX_RELOCATION_DIAGNOSES:
-                diagnoses += 1
-                origin = _original_position(record, highest_seq + 1)
+            if self._diagnoses < MAX_RELOCATION_DIAGNOSES:
+                self._diagnoses += 1
+                origin = _original_position(record, self._highest_seq + 1)
             if origin is None:
                 content = f"record {record.seq}: hash does not match its content (edited?)"
             else:
@@ -176,27 +233,33 @@ def verify_audit_chain(
                     f"record {record.seq}: holds the record written as number {origin} "
                     "(records reordered?)"
                 )
-        problems.extend(problem for problem in (place, content) if problem is not None)
+        self.problems.extend(problem for problem in (place, content) if problem is not None)
         if record.signature is not None:
-            signed += 1
-            first_signed = record.seq if first_signed is None else first_signed
-        if verify_signature is not None:
-            problems.extend(
-                _signature_problems(record, verify_signature, first_signed, require_signatures)
+            self._signed += 1
+            self._first_signed = record.seq if self._first_signed is None else self._first_signed
+        if self._verify_signature is not None:
+            self.problems.extend(
+                _signature_problems(
+                    record, self._verify_signature, self._first_signed, self._require_signatures
+                )
             )
-        elif require_signatures and record.signature is None:
-            problems.append(f"record {record.seq}: not signed; expected a site-key signature")
-        previous_seq = max(previous_seq, record.seq)
-        previous_hash = record.hash
-        previous_moved = moved
-    head = None if not stored else (stored[-1].seq, stored[-1].hash.hex())
-    return AuditVerification(
-        problems=tuple(problems),
-        record_count=len(stored),
-        signed_count=signed,
-        signatures_checked=verify_signature is not None,
-        head=head,
-    )
+        elif self._require_signatures and record.signature is None:
+            self.problems.append(f"record {record.seq}: not signed; expected a site-key signature")
+        self._previous_seq = max(self._previous_seq, record.seq)
+        self._previous_hash = record.hash
+        self._previous_moved = moved
+        self._count += 1
+        self._head = (record.seq, record.hash.hex())
+        return CheckedRecord(hash=content_hash, event=event)
+
+    def result(self) -> AuditVerification:
+        return AuditVerification(
+            problems=tuple(self.problems),
+            record_count=self._count,
+            signed_count=self._signed,
+            signatures_checked=self._verify_signature is not None,
+            head=self._head,
+        )
 
 
 def _place_problem(
@@ -243,18 +306,22 @@ def _original_position(record: AuditRecord, limit: int) -> int | None:
     return None
 
 
-def _content_problem(record: AuditRecord) -> str | None:
-    """For a record whose hash matches: is it an event, with the time the column says?"""
+def _parse(record: AuditRecord) -> tuple[AuditEvent | None, str | None]:
+    """The record's event, or the problem with its JSON (the one place events are parsed)."""
     try:
-        event = record.event()
+        return record.event(), None
     except ValueError as exc:
-        return f"record {record.seq}: content is not a valid audit event: {exc}"
-    if format_time(event.at) != record.at:
-        return (
-            f"record {record.seq}: time column says {record.at}, its content says "
-            f"{format_time(event.at)} (edited?)"
-        )
-    return None
+        return None, f"record {record.seq}: content is not a valid audit event: {exc}"
+
+
+def _time_problem(record: AuditRecord, event: AuditEvent | None) -> str | None:
+    """For a record whose hash matches: does the time column say what its content says?"""
+    if event is None or format_time(event.at) == record.at:
+        return None
+    return (
+        f"record {record.seq}: time column says {record.at}, its content says "
+        f"{format_time(event.at)} (edited?)"
+    )
 
 
 def _signature_problems(

@@ -3,8 +3,11 @@
 Per record: when; what (artifact name and SHA-256) and where to (segment); the decision; who
 the source was (signer identity and issuer, or key id; vendor); how integrity and identity
 were verified (the digest, each signature's method, transparency log and index, signing
-time, trust root); which policy (path and SHA-256); approvals; who ran the gate; and the
-record's chain hash and signing key, so the export can be matched against the log.
+time, trust root); which policy (path and SHA-256); approvals; who ran the gate; the record's
+chain hash and signing key, so the export can be matched against the log; and the checkpoint
+the site signed with the record (C2SP signed note: the log's origin, its size then, the Merkle
+root), so an auditor can recompute each root from the exported hashes with any RFC 6962 tool
+and check the signatures with the site's public key.
 
 JSON keeps every field of the event as recorded. CSV flattens it: several signers or approvals
 in one cell are separated by " | ". Cells that a spreadsheet would run as a formula (starting
@@ -17,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from provenance.record._time import format_time
@@ -52,23 +55,36 @@ CSV_COLUMNS = (
     "operator",
     "record_hash",
     "record_signing_key",
+    "checkpoint",
 )
 _SEPARATOR = " | "
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_json(
-    records: Iterable[AuditRecord], verification: AuditVerification | None = None
+    records: Iterable[AuditRecord],
+    verification: AuditVerification | None = None,
+    *,
+    checkpoints: Mapping[int, str] | None = None,
+    latest_checkpoint: str | None = None,
+    origin: str | None = None,
 ) -> str:
-    """The records (with their chain fields) and, if given, the chain check's result.
+    """The records (with their chain fields and checkpoints) and, if given, the chain check's
+    result and the log's newest checkpoint.
 
     Check the whole log and pass that result even when exporting part of it (`--since`): a
     gap before the exported part matters to the auditor too.
     """
+    signed = checkpoints or {}
     document: dict[str, Any] = {
         "schema": EXPORT_SCHEMA,
         "hash": "SHA-256 over 'provenance/audit-record/v1\\n' || seq (8 bytes, big-endian) || "
         "prev_hash || length of event (8 bytes, big-endian) || event (canonical JSON)",
+        "merkle_tree": "RFC 6962: leaf i is SHA-256(0x00 || hash of record i + 1), nodes "
+        "SHA-256(0x01 || left || right); each checkpoint is a C2SP signed note "
+        "(origin, tree size, base64 root) signed by the site key",
+        "origin": origin,
+        "latest_checkpoint": latest_checkpoint,
         "records": [
             {
                 "seq": record.seq,
@@ -76,6 +92,7 @@ def export_json(
                 "prev_hash": record.prev_hash.hex(),
                 "signature": None if record.signature is None else record.signature.hex(),
                 "key_id": record.key_id,
+                "checkpoint": signed.get(record.seq),
                 "event": _event(record).to_dict(),
             }
             for record in records
@@ -95,13 +112,16 @@ def export_json(
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def export_csv(records: Iterable[AuditRecord]) -> str:
-    """One row per record, `CSV_COLUMNS`, with a header row."""
+def export_csv(records: Iterable[AuditRecord], checkpoints: Mapping[int, str] | None = None) -> str:
+    """One row per record, `CSV_COLUMNS`, with a header row; the checkpoint cell holds the
+    signed note (several lines, quoted)."""
+    signed = checkpoints or {}
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
-        writer.writerow([_cell(value) for value in _row(record, _event(record))])
+        row = [*_row(record, _event(record)), signed.get(record.seq, "")]
+        writer.writerow([_cell(value) for value in row])
     return output.getvalue()
 
 

@@ -19,6 +19,13 @@ auditor). Admitting a digest to a segment again (say, under a new policy) adds a
 
 Opened with `create=False`, the ledger is read-only (`mode=ro`, `query_only`): no migration, no
 write, nothing created.
+
+The audit log is also a Merkle tree (`merkle_store`) with a site-signed checkpoint per record
+(`checkpoints`): `append_audit` adds the leaf, the subtrees it completes and, with a signer,
+the checkpoint, all in the record's own transaction. Before extending the log it checks that
+the stored tree has a node for every record and that the newest checkpoint's root is the
+stored tree's root at that size: the gate never signs a tree that contradicts what it signed
+before (tlog-checkpoint: "a log MUST NOT sign any checkpoint which is inconsistent").
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from provenance.errors import VerificationFailure
 from provenance.record._fs import PRIVATE_FILE_MODE
 from provenance.record._sqlite import connect, is_busy, sqlite_errors
 from provenance.record._time import format_time, parse_time
@@ -46,8 +54,12 @@ from provenance.record.audit import (
     signed_message,
 )
 from provenance.record.audit_event import AuditEvent, canonical_json, require_sha256_hex
-from provenance.record.errors import LedgerError
+from provenance.record.checkpoints import CheckpointStore, sign_checkpoint
+from provenance.record.errors import LedgerError, LogDamaged
+from provenance.record.merkle_store import StoredTree
 from provenance.record.migrations import APPLICATION_ID, LATEST_VERSION, apply_migrations
+from provenance.transparency.checkpoint import parse_checkpoint
+from provenance.transparency.inclusion import LogInclusion
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -336,6 +348,92 @@ class Ledger:
         for row in rows:
             yield _audit_record(self.path, row)
 
+    def audit_records_from(self, first_seq: int, last_seq: int) -> Iterator[AuditRecord]:
+        """Audit records first_seq .. last_seq, in seq order."""
+        rows = self._rows(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE seq BETWEEN ? AND ? ORDER BY seq",  # noqa: S608
+            (first_seq, last_seq),
+            "reading the audit log",
+        )
+        for row in rows:
+            yield _audit_record(self.path, row)
+
+    def newest_admission_entry(self, sha256_hex: str, segment: str) -> AdmissionEntry | None:
+        """The newest admission row of this digest to this segment, with its audit record's seq."""
+        rows = list(
+            self._rows(
+                f"SELECT {_ADMISSION_COLUMNS} FROM admissions "  # noqa: S608
+                "WHERE artifact_sha256 = ? AND segment = ? ORDER BY id DESC LIMIT 1",
+                (sha256_hex, segment),
+                "looking up an admission",
+            )
+        )
+        return _admission_entry(self.path, rows[0]) if rows else None
+
+    def admission_entries_by_audit_seq(self) -> Iterator[AdmissionEntry]:
+        """Every admission, in the order of their audit records (to walk beside the log)."""
+        query = f"SELECT {_ADMISSION_COLUMNS} FROM admissions ORDER BY audit_seq"  # noqa: S608
+        for row in self._rows(query, (), "reading admissions"):
+            yield _admission_entry(self.path, row)
+
+    def names_file(self, column: str, relative_path: str) -> bool:
+        """True if an admission names this store file or VSA file (orphan check, indexed)."""
+        if column not in ("store_path", "vsa_path"):
+            raise ValueError(f"names_file: expected store_path or vsa_path, got {column!r}")
+        rows = self._rows(
+            f"SELECT 1 FROM admissions WHERE {column} = ? LIMIT 1",  # noqa: S608
+            (relative_path,),
+            "looking up a stored file",
+        )
+        return any(True for _ in rows)
+
+    def record_count(self) -> int:
+        """The highest audit record number (records are numbered 1, 2, 3, ...)."""
+        with self._errors("reading the audit log"):
+            value = self._scalar("SELECT max(seq) FROM audit")
+        return 0 if value is None else int(value)
+
+    def tree(self) -> StoredTree:
+        """The stored Merkle tree (reads; use inside `snapshot` with the records)."""
+        return StoredTree(self._connection)
+
+    def stored_nodes(self) -> Iterator[tuple[int, bytes]]:
+        """Every stored tree node as (position, hash), by position."""
+        query = "SELECT position, hash FROM merkle_nodes ORDER BY position"
+        for position, value in self._rows(query, (), "reading the audit log's tree"):
+            yield int(position), bytes(value) if isinstance(value, bytes) else b""
+
+    def stored_checkpoints(self) -> Iterator[tuple[int, str]]:
+        """Every stored checkpoint as (size, signed note), by size."""
+        query = "SELECT size, note FROM checkpoints ORDER BY size"
+        for size, note in self._rows(query, (), "reading the audit log's checkpoints"):
+            yield int(size), note if isinstance(note, str) else ""
+
+    def checkpoints_between(self, first_size: int, last_size: int) -> dict[int, str]:
+        """The stored checkpoints for sizes first_size .. last_size (for an export)."""
+        query = "SELECT size, note FROM checkpoints WHERE size BETWEEN ? AND ? ORDER BY size"
+        rows = self._rows(query, (first_size, last_size), "reading the audit log's checkpoints")
+        return {int(size): str(note) for size, note in rows}
+
+    def log_origin(self) -> str:
+        """The log's name in its checkpoints (`LogDamaged` if the row is gone)."""
+        with self._errors("reading the audit log's origin"):
+            return CheckpointStore(self._connection).origin()
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        """(size, signed note) of the newest stored checkpoint; nothing in it verified."""
+        with self._errors("reading the audit log's checkpoints"):
+            return CheckpointStore(self._connection).latest()
+
+    def sign_checkpoint(self, signer: AuditSigner) -> bool:
+        """Sign a checkpoint for the whole log if the newest one does not cover it yet.
+
+        Needed once after the upgrade from schema 1, whose records had none; afterwards every
+        append signs its own. Returns True if one was signed.
+        """
+        with self.transaction() as transaction:
+            return transaction.checkpoint_if_missing(signer)
+
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the file (`PRAGMA integrity_check`); empty if sound."""
         rows = list(self._rows("PRAGMA integrity_check", (), "checking the ledger's integrity"))
@@ -413,14 +511,27 @@ class LedgerTransaction:
         return _find_admission(self._ledger, sha256_hex, segment)
 
     def append_audit(self, event: AuditEvent, *, signer: AuditSigner | None = None) -> AuditRecord:
-        """Append `event` to the audit log, chained to the last record; sign it with `signer`."""
+        """Append `event` to the audit log, chained to the last record and added to the tree;
+        with `signer`, sign the record and the log's checkpoint at its new size.
+
+        1. Read the last record; the stored tree must have exactly its nodes, and the newest
+           checkpoint must be for a size the log has, with the stored tree's root at that size
+           (`_require_extensible`). Otherwise the log was cut or edited: refuse (exit 2).
+        2. Chain hash (`record_hash`) and signature; insert the record.
+        3. Add its leaf (the chain hash) to the tree; with a signer, sign and store the
+           checkpoint for the new size.
+        """
         self._require_open()
         ledger = self._ledger
         with ledger._errors("appending to the audit log"):
             last = ledger._connection.execute(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-        seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, bytes(last[1]))
+            seq, prev_hash = (
+                (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, bytes(last[1]))
+            )
+            tree, checkpoints = StoredTree(ledger._connection), CheckpointStore(ledger._connection)
+            self._require_extensible(tree, checkpoints, seq - 1)
         event_json = event.to_json()
         hash_ = record_hash(seq, prev_hash, event_json)
         signature = None if signer is None else signer.sign(signed_message(hash_))
@@ -446,8 +557,70 @@ class LedgerTransaction:
                     record.key_id,
                 ),
             )
+            root = tree.append(seq - 1, hash_)
+            if signer is not None:
+                checkpoints.add(seq, sign_checkpoint(checkpoints.origin(), seq, root, signer))
         self._appended[seq] = event
         return record
+
+    def checkpoint_if_missing(self, signer: AuditSigner) -> bool:
+        """Sign a checkpoint of the whole log unless the newest one covers it (see
+        `Ledger.sign_checkpoint`)."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("signing a checkpoint"):
+            size = int(ledger._scalar("SELECT coalesce(max(seq), 0) FROM audit"))
+            tree, checkpoints = StoredTree(ledger._connection), CheckpointStore(ledger._connection)
+            self._require_extensible(tree, checkpoints, size)
+            latest = checkpoints.latest()
+            if size == 0 or (latest is not None and latest[0] == size):
+                return False
+            note = sign_checkpoint(checkpoints.origin(), size, tree.root(size), signer)
+            checkpoints.add(size, note)
+        return True
+
+    def inclusion(self, record: AuditRecord) -> LogInclusion:
+        """Where `record`, appended and checkpointed in this transaction, sits in the log: its
+        leaf index, its checkpoint and the inclusion proof from the stored tree."""
+        self._require_open()
+        if record.seq not in self._appended:
+            raise ValueError(f"audit record {record.seq}: not appended in this transaction")
+        ledger = self._ledger
+        with ledger._errors("reading the audit log's tree"):
+            note = CheckpointStore(ledger._connection).at(record.seq)
+            proof = StoredTree(ledger._connection).inclusion(record.seq - 1, record.seq)
+        if note is None:
+            raise ValueError(f"audit record {record.seq}: appended without a signer, no checkpoint")
+        return LogInclusion(
+            leaf_index=record.seq - 1, record_hash=record.hash, checkpoint=note, proof=tuple(proof)
+        )
+
+    def _require_extensible(
+        self, tree: StoredTree, checkpoints: CheckpointStore, size: int
+    ) -> None:
+        """Refuse to extend a log whose tree or newest checkpoint contradicts its records."""
+        try:
+            tree.require_size(size)
+            latest = checkpoints.latest()
+            if latest is None:
+                return
+            checkpoint = parse_checkpoint(latest[1])
+            if checkpoint.size != latest[0] or checkpoint.size > size:
+                raise LogDamaged(
+                    f"a checkpoint for {checkpoint.size} records was signed, but the log holds "
+                    f"{size} (records removed?)"
+                )
+            if tree.root(checkpoint.size) != checkpoint.root_hash:
+                raise LogDamaged(
+                    f"the stored tree's root at size {checkpoint.size} is not the one its signed "
+                    "checkpoint names (records or nodes edited?)"
+                )
+        except VerificationFailure as failure:
+            raise LedgerError(
+                f"ledger {self._ledger.path}: refusing to extend the audit log: {failure}. "
+                "Nothing was changed; run `provenance audit verify` and restore the ledger "
+                "from a backup"
+            ) from failure
 
     def record_admission(self, admission: Admission, audit: AuditRecord) -> int:
         """Record `admission`, tied to its "admit" audit record appended in this transaction.

@@ -5,13 +5,18 @@ the missing ones, in order, in one `BEGIN IMMEDIATE` transaction (DDL is transac
 SQLite): a crash leaves the old schema or the new one. A ledger whose version is higher than
 `LATEST_VERSION` was written by a newer release and is refused, never downgraded.
 
-To change the schema, append a `Migration`; never edit one that has shipped.
+To change the schema, append a `Migration`; never edit one that has shipped. A migration that
+must compute something SQL cannot (the Merkle tree over existing records) names a `backfill`,
+run in the same transaction after its statements.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from provenance.record.merkle_store import build_tree
 
 __all__ = ["APPLICATION_ID", "LATEST_VERSION", "MIGRATIONS", "Migration", "apply_migrations"]
 
@@ -24,6 +29,7 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    backfill: Callable[[sqlite3.Connection], None] | None = None
 
 
 _V1 = Migration(
@@ -90,7 +96,44 @@ _V1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+_V2 = Migration(
+    version=2,
+    description="the audit log as a Merkle tree with signed checkpoints",
+    statements=(
+        # The log's name in its checkpoints (C2SP origin), drawn once per ledger: a witness
+        # from another site's log, or from a ledger replaced by a new one, names another.
+        "CREATE TABLE log_origin (id INTEGER PRIMARY KEY CHECK (id = 1), origin TEXT NOT NULL)",
+        "INSERT INTO log_origin (id, origin) "
+        "VALUES (1, 'ot-provenance/audit/' || lower(hex(randomblob(16))))",
+        # The tree's perfect subtrees, by post-order position (`merkle.node_position`): leaf
+        # i is SHA-256(0x00 || hash of record i + 1). A cache for proofs, never trusted:
+        # every proof made from it is checked against a signed checkpoint.
+        """
+        CREATE TABLE merkle_nodes (
+            position INTEGER PRIMARY KEY,
+            hash BLOB NOT NULL CHECK (typeof(hash) = 'blob' AND length(hash) = 32)
+        )
+        """,
+        # One site-signed checkpoint per tree size, written with the record that made it.
+        "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY CHECK (size > 0), note TEXT NOT NULL)",
+        # `audit verify` finds the admission that names a stored file without loading them all.
+        "CREATE INDEX admissions_by_store_path ON admissions (store_path)",
+        "CREATE INDEX admissions_by_vsa_path ON admissions (vsa_path)",
+        *(
+            f"""
+            CREATE TRIGGER {table}_no_{action} BEFORE {action.upper()} ON {table}
+            BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END
+            """
+            for table in ("merkle_nodes", "checkpoints", "log_origin")
+            for action in ("update", "delete")
+        ),
+    ),
+    # Existing records become the first leaves; their checkpoint is signed by the next command
+    # that holds the site key (`Ledger.sign_checkpoint`), as `admit` does on opening.
+    backfill=build_tree,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
@@ -104,4 +147,6 @@ def apply_migrations(connection: sqlite3.Connection, current: int) -> None:
             continue
         for statement in migration.statements:
             connection.execute(statement)
+        if migration.backfill is not None:
+            migration.backfill(connection)
         connection.execute(f"PRAGMA user_version = {migration.version}")

@@ -2,7 +2,8 @@
 
 Layout (every directory mode 0700, owner only)::
 
-    <state>/ledger.sqlite3     approvals and the audit log, one SQLite database
+    <state>/ledger.sqlite3     admissions and the audit log (its records, Merkle tree and
+                               signed checkpoints), one SQLite database
     <state>/store/sha256/ab/abcd...   approved artifacts, by SHA-256 (content-addressed)
     <state>/vsa/sha256/12/1234...     the site's signed VSAs, by SHA-256 of the envelope
     <state>/tmp/               staging; on the same file system as store/ so rename is atomic

@@ -23,11 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import InputError
+from provenance.inputs.files import open_regular_descriptor
 from provenance.record._fs import (
     SEALED_FILE_MODE,
     create_exclusive,
@@ -89,7 +89,8 @@ class ContentStore:
         """
         self._require_writable()
         staged = self.state.tmp_dir / unique_name(STAGED_PREFIX, STAGED_SUFFIX)
-        source_fd = _open_regular_file(source)
+        # A device or FIFO can stream forever or differ on every read; an artifact is a file.
+        source_fd = open_regular_descriptor(source, "the artifact to admit")
         try:
             try:
                 target_fd = create_exclusive(staged)
@@ -136,24 +137,6 @@ class ContentStore:
                 f"state directory {self.state.root}: opened read-only; expected it opened "
                 "for writing (create=True) to change the store"
             )
-
-
-def _open_regular_file(source: Path) -> int:
-    # O_NONBLOCK: opening a FIFO must not hang waiting for a writer; it is refused below.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        descriptor = os.open(source, flags)
-    except FileNotFoundError as exc:
-        raise InputError(f"{source}: no such file; expected the artifact to admit") from exc
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read artifact: {exc.strerror or exc}") from exc
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(descriptor)
-        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        # A device or FIFO can stream forever or differ on every read; an artifact is a file.
-        raise InputError(f"{source}: is {kind}; expected a regular file")
-    return descriptor
 
 
 def _copy_and_hash(source: Path, source_fd: int, staged: Path, target_fd: int) -> tuple[bytes, int]:

@@ -13,9 +13,9 @@ from provenance.report.decision_report import (
     decision_to_dict,
     examination_lines,
     finding_lines,
-    one_line,
     problems_note,
 )
+from provenance.report.lines import verdict
 
 __all__ = ["SCHEMA_VERSION", "admit_to_dict", "render_json", "render_text", "verdict_line"]
 
@@ -24,10 +24,12 @@ SCHEMA_VERSION = 1
 
 def verdict_line(result: AdmitResult) -> str:
     if result.allowed:
-        return f"OK: {result.artifact_name}: admitted to {result.segment}"
-    return (
-        f"FAIL: {result.artifact_name}: denied for {result.segment}: "
-        f"{one_line(result.decision.reason)}{problems_note(result.examination, result.decision)}"
+        return verdict("OK", result.artifact_name, f"admitted to {result.segment}")
+    return verdict(
+        "FAIL",
+        result.artifact_name,
+        f"denied for {result.segment}: "
+        f"{result.decision.reason}{problems_note(result.examination, result.decision)}",
     )
 
 

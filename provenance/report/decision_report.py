@@ -13,6 +13,7 @@ from provenance import __version__
 from provenance.decision.rules import Finding
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 from provenance.facts import AttestationFact
+from provenance.report.lines import one_line, verdict
 
 if TYPE_CHECKING:
     from provenance.commands.evaluate import Evaluation
@@ -38,16 +39,14 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def verdict_line(result: Evaluation) -> str:
     if result.allowed:
-        return f"OK: {result.artifact_name}: allowed for {result.segment}"
-    return (
-        f"FAIL: {result.artifact_name}: denied for {result.segment}: "
-        f"{one_line(result.decision.reason)}{problems_note(result.examination, result.decision)}"
+        return verdict("OK", result.artifact_name, f"allowed for {result.segment}")
+    return verdict(
+        "FAIL",
+        result.artifact_name,
+        f"denied for {result.segment}: "
+        f"{result.decision.reason}{problems_note(result.examination, result.decision)}",
     )
 
 

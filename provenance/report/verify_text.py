@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from provenance.decision.verify_result import VerifyResult
+from provenance.report.lines import one_line, verdict
 
 __all__ = ["render_text", "verdict_line"]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def verdict_line(result: VerifyResult) -> str:
     """`OK: <artifact>` or `FAIL: <artifact>: <reason>`; always exactly one line."""
     if result.decision == "verified":
-        return f"OK: {result.artifact.name}"
-    return f"FAIL: {result.artifact.name}: {_one_line(result.reason)}"
+        return verdict("OK", result.artifact.name)
+    return verdict("FAIL", result.artifact.name, result.reason)
 
 
 def render_text(result: VerifyResult) -> str:
@@ -34,5 +31,5 @@ def render_text(result: VerifyResult) -> str:
             lines.append(f"trust root {outcome.trust_root}:")
         for check in outcome.checks:
             mark = "ok  " if check.passed else "FAIL"
-            lines.append(f"  {mark} {check.name:<16} {_one_line(check.detail)}")
+            lines.append(f"  {mark} {check.name:<16} {one_line(check.detail)}")
     return "\n".join(lines) + "\n"

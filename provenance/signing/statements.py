@@ -3,12 +3,14 @@
 Approval predicate (`APPROVAL_PREDICATE_TYPE`): who approved which digest, for which segment,
 on behalf of which group, with a comment. VSA: SLSA verification_summary v1, stating that
 this site's gate verified the artifact against a policy (by digest) and admitted it to a
-segment, with the evidence it used.
+segment, with the evidence it used, and (`auditLog`, a field SLSA consumers ignore) where its
+audit record sits in the site's signed log: leaf index, record hash, checkpoint, inclusion
+proof (`provenance.transparency.inclusion.LogInclusion`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,8 +75,9 @@ def vsa_statement(
     policy_sha256: str,
     verified_at: datetime,
     inputs: Sequence[tuple[str, str]],  # (uri, sha256 hex) of each piece of evidence used
+    audit_log: Mapping[str, Any] | None = None,  # `LogInclusion.to_json()`
 ) -> dict[str, Any]:
-    return {
+    statement: dict[str, Any] = {
         "_type": STATEMENT_V1,
         "subject": _subject(artifact_name, artifact_sha256),
         "predicateType": VSA_PREDICATE_TYPE,
@@ -90,3 +93,6 @@ def vsa_statement(
             "verifiedLevels": [SEGMENT_LEVEL_PREFIX + segment],
         },
     }
+    if audit_log is not None:
+        statement["predicate"]["auditLog"] = dict(audit_log)
+    return statement

@@ -22,15 +22,18 @@ from provenance.signing.statements import (
     VERIFIER_ID,
     VSA_PREDICATE_TYPE,
 )
+from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.dsse_keys import signers_of
 from provenance.verification.signers import PublicKeySigner
 
-__all__ = ["VerifiedVsa", "verify_approval", "verify_vsa"]
+__all__ = ["SiteVsa", "VerifiedVsa", "read_site_vsa", "verify_approval", "verify_vsa"]
 
 _APPROVAL_FIELDS = {"group", "segment", "approver", "comment", "approvedAt"}
 
 
-def _statement(envelope: Envelope, source: str, predicate_type: str, sha256_hex: str) -> Statement:
+def _statement(
+    envelope: Envelope, source: str, predicate_type: str, sha256_hex: str | None
+) -> Statement:
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
         raise EvidenceError(
             f"{source}: expected payload type {IN_TOTO_PAYLOAD_TYPE}, got {envelope.payload_type}",
@@ -42,7 +45,7 @@ def _statement(envelope: Envelope, source: str, predicate_type: str, sha256_hex:
             f"{source}: expected predicate type {predicate_type}, got {statement.predicate_type}",
             check="envelope",
         )
-    if not statement.names_sha256(bytes.fromhex(sha256_hex)):
+    if sha256_hex is not None and not statement.names_sha256(bytes.fromhex(sha256_hex)):
         raise VerificationFailure(
             f"{source}: expected a statement about sha256:{sha256_hex}, got one about "
             + ", ".join(f"sha256:{s.digest.get('sha256', '-')}" for s in statement.subjects[:3]),
@@ -133,17 +136,28 @@ class VerifiedVsa:
     policy_uri: str
     policy_sha256: str
     signed_by: str  # key id
+    audit_log: LogInclusion | None  # where the admission's record sits in the site's log
 
 
-def verify_vsa(
-    data: bytes,
-    source: str,
-    *,
-    artifact_sha256: str,
-    segment: str,
-    site_keys: Sequence[PublicKeySigner],
-) -> VerifiedVsa:
-    """This site's VSA admitting exactly this digest to exactly this segment."""
+@dataclass(frozen=True)
+class SiteVsa:
+    """A VSA this site's key signed, read without knowing its artifact in advance."""
+
+    subject_sha256: tuple[str, ...]
+    segments: tuple[str, ...]
+    predicate: dict[str, Any]
+    signed_by: str  # key id
+    audit_log: LogInclusion | None
+
+
+def read_site_vsa(data: bytes, source: str, *, site_keys: Sequence[PublicKeySigner]) -> SiteVsa:
+    """A VSA signed by a site key, from this gate, PASSED; its subjects, segments, log entry.
+
+    1. The DSSE signature, by one of `site_keys` (nothing unsigned is parsed further).
+    2. An in-toto Statement of the VSA predicate type, verifier `VERIFIER_ID`, PASSED.
+    3. `auditLog`, when present, parsed strictly (`LogInclusion.from_json`); verifying it
+       against its checkpoint is the caller's step (`LogInclusion.verify`).
+    """
     envelope = parse_envelope(data, source)
     signed = signers_of(envelope, site_keys)
     if not signed:
@@ -152,7 +166,7 @@ def verify_vsa(
             f"({', '.join(k.key_id for k in site_keys)}), got none that verifies",
             check="vsa",
         )
-    statement = _statement(envelope, source, VSA_PREDICATE_TYPE, artifact_sha256)
+    statement = _statement(envelope, source, VSA_PREDICATE_TYPE, None)
     predicate: Any = statement.predicate
     if not isinstance(predicate, dict):
         raise EvidenceError(f"{source}: VSA predicate is not an object", check="vsa")
@@ -168,8 +182,45 @@ def verify_vsa(
             check="vsa",
         )
     levels = predicate.get("verifiedLevels")
+    segments = tuple(
+        level.removeprefix(SEGMENT_LEVEL_PREFIX)
+        for level in (levels if isinstance(levels, list) else [])
+        if isinstance(level, str) and level.startswith(SEGMENT_LEVEL_PREFIX)
+    )
+    audit_log = predicate.get("auditLog")
+    return SiteVsa(
+        subject_sha256=tuple(
+            digest
+            for subject in statement.subjects
+            if isinstance(digest := subject.digest.get("sha256"), str)
+        ),
+        segments=segments,
+        predicate=predicate,
+        signed_by=signed[0].key_id,
+        audit_log=None if audit_log is None else LogInclusion.from_json(audit_log, source),
+    )
+
+
+def verify_vsa(
+    data: bytes,
+    source: str,
+    *,
+    artifact_sha256: str,
+    segment: str,
+    site_keys: Sequence[PublicKeySigner],
+) -> VerifiedVsa:
+    """This site's VSA admitting exactly this digest to exactly this segment."""
+    vsa = read_site_vsa(data, source, site_keys=site_keys)
+    if artifact_sha256 not in vsa.subject_sha256:
+        raise VerificationFailure(
+            f"{source}: expected a statement about sha256:{artifact_sha256}, got one about "
+            + ", ".join(f"sha256:{digest}" for digest in vsa.subject_sha256[:3]),
+            check="subject",
+        )
+    predicate = vsa.predicate
+    levels = predicate.get("verifiedLevels")
     wanted = SEGMENT_LEVEL_PREFIX + segment
-    if not isinstance(levels, list) or wanted not in levels:
+    if segment not in vsa.segments:
         raise VerificationFailure(
             f"{source}: expected a VSA admitting to segment {segment} ({wanted}), got {levels!r}",
             check="vsa",
@@ -183,5 +234,6 @@ def verify_vsa(
         policy_sha256=str(policy_digest.get("sha256", ""))
         if isinstance(policy_digest, dict)
         else "",
-        signed_by=signed[0].key_id,
+        signed_by=vsa.signed_by,
+        audit_log=vsa.audit_log,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 from datetime import UTC, datetime
@@ -93,7 +94,9 @@ def main() -> None:
                             state,
                             staged,
                             event=event,
-                            vsa=f'{{"payload":"{staged.sha256_hex}","run":{arguments.seed}}}',
+                            make_vsa=lambda inclusion: json.dumps(
+                                {"run": arguments.seed, "auditLog": inclusion.to_json()}
+                            ),
                             evidence={"version": version},
                             signer=key,
                         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from provenance.record import (
     record_admit,
 )
 from provenance.signing.keys import SigningKey
+from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.signers import PublicKeySigner, key_id_of
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -78,9 +80,11 @@ def admit_bytes(
     *,
     index: int = 1,
     segment: str = "level1-controllers",
-    vsa: str | None = '{"payloadType":"application/vnd.in-toto+json"}',
+    vsa: bool = True,
+    signer: SigningKey | None = None,
 ) -> Admission:
-    """Write `data` to `source` and admit it the way the gate does."""
+    """Write `data` to `source` and admit it the way the gate does, signed by `signer` (by
+    default the deterministic `signing_key()`); the stand-in VSA carries the inclusion proof."""
     source.write_bytes(data)
     store = ContentStore(state)
     staged = store.stage_copy(source)
@@ -91,12 +95,18 @@ def admit_bytes(
                 state,
                 staged,
                 event=event(index, kind="admit", sha256_hex=staged.sha256_hex, segment=segment),
-                vsa=vsa,
+                make_vsa=stand_in_vsa if vsa else None,
                 evidence={"signers": 1},
+                signer=signer or signing_key(),
             )
     finally:
         store.discard(staged)
     return admission
+
+
+def stand_in_vsa(inclusion: LogInclusion) -> str:
+    """Not a signed VSA: enough for the record layer, which stores it as text."""
+    return json.dumps({"payloadType": "application/vnd.in-toto+json", **inclusion.to_json()})
 
 
 def signing_key(kind: str = "ed25519", seed: bytes = b"site key") -> SigningKey:
@@ -117,8 +127,9 @@ def tamper(ledger_path: Path, *statements: str | tuple[str, tuple[object, ...]])
     try:
         for trigger in ("audit_no_update", "audit_no_delete"):
             connection.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-        for trigger in ("admissions_no_update", "admissions_no_delete"):
-            connection.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        for table in ("admissions", "merkle_nodes", "checkpoints", "log_origin"):
+            for action in ("update", "delete"):
+                connection.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
         for statement in statements:
             if isinstance(statement, tuple):
                 connection.execute(statement[0], statement[1])
