@@ -5,8 +5,10 @@ Exit codes (the contract CI gates rely on):
   1  denied / verification failed (malformed evidence is a failed verification)
   2  could not run as asked: bad flags, unreadable input, invalid policy or trust root
 
-Only `ProvenanceError` subclasses are caught: any other exception is a bug and shows its
-traceback. Library modules are imported inside the commands so that `provenance --help`
+The library's own errors (`ProvenanceError`) are answers: each command turns them into its
+verdict or a usage error. Any other exception is a bug: it becomes one line "internal error
+while <step>: ..." and exit 2, never 1, with the traceback in a file (or on stderr with
+`--debug`). Library modules are imported inside the commands so that `provenance --help`
 stays fast; the command modules below import only click at module level.
 """
 
@@ -19,12 +21,25 @@ from typing import NoReturn
 import click
 
 from provenance._cli.common import EXIT_OK, EXIT_USAGE, usage_exit
+from provenance._cli.internal_error import Settings, internal_error
 
 __all__ = ["cli", "main"]
 
 
+def _debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    Settings.debug = value
+    return value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ot-provenance", prog_name="provenance")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_debug,
+    help="On an internal error (a bug), print its traceback instead of saving it to a file.",
+)
 def cli() -> None:
     """Decide, from cryptographic evidence, whether third-party software may enter an OT
     network segment, and keep the proof. Every command works offline."""
@@ -46,7 +61,15 @@ def main(args: Sequence[str] | None = None) -> NoReturn:
         usage_exit("aborted")
     except click.ClickException as exc:
         usage_exit(exc.format_message())
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, never a verdict
+        internal_error(exc, _command(args))
     sys.exit(EXIT_OK)
+
+
+def _command(args: Sequence[str] | None) -> str:
+    """The subcommand's name, for an internal error that no step marked."""
+    given = sys.argv[1:] if args is None else list(args)
+    return next((arg for arg in given if not arg.startswith("-")), "provenance")
 
 
 # Registered last: each module adds its commands to `cli`.

@@ -50,6 +50,7 @@ from provenance.inputs.delivery import (
 from provenance.inputs.delivery_archive import DeliveryRefused, Limits, archive_kind
 from provenance.policy import Policy, load_policy
 from provenance.report.decision_report import decision_to_dict
+from provenance.steps import doing
 from provenance.verification.evidence_set import discover_evidence
 
 __all__ = ["MIN_PARALLEL_ARTIFACTS", "EvidenceEntry", "Progress", "VetResult", "vet"]
@@ -124,16 +125,17 @@ def vet(
     now = clock()
     with tempfile.TemporaryDirectory(prefix="provenance-vet-") as scratch:
         try:
-            opened = open_delivery(
-                delivery,
-                Path(scratch),
-                limits=limits,
-                operator_files={
-                    policy_path.resolve(): "the policy given with --policy (the operator's "
-                    "configuration, not delivery content)"
-                },
-                documents=gate.policy.documents,
-            )
+            with doing("opening the delivery", str(delivery)):
+                opened = open_delivery(
+                    delivery,
+                    Path(scratch),
+                    limits=limits,
+                    operator_files={
+                        policy_path.resolve(): "the policy given with --policy (the operator's "
+                        "configuration, not delivery content)"
+                    },
+                    documents=gate.policy.documents,
+                )
         except DeliveryRefused as refusal:
             return _refused(delivery, gate, str(refusal))
         jobs = _jobs(opened, gate, now)  # step 3
@@ -265,6 +267,11 @@ def _decide_chunk(jobs: Sequence[_Job]) -> list[_Decided]:
 def _decide(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
     """One artifact, as `provenance verify --segment` decides it, on a private copy of it
     (in its own folder below `scratch`, removed afterwards)."""
+    with doing("deciding about", job.name):
+        return _decide_one(gate, job, scratch)
+
+
+def _decide_one(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
     folder = scratch / str(job.index)
     folder.mkdir()
     subject = snapshot(job.path, folder)

@@ -10,9 +10,11 @@ from cryptography import x509
 
 __all__ = ["MalformedCertificate", "load_der_certificate"]
 
-# What cryptography raises for certificates that are not well-formed X.509.
+# What cryptography raises for certificates that are not well-formed X.509; TypeError for a
+# name attribute of a string type its OID does not allow (a BitString under commonName).
 _MALFORMED = (
     ValueError,
+    TypeError,
     x509.InvalidVersion,
     x509.DuplicateExtension,
     x509.UnsupportedGeneralNameType,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from asn1crypto import cms, core, parser, tsp
@@ -24,6 +26,7 @@ from asn1crypto import cms, core, parser, tsp
 from provenance.errors import EvidenceError
 
 __all__ = [
+    "ASN1_ERRORS",
     "MAX_CMS_BYTES",
     "SPC_INDIRECT_DATA",
     "SPC_NESTED_SIGNATURE",
@@ -35,6 +38,7 @@ __all__ = [
     "describe_der_problem",
     "parse_signed_data",
     "parse_spc_indirect_data",
+    "reading_der",
 ]
 
 # A vendor's detached signature with its chain and a timestamp is a few kilobytes; a megabyte
@@ -139,6 +143,29 @@ def describe_der_problem(data: bytes) -> str:
     return "a field inside it is truncated or not of the expected type"
 
 
+# What asn1crypto raises on damaged DER, when a field is first read (parsing is lazy):
+# ValueError and its kin, and AttributeError or TypeError from a value of the wrong type.
+ASN1_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+)
+
+
+@contextmanager
+def reading_der(what: str, der: bytes) -> Iterator[None]:
+    """Around every read of an attacker's DER through asn1crypto: its errors become ours."""
+    try:
+        yield
+    except ASN1_ERRORS as exc:
+        raise EvidenceError(
+            f"{what}: truncated or malformed DER ({describe_der_problem(der)})", check="cms"
+        ) from exc
+
+
 def _not_signed_data(what: str, content_type: str) -> ParsedSignedData:
     raise EvidenceError(
         f"{what}: expected SignedData ({_SIGNED_DATA}), got {content_type}", check="cms"
@@ -152,7 +179,7 @@ def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedD
             f"{what}: expected at most {MAX_CMS_BYTES} bytes, got {len(data)}", check="cms"
         )
     der = _strip_pem(data)
-    try:
+    with reading_der(what, der):
         info = cms.ContentInfo.load(der, strict=True)
         content_type = info["content_type"].dotted
         if content_type != _SIGNED_DATA:
@@ -166,12 +193,6 @@ def parse_signed_data(data: bytes, what: str = "CMS signature") -> ParsedSignedD
         encap = signed["encap_content_info"]
         inner_type = encap["content_type"].dotted
         content = _encapsulated_content(encap["content"])
-    except EvidenceError:
-        raise
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise EvidenceError(
-            f"{what}: truncated or malformed DER ({describe_der_problem(der)})", check="cms"
-        ) from exc
     count = len(signed["signer_infos"])
     if count == 0:
         raise EvidenceError(f"{what}: CMS has no SignerInfo", check="cms")

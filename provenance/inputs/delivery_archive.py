@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from provenance.errors import VerificationFailure
+from provenance.inputs.zip_errors import ZIP_ERRORS, zip_problem
 
 __all__ = [
     "MAX_COMPRESSION_RATIO",
@@ -258,10 +259,8 @@ def _extract_zip(archive: Path, into: Path, where: str, budget: Budget) -> None:
                     continue
                 with opened.open(info) as source:
                     writer.file(parts, source, info.file_size, info.compress_size)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, zlib.error) as exc:
-        raise DeliveryRefused(f"{where}: not a readable zip archive: {exc}") from exc
-    except (EOFError, RuntimeError) as exc:  # truncated, or an encrypted member
-        raise DeliveryRefused(f"{where}: not a readable zip archive: {exc}") from exc
+    except ZIP_ERRORS as exc:
+        raise DeliveryRefused(f"{where}: not a readable zip archive: {zip_problem(exc)}") from exc
     except OSError as exc:
         raise DeliveryRefused(f"{where}: cannot extract: {exc.strerror or exc}") from exc
 

@@ -47,6 +47,7 @@ from provenance.policy._yaml import (
     describe_value,
     load_yaml_file,
 )
+from provenance.steps import doing
 from provenance.verification.in_toto_keys import InTotoKey, load_layout_key
 from provenance.verification.matching import Pattern
 from provenance.verification.openpgp import OpenPgpSigner, load_openpgp_signer
@@ -86,6 +87,11 @@ DEFAULT_SIGSTORE_TRUST = ("embedded:production",)
 
 def load_policy(path: Path) -> Policy:
     """Load and check a policy file; every problem raises `PolicyError` with its position."""
+    with doing("loading the policy", str(path)):
+        return _load_policy(path)
+
+
+def _load_policy(path: Path) -> Policy:
     document = read_policy_document(path)
     top = check_top_level(document)
     if top is not None:

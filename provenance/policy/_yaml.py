@@ -257,7 +257,15 @@ class _Converter:
         if tag == _BOOL:
             return self.loader.construct_yaml_bool(node)
         if tag == _INT:
-            return self.loader.construct_yaml_int(node)
+            try:
+                return self.loader.construct_yaml_int(node)
+            except ValueError:  # more digits than Python converts (4,300)
+                raise _Refused(
+                    node.start_mark,
+                    path,
+                    f"expected an integer of a sensible size, got one of {len(node.value)} "
+                    "characters",
+                ) from None
         if tag == _FLOAT:
             return self.loader.construct_yaml_float(node)
         if tag.startswith(_TAG):

@@ -37,6 +37,7 @@ from provenance.facts import (
 )
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
+from provenance.steps import doing
 from provenance.verification.attestations import attestation_fact, verify_key_envelope
 from provenance.verification.checksum_list import published_hash_fact
 from provenance.verification.dsse_keys import signers_of
@@ -255,7 +256,7 @@ class _Verifier:
         if kind == "unknown":
             # Delivery content is the attacker's: an unrecognised file is failed evidence,
             # listed in the report, not a reason to stop the run.
-            return [EvidenceProblem(source, _UNRECOGNISED)]
+            return [EvidenceProblem(source, _unrecognised(data))]
         try:
             if isinstance(item, Path):
                 self.file(kind, data, item, into)
@@ -410,9 +411,10 @@ def assess(
     published = _published_hash(artifact, expected_sha256, problems)
     mismatch = problems[-1].reason if expected_sha256 is not None and published is None else None
     try:
-        embedded = verify_authenticode_in(
-            artifact, signers, now=now, online=online_revocation, crls=crls
-        )
+        with doing("verifying the Authenticode signature in", artifact.name):
+            embedded = verify_authenticode_in(
+                artifact, signers, now=now, online=online_revocation, crls=crls
+            )
     except UnsignedPeFile as unsigned:
         problems.append(EvidenceProblem(f"{artifact.name} (Authenticode)", str(unsigned), True))
     except VerificationFailure as failure:
@@ -427,16 +429,18 @@ def assess(
         source, data, kind = read
         inputs.append((source, hashlib.sha256(data).hexdigest()))
         before = collected.yielded()
-        problems += verifier.item(item, kind, source, data, collected)
+        with doing("verifying", source):
+            problems += verifier.item(item, kind, source, data, collected)
         if collected.yielded() > before:
             used.add(source)
-    sbom, sbom_problems, usable = gather_sbom(
-        artifact,
-        collected.attestations,
-        collected.sbom_files,
-        collected.vex_files,
-        signed_files=collected.signed_files,
-    )
+    with doing("reading the SBOM and VEX documents for", artifact.name):
+        sbom, sbom_problems, usable = gather_sbom(
+            artifact,
+            collected.attestations,
+            collected.sbom_files,
+            collected.vex_files,
+            signed_files=collected.signed_files,
+        )
     problems += [EvidenceProblem(source, reason) for source, reason in sbom_problems]
     return Assessment(
         signatures=tuple(collected.signatures),
@@ -485,6 +489,15 @@ def _read(
 _UNRECOGNISED = (
     "not recognised as evidence (expected a Sigstore bundle, a DSSE envelope or a .jsonl of them)"
 )
+
+
+def _unrecognised(data: bytes) -> str:
+    """Why a file is not evidence, with the JSON problem when it is not even JSON."""
+    try:
+        load_json(data)
+    except MalformedJson as exc:
+        return f"{_UNRECOGNISED.removesuffix(')')}; not JSON: {exc})"
+    return _UNRECOGNISED
 
 
 def _jsonl(

@@ -166,7 +166,22 @@ def _pinned_keys(signers: Sequence[OpenPgpSigner]) -> list[_PinnedKey]:
     return keys
 
 
-def _parse_signature(signature: bytes, name: str) -> pysequoia.Sig:
+@dataclass(frozen=True)
+class _Signature:
+    """What is read from an attacker's signature, read once, inside the one place that turns
+    pysequoia's `RuntimeError` (an unknown packet tag, hash or signature type) into ours."""
+
+    sig: pysequoia.Sig
+    version: int
+    hash_algorithm: str
+    key_algorithm: str
+    created: datetime | None
+    expiration: datetime | None
+    issuer_fingerprint: str
+    issuer_key_id: str
+
+
+def _parse_signature(signature: bytes, name: str) -> _Signature:
     """Exactly one document signature packet; anything else is malformed evidence."""
     if len(signature) > MAX_SIGNATURE_BYTES:
         raise EvidenceError(
@@ -174,24 +189,23 @@ def _parse_signature(signature: bytes, name: str) -> pysequoia.Sig:
             f"got {len(signature)}"
         )
     try:
-        packets = list(PacketPile.from_bytes(signature))
+        return _read_signature(signature, name)
     except RuntimeError as exc:
         raise EvidenceError(
             f"{name}: expected an OpenPGP signature (armored or binary), got unparsable "
             f"data: {_first_line(exc)}"
         ) from exc
-    tags = [_name(packet.tag) for packet in packets]
+
+
+def _read_signature(signature: bytes, name: str) -> _Signature:
+    """`_parse_signature`'s reading; pysequoia raises `RuntimeError` anywhere in here."""
+    tags = [_name(packet.tag) for packet in PacketPile.from_bytes(signature)]
     if tags != ["Signature"]:
         raise EvidenceError(
             f"{name}: expected exactly one OpenPGP signature packet, got "
             f"{', '.join(tags) or 'no packets'}"
         )
-    try:
-        parsed = pysequoia.Sig.from_bytes(signature)
-    except RuntimeError as exc:
-        raise EvidenceError(
-            f"{name}: expected an OpenPGP signature, got {_first_line(exc)}"
-        ) from exc
+    parsed = pysequoia.Sig.from_bytes(signature)
     # Text signatures (0x01) cover text with normalised line endings, so a binary whose
     # LF bytes became CR LF would still verify: only binary signatures bind the exact bytes.
     if parsed.signature_type != SignatureType.Binary:
@@ -199,7 +213,16 @@ def _parse_signature(signature: bytes, name: str) -> pysequoia.Sig:
             f"{name}: expected a binary document signature (type 0x00), got "
             f"{_name(parsed.signature_type)}"
         )
-    return parsed
+    return _Signature(
+        sig=parsed,
+        version=parsed.version,
+        hash_algorithm=_name(parsed.hash_algorithm),
+        key_algorithm=_name(parsed.key_algorithm),
+        created=parsed.created,
+        expiration=parsed.expiration,
+        issuer_fingerprint=(parsed.issuer_fingerprint or "").upper(),
+        issuer_key_id=(parsed.issuer_key_id or "").upper(),
+    )
 
 
 def _key_packets(certificate: bytes, fingerprint: str) -> tuple[Packet, list[Packet]]:
@@ -354,7 +377,7 @@ def verify_openpgp_signature(
         raise EvidenceError(
             f"{signature_name}: expected a v4 or v6 OpenPGP signature, got v{parsed.version}"
         )
-    hash_algorithm = _name(parsed.hash_algorithm)
+    hash_algorithm = parsed.hash_algorithm
     if hash_algorithm not in ACCEPTED_HASH_ALGORITHMS:
         raise VerificationFailure(
             f"{signature_name}: signature uses {hash_algorithm}; expected SHA-256 or stronger "
@@ -376,8 +399,7 @@ def verify_openpgp_signature(
             f"the verification time {now.isoformat()}",
             check="openpgp",
         )
-    issuer = (parsed.issuer_fingerprint or "").upper()
-    issuer_id = (parsed.issuer_key_id or "").upper()
+    issuer, issuer_id = parsed.issuer_fingerprint, parsed.issuer_key_id
     if not issuer and not issuer_id:
         raise EvidenceError(f"{signature_name}: signature names no issuer key; expected one")
     pinned = _pinned_keys(rules)
@@ -398,9 +420,9 @@ def verify_openpgp_signature(
         _check_readable(data)
     try:
         if isinstance(data, Path):
-            result = pysequoia.verify(file=data, store=lambda _ids: certs, signature=parsed)
+            result = pysequoia.verify(file=data, store=lambda _ids: certs, signature=parsed.sig)
         else:
-            result = pysequoia.verify(bytes=data, store=lambda _ids: certs, signature=parsed)
+            result = pysequoia.verify(bytes=data, store=lambda _ids: certs, signature=parsed.sig)
     except RuntimeError as exc:
         raise VerificationFailure(
             f"{signature_name}: {_why_refused(matches[0], signed_at, data_name)}",
@@ -425,7 +447,7 @@ def verify_openpgp_signature(
         user_ids=tuple(str(user_id) for user_id in cert.user_ids),
         signed_at=signed_at,
         hash_algorithm=hash_algorithm,
-        key_algorithm=_name(parsed.key_algorithm),
+        key_algorithm=parsed.key_algorithm,
         signer=key.signer,
     )
 

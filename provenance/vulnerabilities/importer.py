@@ -26,7 +26,6 @@ import os
 import re
 import stat
 import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from provenance.errors import EvidenceError, InputError
+from provenance.inputs.zip_errors import ZIP_ERRORS, zip_problem
+from provenance.steps import doing
 from provenance.vulnerabilities.csaf_matching import advisory_keys
 from provenance.vulnerabilities.csaf_products import parse_csaf
 from provenance.vulnerabilities.database import (
@@ -160,7 +161,8 @@ def import_paths(paths: Sequence[Path], *, state_dir: Path, now: datetime) -> Im
             # 3. Walk.
             run = _Run(writer, source, source_id, refused, notes)
             for file in _walk(path):
-                _import_file(run, file, in_directory=path.is_dir())
+                with doing("importing", str(file)):
+                    _import_file(run, file, in_directory=path.is_dir())
             writer.finish_source(
                 source_id,
                 {
@@ -269,8 +271,8 @@ def _import_zip(run: _Run, file: Path) -> None:
                     _store_osv(run, document, f"{file}!{member.filename}")
                 except InvalidRecord as exc:
                     raise _Refused(f"{member.filename}: {exc}") from exc
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise _Refused(f"expected a readable zip archive, got {exc}") from exc
+    except ZIP_ERRORS as exc:
+        raise _Refused(f"expected a readable zip archive, got {zip_problem(exc)}") from exc
     except OSError as exc:
         raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
 

@@ -138,6 +138,12 @@ def load_document(data: bytes, name: str, *, limit: int = MAX_RECORD_BYTES) -> A
             loaded = yaml.load(data, Loader=_YamlLoader)  # noqa: S506 (a safe loader)
         except yaml.YAMLError as exc:
             raise InvalidRecord(f"expected YAML, got {' '.join(str(exc).split())}") from exc
+        except ValueError as exc:
+            # PyYAML builds values as it parses: an impossible date (2026-02-30) or an integer
+            # of more than 4,300 digits fails in `datetime` or `int`, not in the parser.
+            huge = "integer string conversion" in str(exc)
+            got = "an integer of more than 4,300 digits" if huge else f"an impossible date ({exc})"
+            raise InvalidRecord(f"expected YAML values that exist, got {got}") from exc
         return _plain(loaded, set(), 0)
     try:
         return load_json(data)

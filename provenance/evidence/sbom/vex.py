@@ -139,11 +139,21 @@ def _cyclonedx(document: dict[str, Any], what: str) -> VexDocument:
         if status == "not_affected" and not justification:
             problems.append(f"{where}: {identifier} not_affected without a justification: refused")
             continue
-        refs = [affect["ref"] for affect in vulnerability.get("affects", ())]
+        # CycloneDX 1.4's schema lets items be any value: each is checked here.
+        affects = vulnerability.get("affects", ())
+        refs: list[str] = [
+            a["ref"] for a in affects if isinstance(a, dict) and isinstance(a.get("ref"), str)
+        ]
+        if len(refs) != len(affects) or not all(refs):
+            problems.append(
+                f"{where}: {identifier}: expected affects entries with a ref, got {_shape(affects)}"
+            )
+            continue
         if not refs:
             problems.append(f"{where}: {identifier}: expected affects naming a product, got none")
             continue
-        aliases = [ref.get("id") for ref in vulnerability.get("references", ())]
+        references = vulnerability.get("references", ())
+        aliases = [r.get("id") for r in references if isinstance(r, dict)]
         statements.append(
             VexStatement(
                 vulnerability=identifier,
@@ -160,6 +170,12 @@ def _cyclonedx(document: dict[str, Any], what: str) -> VexDocument:
         )
     about = (described.purl,) if described is not None and described.purl else ()
     return VexDocument(tuple(statements), tuple(problems), about)
+
+
+def _shape(value: Any) -> str:
+    """A short rendering of an unexpected value, for a message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _count(raw: Any, what: str) -> None:

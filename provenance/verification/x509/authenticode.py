@@ -36,6 +36,7 @@ from provenance.evidence.cms import (
     ParsedSignedData,
     parse_signed_data,
     parse_spc_indirect_data,
+    reading_der,
 )
 from provenance.evidence.pe_file import PeLayout, authenticode_digest, parse_pe, read_signature
 from provenance.inputs.files import read_bounded
@@ -63,6 +64,7 @@ def _nested(parsed: ParsedSignedData) -> list[ParsedSignedData]:
     """The signatures nested in the primary's SignerInfos (unsigned attribute
     1.3.6.1.4.1.311.2.4.1), in order; each is a whole Authenticode SignedData of its own."""
     nested: list[ParsedSignedData] = []
+    der = parsed.signed_data.dump()
     for info in parsed.signed_data["signer_infos"]:
         unsigned = info["unsigned_attrs"]
         if isinstance(unsigned, core.Void):
@@ -70,7 +72,10 @@ def _nested(parsed: ParsedSignedData) -> list[ParsedSignedData]:
         for attribute in unsigned:
             if attribute["type"].dotted != SPC_NESTED_SIGNATURE:
                 continue
-            for value in attribute["values"]:
+            # The nested SignedData is read here first (asn1crypto parses lazily).
+            with reading_der("Authenticode nested signature", der):
+                values = [value.dump() for value in attribute["values"]]
+            for value in values:
                 if len(nested) == MAX_NESTED_SIGNATURES:
                     raise EvidenceError(
                         f"Authenticode: expected at most {MAX_NESTED_SIGNATURES} nested "
@@ -78,7 +83,7 @@ def _nested(parsed: ParsedSignedData) -> list[ParsedSignedData]:
                         check="authenticode",
                     )
                 label = f"Authenticode nested signature {len(nested) + 1}"
-                nested.append(parse_signed_data(value.dump(), label))
+                nested.append(parse_signed_data(value, label))
     return nested
 
 
