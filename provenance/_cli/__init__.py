@@ -15,6 +15,7 @@ stays fast; the command modules below import only click at module level.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -47,6 +48,10 @@ def cli() -> None:
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
     """Console entry point: click's own usage errors become one line and exit code 2."""
+    # Libraries warn about the attacker's input (cryptography: "a serial number which wasn't
+    # positive"), attributed to the module of ours that read it; the verdict already says
+    # what matters, and stderr carries one line per verdict.
+    warnings.filterwarnings("ignore", module=r"provenance(\.|$)")
     try:
         cli.main(args=args, prog_name="provenance", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
