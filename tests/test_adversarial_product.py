@@ -32,9 +32,14 @@ def site(tmp_path: Path, instance: PrivateSigstoreInstance) -> Site:
     return binding_site(tmp_path, instance)
 
 
-HMI_LINE = '      hmi-setup: {purl: "pkg:generic/acme/hmi-setup", files: ["hmi-setup-*.exe"]}\n'
+HMI_LINES = (
+    "      hmi-setup:\n"
+    '        purl: "pkg:generic/acme/hmi-setup"\n'
+    '        source: "https://github.com/acme/hmi-setup"\n'
+    '        files: ["hmi-setup-*.exe"]\n'
+)
 # The site only runs ACME's PLC firmware: it declares that one product and its range.
-FIRMWARE_ONLY = POLICY.replace(HMI_LINE, "").replace(', hmi-setup: ">=2.0,<3"', "")
+FIRMWARE_ONLY = POLICY.replace(HMI_LINES, "").replace(', hmi-setup: ">=2.0,<3"', "")
 
 
 def test_a_signed_name_of_a_product_the_site_does_not_declare_is_not_ignored(
@@ -43,7 +48,7 @@ def test_a_signed_name_of_a_product_the_site_does_not_declare_is_not_ignored(
     # ACME's HMI installer 4.3.0 with ACME's genuine SBOM attestation, signed by ACME's release
     # workflow at v4.3.0, whose only subject is named "hmi-setup-4.3.0.exe". The attacker
     # renames the installer (and the attestation) as firmware.
-    assert HMI_LINE in POLICY
+    assert HMI_LINES in POLICY
     site.write("policy.yaml", FIRMWARE_ONLY)
     about = statement(
         [("hmi-setup-4.3.0.exe", INSTALLER)],

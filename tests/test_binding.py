@@ -21,7 +21,12 @@ from provenance.testing.keys import derive_ec_key, public_key_pem
 from tests.conftest import ISSUER, CliRunner
 
 SIGNED_AT = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-WORKFLOW = "https://github.com/acme/plc-firmware/.github/workflows/release.yml"
+REPOSITORY = "https://github.com/acme/plc-firmware"
+WORKFLOW = f"{REPOSITORY}/.github/workflows/release.yml"
+# The site trusts the release workflow of every ACME repository.
+RELEASES = "https://github.com/acme/*/.github/workflows/release.yml"
+HMI_REPOSITORY = "https://github.com/acme/hmi-setup"
+HMI_WORKFLOW = f"{HMI_REPOSITORY}/.github/workflows/release.yml"
 INTEGRATOR = "https://github.com/integrator/acceptance/.github/workflows/sign.yml"
 FIRMWARE = "pkg:generic/acme/plc-firmware"
 NEW, OLD = b"ACME PLC firmware 4.2.1\n" * 64, b"ACME PLC firmware 3.9.0\n" * 64
@@ -40,11 +45,15 @@ trust:
 vendors:
   acme:
     signers:
-      - sigstore: {{identity: "{WORKFLOW}@refs/tags/v*", issuer: "{ISSUER}"}}
+      - sigstore: {{identity: "{RELEASES}@refs/tags/v*", issuer: "{ISSUER}"}}
       - key: keys/acme-release.pub
     products:
-      plc-firmware: {{purl: "{FIRMWARE}", files: ["plc-firmware-*.bin"]}}
-      hmi-setup: {{purl: "pkg:generic/acme/hmi-setup", files: ["hmi-setup-*.exe"]}}
+      plc-firmware:
+        {{purl: "{FIRMWARE}", source: "{REPOSITORY}", files: ["plc-firmware-*.bin"]}}
+      hmi-setup:
+        purl: "pkg:generic/acme/hmi-setup"
+        source: "{HMI_REPOSITORY}"
+        files: ["hmi-setup-*.exe"]
   integrator:
     signers:
       - sigstore: {{identity: "{INTEGRATOR}@refs/tags/v*", issuer: "{ISSUER}"}}
@@ -366,8 +375,10 @@ def test_a_renamed_file_is_not_identified(cli: CliRunner, site: Site) -> None:
         "signed for it: hmi-setup; the purl of the SBOM acme signed for it: hmi-setup; its file "
         "name: plc-firmware)"
     )
-    # Under its own name it is the HMI installer, judged by the installer's range.
+    # Under its own name it is the HMI installer, judged by the installer's range (with the
+    # vendor's signature over the installer itself: an SBOM does not say when it was released).
     site.write("hmi-setup-2.0.exe", INSTALLER)
+    site.write("hmi-setup-2.0.exe.sigstore.json", site.key_signed(INSTALLER))
     site.write("hmi-setup-2.0.exe.sbom.sigstore.json", site.attested(about, "v2.0"))
     code, stderr, report = site.verify(cli, "hmi-setup-2.0.exe")
     assert code == 0, stderr
@@ -403,7 +414,9 @@ def test_rollback_compares_versions_of_the_same_product_only(
     site.write("plc-firmware-4.2.1.bin", NEW)
     site.write("plc-firmware-4.2.1.bin.sigstore.json", site.keyless(NEW, "v4.2.1"))
     site.write("hmi-setup-2.0.exe", INSTALLER)
-    site.write("hmi-setup-2.0.exe.sigstore.json", site.keyless(INSTALLER, "v2.0"))
+    site.write(
+        "hmi-setup-2.0.exe.sigstore.json", site.keyless(INSTALLER, "v2.0", workflow=HMI_WORKFLOW)
+    )
     site.write("plc-firmware-3.9.0.bin", OLD)
     site.write("plc-firmware-3.9.0.bin.sigstore.json", site.keyless(OLD, "v3.9.0"))
 
@@ -570,8 +583,10 @@ def test_every_file_of_the_fixture_deliveries_is_its_own_product(
     }
     assert found == products
     assert report["refused_files"] == []
-    # The HMI installer is judged by its own version range, not the firmware's.
+    # The HMI installer is judged by its own version range, not the firmware's; its version is
+    # its signed SBOM's (the fixture signs its attestations from the firmware's repository,
+    # whose tags are not the installer's releases).
     if delivery == "acme-delivery":
         hmi = next(a for a in report["artifacts"] if a["artifact"]["name"] == "hmi-setup-2.0.exe")
         version = next(f for f in hmi["findings"] if f["rule"] == "version")
-        assert version["reason"] == "2.0 matches >=2.0,<3 (signed-identity)"
+        assert version["reason"] == "2.0 matches >=2.0,<3 (signed-sbom)"

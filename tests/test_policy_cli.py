@@ -38,14 +38,14 @@ def test_lint_reports_every_problem_with_its_position(cli: CliRunner, tmp_path: 
     assert "matches any character (so 'tokenXactions' matches too)" in lines[0]
     assert any(
         line.startswith(
-            f"{broken}:30:19: error: segments.level3-operations.require.signed_by[0]: "
+            f"{broken}:32:19: error: segments.level3-operations.require.signed_by[0]: "
             "unknown vendor 'acme-automaton'"
         )
         for line in lines
     ), lines
     assert any(
         line.startswith(
-            f"{broken}:40:14: error: segments.level1-controllers.extends: unknown segment 'level3'"
+            f"{broken}:42:14: error: segments.level1-controllers.extends: unknown segment 'level3'"
         )
         for line in lines
     ), lines
@@ -66,25 +66,25 @@ def test_explain_lists_inherited_requirements(cli: CliRunner) -> None:
         "To enter level1-controllers, an artifact needs:",
         "  - vendor_signature: a verified signature by one of the policy's vendors (always "
         "required)  [built in]",
-        f"  - signed_by: signed by acme-automation  [{POLICY}:30:7, from level3-operations]",
+        f"  - signed_by: signed by acme-automation  [{POLICY}:32:7, from level3-operations]",
         "  - freshness: the newest signature by the product's vendor over this file made on or "
-        f"after 2026-01-01  [{POLICY}:31:7, from level3-operations]",
+        f"after 2026-01-01  [{POLICY}:33:7, from level3-operations]",
         "  - provenance: verified SLSA provenance by acme-automation: builder_id glob "
         "'https://github.com/acme-automation/plc-firmware/.github/workflows/release.yml"
         "@refs/tags/v*', source 'https://github.com/acme-automation/plc-firmware', ref glob "
-        f"'refs/tags/v*', SLSA build level 2 or higher  [{POLICY}:34:7, from level3-operations]",
+        f"'refs/tags/v*', SLSA build level 2 or higher  [{POLICY}:36:7, from level3-operations]",
         "  - in_toto: a verified in-toto layout signed by the layout keys of acme-automation "
-        f"whose last step produced the artifact  [{POLICY}:43:7, from level1-controllers]",
+        f"whose last step produced the artifact  [{POLICY}:45:7, from level1-controllers]",
         "  - sbom: an SBOM bound as signed with ntia-2021 minimum elements in 100% of "
-        f"components  [{POLICY}:44:7, from level1-controllers]",
+        f"components  [{POLICY}:46:7, from level1-controllers]",
         "  - licenses: component licences: never AGPL-3.0-only, GPL-3.0-only; unknown licences "
-        f"accepted  [{POLICY}:45:7, from level1-controllers]",
+        f"accepted  [{POLICY}:47:7, from level1-controllers]",
         "  - version: a version stated by the product's vendor, by product: plc-firmware "
-        f">=4.0,<5, hmi-setup >=2.0,<3 (others denied)  [{POLICY}:32:7, from level3-operations]",
+        f">=4.0,<5, hmi-setup >=2.0,<3 (others denied)  [{POLICY}:34:7, from level3-operations]",
         "  - rollback: no version older than the newest one admitted (rollback denied)  "
-        f"[{POLICY}:33:7, from level3-operations]",
+        f"[{POLICY}:35:7, from level3-operations]",
         "  - approvals: approved by 2 distinct members of ot-security  "
-        f"[{POLICY}:42:7, from level1-controllers]",
+        f"[{POLICY}:44:7, from level1-controllers]",
     ]
     unknown = cli("policy", "explain", POLICY, "--segment", "level0")
     assert unknown.code == 2

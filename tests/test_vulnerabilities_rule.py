@@ -14,12 +14,19 @@ from provenance.decision.context import DecisionContext, NoHistory
 from provenance.decision.requirements.vulnerabilities import compile_rule
 from provenance.evidence.sbom.model import DocumentMetadata, Sbom
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
+from provenance.policy import Product
 from tests.conftest import CliRunner
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
+# The product's vendor signed this SBOM about the artifact (the only SBOM the rule reads).
 SBOM = SbomFacts(
-    Sbom("CycloneDX", "1.6", "json", None, DocumentMetadata(), ()), "signed-attestation", "s"
+    Sbom("CycloneDX", "1.6", "json", None, DocumentMetadata(), ()),
+    "signed-attestation",
+    "s",
+    signed_by="acme",
+    describes_artifact=True,
 )
+PRODUCT = Product("mod", "pkg:generic/acme/mod", "acme")
 FINDING = VulnerabilityFinding(
     vulnerability_id="GO-2024-0001",
     aliases=("CVE-2024-0001",),
@@ -43,8 +50,9 @@ def judge(spec: dict[str, Any], *findings: VulnerabilityFinding, **facts: Any) -
     )
     context = DecisionContext(
         artifact_sha256="00" * 32, artifact_name="a", segment="s", signatures=(), approvals=(),
-        product=None, version=None, identification_problem=None, now=NOW, history=NoHistory(),
-        sbom_facts=SBOM, vulnerability_facts=replace(lookup, **facts),
+        product=PRODUCT, version=None, identification_problem=None, now=NOW,
+        history=NoHistory(), sbom_facts=facts.pop("sbom", SBOM),
+        vulnerability_facts=replace(lookup, **facts),
     )  # fmt: skip
     return compile_rule(spec, {}).evaluate(context)
 
@@ -114,3 +122,19 @@ def test_policy_schema_refuses_bad_entries(
     result = cli("policy", "lint", policy)
     assert result.code == 1
     assert problem in result.stdout
+
+
+def test_only_an_sbom_the_products_vendor_signed_for_this_file_is_looked_up() -> None:
+    for sbom, detail in (
+        (replace(SBOM, binding=None, signed_by=None), "none"),
+        (replace(SBOM, signed_by="integrator"), "none (signed by integrator, not by the "
+         "product's vendor acme)"),
+        (replace(SBOM, describes_artifact=False), "none (signed by acme about several files; it "
+         "describes another)"),
+    ):  # fmt: skip
+        finding = judge({"max_severity": "medium"}, sbom=sbom)
+        assert not finding.passed
+        assert finding.reason == (
+            f"expected to look up an SBOM the product's vendor signed for this file, got binding "
+            f"{detail}"
+        )

@@ -37,7 +37,9 @@ from provenance.commands.evaluation import (
 from provenance.decision.context import NoHistory
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import compile_segment
-from provenance.errors import PolicyError, UsageError
+from provenance.errors import PolicyError, ProvenanceError, UsageError
+from provenance.evidence.checksum_list import MAX_CHECKSUM_LIST_BYTES, parse_checksum_list
+from provenance.evidence.in_toto_metadata import parse_link, read_metadata
 from provenance.inputs.artifact import sha256_file, snapshot
 from provenance.inputs.delivery import (
     ATTACHED_KINDS,
@@ -48,6 +50,7 @@ from provenance.inputs.delivery import (
     open_delivery,
 )
 from provenance.inputs.delivery_archive import DeliveryRefused, Limits, archive_kind
+from provenance.inputs.files import read_bounded
 from provenance.policy import Policy, load_policy
 from provenance.report.decision_report import decision_to_dict
 from provenance.steps import doing
@@ -140,7 +143,8 @@ def vet(
             return _refused(delivery, gate, str(refusal))
         jobs = _jobs(opened, gate, now)  # step 3
         decided = _run(jobs, gate, workers, progress)  # step 4
-    return _result(opened, gate, decided)  # step 5
+        malformed = _not_what_named(opened)
+    return _result(opened, gate, decided, malformed)  # step 5
 
 
 @dataclass(frozen=True)
@@ -322,7 +326,28 @@ def _renamed(value: Any, renames: Sequence[tuple[str, str]]) -> Any:
     return value
 
 
-def _result(opened: Delivery, gate: _Gate, decided: Sequence[_Decided]) -> VetResult:
+def _not_what_named(opened: Delivery) -> dict[str, str]:
+    """Evidence named as a checksum list or an in-toto link that does not parse as one (by
+    its path): other evidence reads these, so they are never `used` themselves, and a name
+    alone must not make a file pass as evidence."""
+    malformed: dict[str, str] = {}
+    for entry in opened.evidence:
+        try:
+            if entry.by_content:
+                continue
+            if entry.kind == "checksum-list":
+                data = read_bounded(entry.path, MAX_CHECKSUM_LIST_BYTES, "checksum list")
+                parse_checksum_list(data or b"", entry.name)
+            elif entry.kind == "in-toto-link":
+                parse_link(read_metadata(entry.path))
+        except ProvenanceError as problem:
+            malformed[str(entry.path)] = f"named as {entry.kind}, but it is not one: {problem}"
+    return malformed
+
+
+def _result(
+    opened: Delivery, gate: _Gate, decided: Sequence[_Decided], malformed: Mapping[str, str]
+) -> VetResult:
     used = {path for item in decided for path in item.used}
     failures: dict[str, str] = {}  # evidence path -> the first reason it did not verify
     for item in decided:
@@ -333,6 +358,8 @@ def _result(opened: Delivery, gate: _Gate, decided: Sequence[_Decided]) -> VetRe
     for entry in opened.evidence:
         if entry.kind in ATTACHED_KINDS and str(entry.path) not in used:
             refused.append(Unrecognised(entry.name, _unused_reason(entry, failures)))
+        elif str(entry.path) in malformed:
+            refused.append(Unrecognised(entry.name, malformed[str(entry.path)]))
         else:
             evidence.append(entry)
     renames = opened.renames

@@ -6,8 +6,10 @@ piece of verified evidence by a vendor of the policy:
 1. `attested-build`: verified SLSA provenance (or a PASSED upstream VSA, or an in-toto layout
    whose last step produced it) about this digest; who built it, from what, is signed.
 2. `signed-identity`: a signature over the artifact itself (Sigstore, key, X.509 CMS or
-   Authenticode, OpenPGP) by a vendor signer.
-3. `signed-checksum-list`: the artifact is listed in a checksum list whose signature verified.
+   Authenticode, OpenPGP), or over a statement whose only subject it is, by a vendor signer.
+3. `signed-checksum-list`: the artifact is listed in a checksum list whose signature verified,
+   or is one of several subjects of a signed statement (a signed list of digests by another
+   name).
 4. `published-hash`: its SHA-256 equals one the operator copied from the vendor's portal.
 5. `none`.
 """
@@ -65,7 +67,7 @@ def evidence_strength(
     ):
         return "attested-build"
     by_vendor = [fact for fact in signatures if counts(fact.vendor)]
-    if any(fact.content != "checksum-list" for fact in by_vendor):
+    if any(fact.about_this_digest_only for fact in by_vendor):
         return "signed-identity"
     if by_vendor:
         return "signed-checksum-list"

@@ -89,6 +89,21 @@ _SUPPORTING_KINDS = (
 )
 EVIDENCE_KINDS = (*sorted(ATTACHED_KINDS), *_SUPPORTING_KINDS)
 
+# Names under which a file may be evidence by its content (bundles, envelopes, SBOMs, VEX,
+# certificates, keys, CRLs and trust roots under names no convention knows).
+BY_CONTENT_NAMES = (
+    ".json",
+    ".jsonl",
+    ".pem",
+    ".crt",
+    ".cer",
+    ".der",
+    ".crl",
+    ".pub",
+    ".key",
+    ".asc",
+    ".gpg",
+)
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2")
 MAX_SNIFF_BYTES = MAX_BUNDLE_BYTES  # larger files are not sniffed: they are artifacts
 MAX_TRUST_FILE_BYTES = 1024 * 1024  # a certificate, key or CRL file
@@ -291,7 +306,9 @@ class _Walker:
             else:
                 found.documents.append(name)
             return
-        sniffed = _sniff(path, info.st_size)
+        # Content decides only under a name evidence is shipped as: `install.cmd` holding
+        # JSON that reads as a trusted root is still something Windows runs.
+        sniffed = _sniff(path, info.st_size) if name.lower().endswith(BY_CONTENT_NAMES) else None
         if sniffed is None:
             found.artifacts.append(DeliveredFile(name, path))
             return

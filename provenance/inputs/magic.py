@@ -38,16 +38,40 @@ _SIGNATURES: tuple[tuple[str, int, bytes], ...] = (
     ("a tar archive", 257, b"ustar"),
 )
 _HEAD = 512
+# A zip is read from its end: its end-of-central-directory record (22 bytes and a comment of
+# at most 65,535) may follow anything, as in self-extracting archives and PDF polyglots.
+_ZIP_END = b"PK\x05\x06"
+_ZIP_TAIL = 22 + 65535
 
 
 def runnable_content(path: Path) -> str | None:
-    """What `path` is by its first bytes if it is an executable, a script or an archive;
-    None otherwise. `InputError` if it cannot be read."""
+    """What `path` is if it is an executable, a script or an archive, by its first bytes or
+    (zip) its last; None otherwise. `InputError` if it cannot be read."""
     try:
         with path.open("rb") as handle:
             head = handle.read(_HEAD)
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _ZIP_TAIL))
+            tail = handle.read()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return next(
+    found = next(
         (what for what, at, magic in _SIGNATURES if head[at : at + len(magic)] == magic), None
     )
+    if found is None and _ZIP_END in tail:
+        found = "a zip archive (its directory at the end)"
+    if found is None and _is_tar_header(head):
+        found = "a tar archive"
+    return found
+
+
+def _is_tar_header(block: bytes) -> bool:
+    """A tar header of any age (v7 has no `ustar` magic): a name, and the header checksum
+    (the sum of its bytes, the checksum field counted as spaces) matching its field."""
+    if len(block) < _HEAD or not block[0]:
+        return False
+    field = block[148:156].replace(b"\x00", b" ").strip()
+    if not field or any(c not in b"01234567" for c in field):
+        return False
+    computed = sum(block[:148]) + sum(b" " * 8) + sum(block[156:_HEAD])
+    return int(field, 8) == computed

@@ -647,10 +647,19 @@ def _declared_products(vendor: str, spec: Any) -> tuple[Product, ...]:
     for name, entry in _dict(spec).items():
         purl = _dict(entry).get("purl")
         files = _dict(entry).get("files", [])
+        source = _dict(entry).get("source")
         if not isinstance(purl, str) or not isinstance(files, list):
             continue
         globs = tuple(Pattern.glob(f) for f in files if isinstance(f, str) and f)
-        products.append(Product(name=name, purl=purl, vendor=vendor, files=globs))
+        products.append(
+            Product(
+                name=name,
+                purl=purl,
+                vendor=vendor,
+                files=globs,
+                source=source if isinstance(source, str) else None,
+            )
+        )
     return tuple(products)
 
 

@@ -35,11 +35,20 @@ class Product:
     vendor: str
     files: tuple[Pattern, ...] = ()
     shorthand: bool = False
+    source: str | None = None  # the repository it is built from (`https://host/org/repo`)
+
+    def built_from(self, repository: str) -> bool:
+        """True if `repository` (a URI, `.git` and a trailing `/` ignored) is its `source`."""
+        return self.source is not None and _repository(repository) == _repository(self.source)
 
     def names_file(self, file_name: str) -> bool:
         """True if a `files` glob matches the last path segment of `file_name`."""
         base = file_name.replace("\\", "/").rpartition("/")[2]
         return any(glob.matches(base) for glob in self.files)
+
+
+def _repository(uri: str) -> str:
+    return uri.removeprefix("git+").rstrip("/").removesuffix(".git").casefold()
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,13 @@ def gather_sbom(
             )
         elif _names(sbom, artifact.sha256.hex()):
             candidates.append(
-                SbomFacts(sbom, "named", path, binding_detail="names the artifact's SHA-256")
+                SbomFacts(
+                    sbom,
+                    "named",
+                    path,
+                    binding_detail="names the artifact's SHA-256",
+                    describes_artifact=True,
+                )
             )
         else:
             detail = "its described component does not list the artifact's SHA-256"
@@ -142,8 +148,12 @@ def gather_sbom(
         return None, problems, usable
     # The usable SBOM bound most strongly; but a delivered SBOM that is unusable is never
     # passed over in silence (fail closed: the rules fail on `problem`).
+    # The usable one that describes this artifact before one about several files, then the
+    # most strongly bound (never the order of file names).
     best = max(
-        candidates, key=lambda c: (c.sbom is not None, BINDING_STRENGTH[c.binding]), default=None
+        candidates,
+        key=lambda c: (c.sbom is not None, c.describes_artifact, BINDING_STRENGTH[c.binding]),
+        default=None,
     )
     if best is None:
         return vex.into(SbomFacts(None, None)), problems, usable

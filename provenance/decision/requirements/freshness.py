@@ -4,9 +4,12 @@ and the earliest date accepted.
     freshness: {max_age_days: 365, not_before: "2025-01-01"}
 
 Age is measured from the verified signing time (log or TSA), never from a file date, and only
-from signatures over this digest alone by the vendor of the identified product (DESIGN.md,
-rule 1): a checksum list signed today that lists an old image, a statement about several
-files, or another vendor's fresh co-signature does not make an old release look current.
+from the vendor vouching for the release itself (DESIGN.md, rule 1): signatures over this
+digest alone by the vendor of the identified product, over the file itself or over build
+provenance or a verification summary whose only subject it is. A checksum list signed today
+that lists an old image, a statement about several files, another vendor's fresh
+co-signature, or a later statement *about* the release (an SBOM, a VEX saying it is affected)
+does not make an old release look current.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ from typing import Any
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
+from provenance.evidence.slsa import PROVENANCE_TYPES, VSA_TYPES
 
 __all__ = ["Freshness", "compile_rule"]
+
+
+# Statements made when the release is built or verified, not later about it.
+_RELEASE_STATEMENTS = frozenset((*PROVENANCE_TYPES, *VSA_TYPES))
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Freshness:
             for fact in context.signatures
             if fact.vendor == product.vendor
             and fact.about_this_digest_only
+            and (fact.content != "dsse" or fact.predicate_type in _RELEASE_STATEMENTS)
             and fact.signed_at is not None  # a key signature without a log has no time
         ]
         if not times:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
+from provenance.decision.sbom.binding import by_products_vendor
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 
 __all__ = ["IgnoreEntry", "VulnerabilitiesRequirement", "compile_rule"]
@@ -156,6 +157,16 @@ class VulnerabilitiesRequirement:
             return self._fail(f"expected a valid SBOM to look up, got: {sbom.problem}")
         if sbom is None or sbom.sbom is None:
             return self._fail("expected an SBOM whose components can be looked up, got none")
+        # Whoever can put a file beside the artifact can write an SBOM listing nothing: only
+        # the components the product's own vendor signed for this file are looked up.
+        vendor = context.product.vendor if context.product is not None else None
+        bound = by_products_vendor(sbom, vendor, context.artifact_sha256)
+        if bound.binding not in ("signed-attestation", "signed-file"):
+            detail = f" ({bound.binding_detail})" if bound.binding_detail else ""
+            return self._fail(
+                "expected to look up an SBOM the product's vendor signed for this file, got "
+                f"binding {bound.binding or 'none'}{detail}"
+            )
         if facts is None:
             return self._fail(
                 "expected a lookup in the vulnerability database, got none (the gate ran "

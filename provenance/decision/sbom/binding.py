@@ -31,14 +31,21 @@ def binding_satisfies(binding: Binding, required: BoundRequirement) -> bool:
 
 
 def by_products_vendor(facts: SbomFacts, vendor: str | None, sha256_hex: str) -> SbomFacts:
-    """`facts` with a signed binding kept only if the product's own vendor signed it
-    (DESIGN.md, rule 1): another vendor's signature proves that vendor's statement, not this
-    product's SBOM. Otherwise the SBOM is `named` if it names the digest, else unbound.
-    `vendor` None: the product is not identified, so no signature can bind."""
+    """`facts` with a signed binding kept only if the product's own vendor signed it and the
+    SBOM describes this artifact (DESIGN.md, rule 1): another vendor's signature proves that
+    vendor's statement, not this product's SBOM, and a signed statement about several files
+    whose SBOM describes another of them lists that file's components. Otherwise the SBOM is
+    `named` if it names the digest, else unbound. `vendor` None: the product is not
+    identified, so no signature can bind."""
     signed = facts.binding in ("signed-attestation", "signed-file")
-    if facts.sbom is None or not signed or (vendor is not None and facts.signed_by == vendor):
+    if facts.sbom is None or not signed:
         return facts
-    whose = f"the product's vendor {vendor}" if vendor else "an identified product's vendor"
-    detail = f"signed by {facts.signed_by}, not by {whose}"
+    if vendor is not None and facts.signed_by == vendor and facts.describes_artifact:
+        return facts
+    if not facts.describes_artifact:
+        detail = f"signed by {facts.signed_by} about several files; it describes another"
+    else:
+        whose = f"the product's vendor {vendor}" if vendor else "an identified product's vendor"
+        detail = f"signed by {facts.signed_by}, not by {whose}"
     named = names_artifact(facts.sbom, sha256_hex)
     return replace(facts, binding="named" if named else None, binding_detail=detail)

@@ -249,7 +249,10 @@ def _openvex_statement(entry: Any, where: str, what: str, index: int) -> VexStat
     vulnerability = entry.get("vulnerability")
     aliases: list[str] = []
     if isinstance(vulnerability, dict):
-        aliases = [a for a in vulnerability.get("aliases", ()) if isinstance(a, str)]
+        listed = vulnerability.get("aliases", [])
+        if not isinstance(listed, list):
+            raise _Refused(f"{where}: expected a list of aliases, got {_shape(listed)}")
+        aliases = [a for a in listed if isinstance(a, str)]
         vulnerability = vulnerability.get("name")
     if not isinstance(vulnerability, str) or not vulnerability:
         raise _Refused(f"{where}: expected a vulnerability name, got none")
