@@ -508,3 +508,19 @@ def test_vendors_of_a_policy_without_segments_are_not_flagged(tmp_path: Path) ->
     text = minimal + beta
 
     assert lint_policy(_write(tmp_path, text)) == []
+
+
+def test_a_product_of_a_ci_signed_vendor_without_source_is_a_warning(tmp_path: Path) -> None:
+    text = (
+        "version: 1\nvendors:\n  acme:\n    signers:\n"
+        '      - sigstore: {identity: "https://github.com/acme/*/.github/workflows/r.yml'
+        '@refs/tags/v*", issuer: "https://issuer.example"}\n'
+        "    products:\n"
+        "      fw: {purl: pkg:generic/acme/fw, source: 'https://github.com/acme/fw'}\n"
+        "      tool: {purl: pkg:generic/acme/tool}\n"
+    )
+    path = _write(tmp_path, text)
+    assert _lines(lint_policy(path)) == [
+        f"{path}:8:7: warning: vendors.acme.products.tool: no source: a release tag of acme's "
+        "signing identities never versions tool (give the repository it is built from)"
+    ]

@@ -283,6 +283,18 @@ class _Checker:
                 for i, signer in enumerate(signers)
             ]
             products = self._products(name, _dict(entry).get("products"), owners)
+            tagged = any(
+                isinstance(r, SigstoreIdentity) and "refs/tags" in r.identity.text for r in rules
+            )
+            if len(products) > 1 and tagged:
+                for product in products:
+                    if product.source is None and not product.shorthand:
+                        self.warn(
+                            ("vendors", name, "products", product.name),
+                            f"no source: a release tag of {name}'s signing identities never "
+                            f"versions {product.name} (give the repository it is built from)",
+                            at_key=True,
+                        )
             keys, threshold = self._layout_keys(("vendors", name, "in_toto"), entry)
             vendors[name] = Vendor(
                 name=name,
