@@ -13,7 +13,14 @@
 # 5. Exit 1 on deny when fail-on-deny is true.
 set -euo pipefail
 
-fail() { echo "::error title=provenance::$1"; exit "${2:-2}"; }
+# An annotation's message escaped as GitHub's workflow commands require (%, CR, LF), so text
+# from a delivery (a file name in an error line) cannot end the command or start another.
+fail() {
+    local message=${1//%/%25}
+    message=${message//$'\r'/%0D}
+    echo "::error title=provenance::${message//$'\n'/%0A}"
+    exit "${2:-2}"
+}
 
 : "${GITHUB_OUTPUT:?set by the runner}" "${GITHUB_STEP_SUMMARY:?set by the runner}"
 : "${RUNNER_TEMP:?set by the runner}"
@@ -72,14 +79,23 @@ esac
 
 token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 echo "::stop-commands::$token"
+errors="$out/stderr.txt"
 set +e
-"${command[@]}"
+"${command[@]}" 2> "$errors"
 code=$?
 set -e
+cat "$errors" >&2 # the verdict lines, in the log (commands still stopped)
 echo "::$token::"
 
 # 3. the decision, from the JSON report, agreeing with the exit code
-[ "$code" -le 1 ] || fail "provenance could not run as asked (exit $code); see the log above"
+if [ "$code" -gt 1 ]; then
+    # The first line that says what went wrong ("error: ...", "internal error ..."), escaped
+    # by the CLI already, in the annotation and the job summary.
+    first=$(grep -m1 -E '^(error:|internal error|FAIL:)' "$errors" || true)
+    why="provenance could not run as asked (exit $code): ${first:-see the log above}"
+    printf '## provenance: could not decide\n\n%s\n' "$why" >> "$GITHUB_STEP_SUMMARY"
+    fail "$why"
+fi
 [ -s "$json" ] || fail "provenance wrote no JSON report to $json"
 decision=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["decision"])' "$json")
 case "$decision:$code" in

@@ -87,7 +87,12 @@ def test_installs_from_its_own_checkout_and_pins_third_party_actions() -> None:
     install = next(step for step in _steps() if "install" in step.get("name", "").lower())
     script = (REPO / "action" / "install.sh").read_text()
     assert install["run"] == '"$GITHUB_ACTION_PATH/action/install.sh"'
-    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in script
+    # Dependencies only from the hash-locked file; the package itself without resolving any.
+    assert '--require-hashes --no-deps -r "$GITHUB_ACTION_PATH/action/requirements.lock"' in script
+    assert '--no-deps --no-build-isolation "$GITHUB_ACTION_PATH"' in script
+    python = next(step for step in _steps() if step.get("id") == "python")
+    assert python["with"]["update-environment"] is False  # the job's Python stays as it was
+    assert install["env"] == {"PROVENANCE_PYTHON": "${{ steps.python.outputs.python-path }}"}
     text = ACTION.read_text() + script + RUN_SH.read_text()
     assert "curl" not in text
     assert "wget" not in text
@@ -260,7 +265,13 @@ def test_step_fails_closed_when_provenance_cannot_run(tmp_path: Path) -> None:
     (bin_dir / "provenance").chmod(0o755)
     run = _run_step(tmp_path, _inputs(ACME), bin_dir=bin_dir)
     assert run.code == 2
-    assert "::error title=provenance::provenance could not run as asked (exit 2)" in run.log
+    # The first error line is in the annotation and the job summary, not "see the log above".
+    assert (
+        "::error title=provenance::provenance could not run as asked (exit 2): error: "
+        "policy.yaml: invalid" in run.log
+    )
+    assert "could not decide" in run.summary
+    assert "error: policy.yaml: invalid" in run.summary
     assert run.outputs == {}
 
 
