@@ -255,6 +255,9 @@ class VulnerabilityFinding:
     score: float | None
     known_exploited: bool  # in CISA's KEV catalog
     detail: str  # one line: what decided
+    # The versions that fix it, as the OSV entry's `fixed` events give them (empty: none
+    # known, or a CSAF advisory, whose remediations are free text).
+    fixed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

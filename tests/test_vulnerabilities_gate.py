@@ -162,8 +162,8 @@ def test_without_the_vex_the_vulnerable_component_denies(
     reason = rule(report)["reason"]
     assert reason.startswith("expected no known vulnerability above medium, got 3: ")
     assert (
-        "PYSEC-2023-189 (CVE-2023-26150) [high 7.5] in pkg:pypi/asyncua@0.9.95 (above "
-        "max_severity medium)" in reason
+        "PYSEC-2023-189 (CVE-2023-26150) [high 7.5] in pkg:pypi/asyncua@0.9.95, fixed in "
+        "0.9.96 (above max_severity medium)" in reason
     )
     assert report["reason"].startswith("vulnerabilities: expected no known vulnerability")
 
@@ -273,7 +273,8 @@ def test_ignore_entries_hold_until_they_expire(cli: CliRunner, delivery: Path, s
     finding = rule(report)
     assert finding["reason"] == (
         "expected no known vulnerability left unaddressed, got 1: PYSEC-2023-190 "
-        "(CVE-2023-26151) [high 7.5] in pkg:pypi/asyncua@0.9.95 (above max_severity none); "
+        "(CVE-2023-26151) [high 7.5] in pkg:pypi/asyncua@0.9.95, fixed in 0.9.96 (above "
+        "max_severity none); "
         "ignore entry for CVE-2023-26151 expired on 2020-01-01"
     )
     assert [entry["until"] for entry in finding["evidence"]["ignored"]] == ["2999-01-01"] * 2

@@ -401,6 +401,27 @@ class VulnDatabase:
             raise self._unparsable(str(exc)) from exc
         return PackageEntries.build(heads, entries, owners)
 
+    def fixed_versions(self, record_id: str, entry: int) -> tuple[str, ...]:
+        """The `fixed` event versions of one affected entry's version ranges (a GIT range's
+        are commits, not versions anyone installs), in order, each once."""
+        rows = self._rows(
+            "SELECT fields FROM affected WHERE record_id = ? AND entry = ?", (record_id, entry)
+        )
+        if not rows:
+            return ()
+        try:
+            affected = parse_affected(load_json(rows[0][0]), entry, record_id)
+        except (MalformedJson, InvalidRecord) as exc:
+            raise self._unparsable(str(exc)) from exc
+        fixed = (
+            e.value
+            for r in affected.ranges
+            if r.type != "GIT"
+            for e in r.events
+            if e.kind == "fixed"
+        )
+        return tuple(dict.fromkeys(fixed))
+
     def record(self, record_id: str) -> OsvRecord | None:
         """The stored record, withdrawn or not."""
         rows = self._rows("SELECT document FROM records WHERE id = ?", (record_id,))

@@ -133,6 +133,7 @@ def _osv_finding(db: VulnDatabase, match: OsvMatch, component: Component) -> Vul
         score=score,
         known_exploited=any(db.kev(cve) is not None for cve in match.cves),
         detail=match.detail,
+        fixed=db.fixed_versions(match.record_id, match.affected_index),
     )
 
 

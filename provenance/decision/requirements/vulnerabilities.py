@@ -61,7 +61,8 @@ def _label(finding: VulnerabilityFinding) -> str:
     else:
         rated = finding.severity + (f" {finding.score:.1f}" if finding.score is not None else "")
     kev = ", known exploited" if finding.known_exploited else ""
-    return f"{named} [{rated}{kev}] in {finding.component}"
+    fixed = f", fixed in {', '.join(finding.fixed)}" if finding.fixed else ""
+    return f"{named} [{rated}{kev}] in {finding.component}{fixed}"
 
 
 def _listed(labels: list[str]) -> str:
@@ -81,6 +82,7 @@ def _as_evidence(finding: VulnerabilityFinding, **extra: Any) -> dict[str, Any]:
         "record": finding.record,
         "match": finding.match,
         "detail": finding.detail,
+        "fixed": list(finding.fixed),
         **extra,
     }
 
