@@ -23,7 +23,8 @@ from typing import Any
 from provenance import __version__
 from provenance._cli import main
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+REPO = Path(__file__).parents[1]
+FIXTURES = REPO / "fixtures"
 ACME = FIXTURES / "acme-delivery"
 NORTHWIND = FIXTURES / "northwind-delivery"
 

@@ -3,6 +3,7 @@ its vet step's shell run with a fake runner environment against the fixtures."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -127,7 +129,14 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return {**env, **extra}
 
 
-def _run_step(tmp_path: Path, inputs: dict[str, str], *, bin_dir: Path | None = None) -> StepRun:
+def _run_step(
+    tmp_path: Path,
+    inputs: dict[str, str],
+    *,
+    bin_dir: Path | None = None,
+    workspace: Path | None = None,
+) -> StepRun:
+    """The vet step as a runner runs it: in the checkout ($GITHUB_WORKSPACE) if given."""
     runner = tmp_path / "runner"
     temp = runner / "temp"
     temp.mkdir(parents=True)
@@ -143,12 +152,13 @@ def _run_step(tmp_path: Path, inputs: dict[str, str], *, bin_dir: Path | None = 
             "GITHUB_STEP_SUMMARY": str(summary),
             "RUNNER_TEMP": str(temp),
             "PATH": f"{path}:{os.environ.get('PATH', '')}",
+            **({"GITHUB_WORKSPACE": str(workspace)} if workspace else {}),
             **{_INPUTS[name]: value for name, value in inputs.items()},
         }
     )
     done = subprocess.run(
         ["bash", "-c", _vet_step()["run"]],
-        cwd=REPO,
+        cwd=workspace or REPO,
         env=env,
         capture_output=True,
         text=True,
@@ -283,3 +293,56 @@ def test_step_single_file_with_the_real_cli(tmp_path: Path) -> None:
     assert run.code == 1, run.log
     assert run.outputs["decision"] == "deny"
     assert "plc-firmware-3.9.0.bin" in run.summary
+
+
+def _sarif_locations(log: dict[str, Any]) -> list[dict[str, Any]]:
+    run = log["runs"][0]
+    found = [where for result in run["results"] for where in result.get("locations", ())]
+    return found + [
+        {"physicalLocation": {"artifactLocation": a["location"]}} for a in run["artifacts"]
+    ]
+
+
+@pytest.mark.parametrize("archive", [False, True], ids=["folder", "zip"])
+def test_sarif_in_a_git_checkout_points_at_files_that_exist_there(
+    tmp_path: Path, archive: bool
+) -> None:
+    """What code scanning needs to place an alert: a URI relative to the checkout naming a
+    file that exists there, and a region (an archive member: the archive, named in a logical
+    location)."""
+    checkout = tmp_path / "checkout"
+    vendor = checkout / "vendor" / "acme"
+    shutil.copytree(ACME, vendor)
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    path = "vendor/acme"
+    if archive:
+        shutil.make_archive(str(checkout / "vendor" / "acme-delivery"), "zip", vendor)
+        path = "vendor/acme-delivery.zip"
+    run = _run_step(
+        tmp_path,
+        {"path": path, "policy": "vendor/acme/policy.yaml", "segment": "level1-controllers"},
+        workspace=checkout,
+    )
+    assert run.code == 1, run.log
+    log = json.loads(Path(run.outputs["sarif-path"]).read_text())
+    locations = _sarif_locations(log)
+    assert len(locations) > 10
+    for where in locations:
+        uri = where["physicalLocation"]["artifactLocation"]["uri"]
+        assert "://" not in uri, uri
+        assert not uri.startswith("/"), uri
+        assert (checkout / unquote(uri)).is_file(), uri
+        assert "uriBaseId" not in where["physicalLocation"]["artifactLocation"]
+    for result in log["runs"][0]["results"]:
+        for where in result["locations"]:
+            assert where["physicalLocation"]["region"] == {"startLine": 1}
+    denied = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "version")
+    if archive:
+        assert denied["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == path
+        assert denied["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == (
+            "acme-delivery.zip!/plc-firmware-3.9.0.bin"
+        )
+    else:
+        assert denied["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+            "vendor/acme/plc-firmware-3.9.0.bin"
+        )

@@ -135,3 +135,40 @@ def test_the_offline_vulnerability_flow_runs_as_written(tmp_path: Path) -> None:
     codes = [int(line[5:]) for line in done.stderr.splitlines() if line.startswith("exit=")]
     assert codes == _expected_exits(script), done.stderr
     assert "3 set aside by VEX" in done.stdout
+
+
+def test_the_first_sbom_examples_need_no_policy(tmp_path: Path) -> None:
+    first = commands(walkthrough("## SBOMs, components, licences and VEX"))
+    assert [command.split()[:3] for command in first] == [
+        ["provenance", "sbom", "check"],
+        ["provenance", "sbom", "scan"],
+    ]
+    env = dict(os.environ, PROVENANCE_STATE_DIR=str(tmp_path / "state"))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    kev = vulndata("kev") / "known_exploited_vulnerabilities.json"
+    subprocess.run(["provenance", "vulndb", "import", str(kev)], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    for command in first:
+        done = subprocess.run(["bash", "-c", command], cwd=REPO, env=env, capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stderr.startswith("OK: fixtures/sboms/plc-firmware-4.2.1.cdx.json: ")
+
+
+def test_the_schema_example_validates_a_report(tmp_path: Path) -> None:
+    text = (REPO / "README.md").read_text()
+    example = text.split("names its schema", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(example.strip().splitlines()) == 3
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    vet = subprocess.run(
+        ["provenance", "vet", "fixtures/acme-delivery", "--policy",
+         "fixtures/acme-delivery/policy.yaml", "--segment", "level1-controllers",
+         "--report", f"json={tmp_path / 'report.json'}"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert vet.returncode == 1, vet.stderr
+    script = f"import json, os, jsonschema\nos.chdir({str(tmp_path)!r})\n" + example.replace(
+        "provenance/report/schemas", str(REPO / "provenance/report/schemas")
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -300,20 +300,17 @@ def test_verify_segment_report(cli: CliRunner, tmp_path: Path) -> None:
     artifact = ACME / "plc-firmware-4.2.1.bin"
     args = ["verify", artifact, "--policy", ACME / "policy.yaml", "--segment",
             "level3-operations", "--report", f"json={target}"]  # fmt: skip
-    result = cli(*args, "--format", "json")
+    html = tmp_path / "decision.html"
+    result = cli(*args, "--format", "json", "--report", f"html={html}")
     assert result.code == 0, result.stderr
-    wrapped = json.loads(target.read_text())
-    validate(wrapped)
-    assert wrapped["delivery"] == {
-        "path": str(artifact),
-        "kind": "file",
-        "sha256": wrapped["artifacts"][0]["artifact"]["sha256"],
-    }
-    assert wrapped["artifacts"] == [json.loads(result.stdout)]
-    assert {"path": f"{artifact}.sigstore.json", "kind": "sigstore-bundle"} in wrapped[
-        "evidence_files"
-    ]
-    assert cli(*args).code == 2
+    # One JSON shape: the report is the decision `--format json` prints.
+    assert json.loads(target.read_text()) == json.loads(result.stdout)
+    assert json.loads(result.stdout)["schema"] == "urn:ot-provenance:schema:decision-result:v1"
+    # The other formats render a delivery of one file, titled for one file.
+    page = html.read_text()
+    assert "<h1>Decision report</h1>" in page
+    assert "Delivery vetting report" not in page
+    assert cli(*args).code == 2  # the report exists: kept without --force
     assert cli("verify", artifact, "--report", f"json={tmp_path / 'x.json'}").stderr == (
         "error: --report: only with --segment (a decision under a policy)\n"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import CliRunner, vulndata
@@ -68,3 +69,15 @@ def test_real_kev_and_csaf_import(cli: CliRunner, tmp_path: Path) -> None:
     sources = json.loads(result.stdout)["import"]["sources"]
     assert sources[0]["counts"] == {"kev:added": 1404}
     assert sources[1]["counts"]["csaf:added"] > 200
+
+
+def test_import_text_says_what_was_skipped(cli: CliRunner, tmp_path: Path) -> None:
+    advisories = vulndata("csaf/cisa-ot") / "2019"
+    result = cli("vulndb", "import", advisories, "--state-dir", tmp_path)
+    assert result.code == 0, result.stderr
+    (line,) = [row for row in result.stdout.splitlines() if row.startswith(str(advisories))]
+    assert re.fullmatch(
+        rf"{re.escape(str(advisories))}: CSAF advisories \d+ added; \d+ other files skipped "
+        r"\(not OSV, KEV or CSAF JSON: signatures, checksums, READMEs, other documents\)",
+        line,
+    )

@@ -181,4 +181,4 @@ def test_cli_sync_online(cli: CliRunner, tmp_path: Path, server: tuple[_Server, 
     )
     assert result.code == 0, result.stderr
     assert "md5 verified" in result.stdout
-    assert "osv:added 20" in result.stdout
+    assert "OSV records 20 added" in result.stdout

@@ -1,4 +1,4 @@
-"""`provenance sbom check`."""
+"""`provenance sbom check` and `provenance sbom scan`."""
 
 from __future__ import annotations
 
@@ -14,38 +14,152 @@ from provenance._cli.common import (
     InputPath,
     library_errors,
     report_format_option,
+    state_dir_option,
+    usage_exit,
 )
+
+_SEVERITIES = ("low", "medium", "high", "critical")
 
 
 @cli.group()
 def sbom() -> None:
-    """Check SBOMs (CycloneDX JSON/XML, SPDX 2.3 JSON) against a segment's policy."""
+    """Validate SBOMs (CycloneDX JSON/XML, SPDX 2.3 JSON), scan them for known
+    vulnerabilities offline, or check them against a segment's policy."""
 
 
 @sbom.command(
     epilog="""\b
+Examples:
+  provenance sbom check app.cdx.json
+  provenance sbom check app.cdx.json --policy site.yaml --segment plant-a
+\b
 Exit codes:
-  0  the SBOM meets the segment's sbom, components and licenses requirements
-  1  it does not (including a malformed, oversized or unbound SBOM)
+  0  a valid SBOM (with --policy: it meets the segment's sbom, components and licenses
+     requirements)
+  1  not a valid SBOM (malformed, schema-invalid, oversized); with --policy: it does not
+     meet them (including an SBOM not bound to --artifact)
   2  could not run as asked (unreadable file, invalid policy, unknown segment)"""
 )
 @click.argument("sbom_path", metavar="SBOM", type=InputPath("an SBOM"))
-@click.option("--policy", required=True, type=InputPath("the site policy"), help="Site policy.")
-@click.option("--segment", required=True, help="The segment whose requirements apply.")
+@click.option("--policy", type=InputPath("the site policy"), help="Site policy (with --segment).")
+@click.option("--segment", help="The segment whose requirements apply (with --policy).")
 @click.option(
     "--artifact",
     metavar="FILE|sha256:HEX",
-    help="The artifact the SBOM must describe (its metadata.component hashes).",
+    help="With --policy: the artifact the SBOM must describe (its metadata.component hashes).",
 )
 @report_format_option()
 def check(
-    *, sbom_path: Path, policy: Path, segment: str, artifact: str | None, output_format: str
+    *,
+    sbom_path: Path,
+    policy: Path | None,
+    segment: str | None,
+    artifact: str | None,
+    output_format: str,
 ) -> None:
-    """Check SBOM against the sbom, components and licenses requirements of SEGMENT."""
-    from provenance.commands.sbom_check import check_sbom, render_json, render_text, verdict_line
+    """Validate SBOM and summarise it: format, what it describes, components, and how many
+    carry each minimum element (NTIA 2021, CISA 2025). With --policy and --segment: check it
+    against that segment's sbom, components and licenses requirements instead."""
+    if policy is None and segment is None:
+        if artifact is not None:
+            usage_exit("--artifact needs --policy and --segment (a binding the policy requires)")
+        _summarise(sbom_path, output_format)
+    if policy is None or segment is None:
+        usage_exit("--policy and --segment go together (without both: validate and summarise)")
+    from provenance.commands.sbom_check import check_sbom
+    from provenance.report.sbom_check import render_json, render_text, verdict_line
 
     with library_errors():
         result = check_sbom(sbom_path, policy=policy, segment=segment, artifact=artifact)
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    click.echo(verdict_line(result), err=True)
+    sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+
+
+def _summarise(sbom_path: Path, output_format: str) -> None:
+    from provenance.commands.sbom_summary import summarise_sbom
+    from provenance.report.sbom_summary import render_json, render_text, verdict_line
+
+    with library_errors():
+        result = summarise_sbom(sbom_path)
+    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    click.echo(verdict_line(result), err=True)
+    sys.exit(EXIT_OK if result.valid else EXIT_FAILED)
+
+
+@sbom.command(
+    epilog="""\b
+Examples:
+  provenance sbom scan app.cdx.json
+  provenance sbom scan app.cdx.json --vex app.vex.json --fail-on high --format sarif
+\b
+Exit codes:
+  0  scanned; with --fail-on: no finding at or above it, known exploited or unscored
+  1  a finding fails --fail-on, or the SBOM is not valid
+  2  could not run as asked (unreadable file or VEX, no vulnerability database)"""
+)
+@click.argument("sbom_path", metavar="SBOM", type=InputPath("an SBOM"))
+@click.option(
+    "--vex",
+    "vex_paths",
+    multiple=True,
+    type=InputPath("a VEX document"),
+    metavar="FILE",
+    help="A CycloneDX VEX or OpenVEX document about this SBOM's product (repeatable): "
+    "not_affected (with a justification) or fixed sets a finding aside.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITIES),
+    metavar="SEVERITY",
+    help=f"Exit 1 if a finding is at or above SEVERITY ({', '.join(_SEVERITIES)}), known "
+    "exploited (CISA KEV), or has no score.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report on stdout; the verdict line is always on stderr.",
+)
+@click.option(
+    "--sarif-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="SARIF paths are relative to DIR (default: $GITHUB_WORKSPACE, else the current "
+    "directory).",
+)
+@state_dir_option
+def scan(
+    *,
+    sbom_path: Path,
+    vex_paths: tuple[Path, ...],
+    fail_on: str | None,
+    output_format: str,
+    sarif_root: Path | None,
+    state_dir: Path | None,
+) -> None:
+    """Look up SBOM's components in the offline vulnerability database (`provenance vulndb
+    import`): OSV by purl and version, CISA KEV, CSAF advisories. No artifact, no policy.
+
+    Prints one row per finding: component, installed version, vulnerability, severity,
+    known exploited, and the versions that fix it.
+    """
+    from typing import cast
+
+    from provenance.commands.sbom_scan import scan_sbom
+    from provenance.report.sarif_locations import sarif_root as root_of
+    from provenance.report.sbom_scan import render, verdict_line
+    from provenance.vulnerabilities.severity import SeverityBand
+
+    with library_errors():
+        result = scan_sbom(
+            sbom_path,
+            vex=vex_paths,
+            state_dir=state_dir,
+            fail_on=cast("SeverityBand | None", fail_on),
+        )
+    click.echo(render(result, output_format, root=root_of(sarif_root)), nl=False)
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)

@@ -170,6 +170,7 @@ def verify(
     output_format: str,
     reports: tuple[str, ...],
     force: bool,
+    sarif_root: Path | None,
     state_dir: Path | None,
 ) -> None:
     """Verify ARTIFACT (a file, or sha256:<64 hex>) against its Sigstore bundle, offline.
@@ -202,6 +203,7 @@ def verify(
             output_format=output_format,
             reports=parse_reports(reports, force=force),
             force=force,
+            sarif_root=sarif_root,
             state_dir=state_dir,
         )
     segment_only = [
@@ -215,6 +217,7 @@ def verify(
             ("--run-inspections", run_inspections),
             ("--online-revocation", online_revocation),
             ("--report", reports),
+            ("--sarif-root", sarif_root),
             ("--state-dir", state_dir),
         )
         if given
@@ -274,6 +277,7 @@ def _verify_segment(
     output_format: str,
     reports: Sequence[tuple[str, Path]],
     force: bool,
+    sarif_root: Path | None,
     state_dir: Path | None,
 ) -> NoReturn:
     from provenance.commands.evaluate import evaluate
@@ -305,7 +309,16 @@ def _verify_segment(
         usage_exit(str(exc))
     if reports:
         # Reports render a vet result: this decision, as a delivery of one file.
-        write_reports(reports, wrap_decision(evaluation_to_dict(result)), force=force)
+        # One JSON shape: `--report json=` is the decision `--format json` prints; the other
+        # formats render a vet result around it (a delivery of one file).
+        decision = evaluation_to_dict(result)
+        write_reports(
+            reports,
+            wrap_decision(decision),
+            force=force,
+            sarif_root=sarif_root,
+            json_result=decision,
+        )
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)

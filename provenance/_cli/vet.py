@@ -39,7 +39,14 @@ Exit codes:
 
 
 def report_options(command: Callable[..., None]) -> Callable[..., None]:
-    """`--report FMT=PATH` (repeatable) and `--force`."""
+    """`--report FMT=PATH` (repeatable), `--force` and `--sarif-root`."""
+    command = click.option(
+        "--sarif-root",
+        type=click.Path(file_okay=False, path_type=Path),
+        metavar="DIR",
+        help="SARIF paths are relative to DIR, the repository checkout (default: "
+        "$GITHUB_WORKSPACE, else the current directory).",
+    )(command)
     command = click.option("--force", is_flag=True, help="Overwrite existing --report files.")(
         command
     )
@@ -82,10 +89,28 @@ def parse_reports(specs: Sequence[str], *, force: bool) -> list[ReportTarget]:
 
 
 def write_reports(
-    targets: Sequence[ReportTarget], result: Mapping[str, Any], *, force: bool
+    targets: Sequence[ReportTarget],
+    result: Mapping[str, Any],
+    *,
+    force: bool,
+    sarif_root: Path | None = None,
+    json_result: Mapping[str, Any] | None = None,
 ) -> None:
-    """Render every report first (a format this build lacks writes nothing), then write."""
-    rendered = [(path, _render(fmt, result, color=False)) for fmt, path in targets]
+    """Render every report first (a format this build lacks writes nothing), then write.
+    `json_result`: what `json` writes instead of `result` (`verify --segment`: the decision,
+    the same document as its `--format json`; the other formats render `result`)."""
+    rendered = [
+        (
+            path,
+            _render(
+                fmt,
+                json_result if fmt == "json" and json_result is not None else result,
+                color=False,
+                sarif_root=sarif_root,
+            ),
+        )
+        for fmt, path in targets
+    ]
     for path, text in rendered:
         try:
             with path.open("w" if force else "x", encoding="utf-8") as handle:
@@ -96,7 +121,9 @@ def write_reports(
             usage_exit(f"--report: cannot write {path}: {exc.strerror or exc}")
 
 
-def _render(fmt: str, result: Mapping[str, Any], *, color: bool) -> str:
+def _render(
+    fmt: str, result: Mapping[str, Any], *, color: bool, sarif_root: Path | None = None
+) -> str:
     import json
 
     from provenance.errors import UsageError
@@ -105,7 +132,7 @@ def _render(fmt: str, result: Mapping[str, Any], *, color: bool) -> str:
     if fmt == "json":
         return json.dumps(result, indent=2) + "\n"
     try:
-        return render(fmt, result, color=color)
+        return render(fmt, result, color=color, sarif_root=sarif_root)
     except UsageError as exc:
         usage_exit(str(exc))
 
@@ -149,6 +176,7 @@ def vet(
     output_format: str,
     reports: tuple[str, ...],
     force: bool,
+    sarif_root: Path | None,
     workers: int | None,
     quiet: bool,
     state_dir: Path | None,
@@ -178,8 +206,11 @@ def vet(
     except UsageError as exc:
         usage_exit(str(exc))
     document = vet_to_dict(result)
-    write_reports(targets, document, force=force)
-    click.echo(_render(output_format, document, color=_color(sys.stdout)), nl=False)
+    write_reports(targets, document, force=force, sarif_root=sarif_root)
+    click.echo(
+        _render(output_format, document, color=_color(sys.stdout), sarif_root=sarif_root),
+        nl=False,
+    )
     for line in _verdict_lines(result, quiet=quiet):
         click.echo(line, err=True)
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)

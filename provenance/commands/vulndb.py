@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+SCHEMA = "urn:ot-provenance:schema:vulndb:v1"  # import, status and sync
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,35 @@ def _import_json(result: ImportResult) -> dict[str, Any]:
 
 
 def render_import_json(result: ImportResult) -> str:
-    return _dump({"schema_version": SCHEMA_VERSION, "import": _import_json(result)})
+    return _dump(
+        {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "import": _import_json(result)}
+    )
+
+
+_KINDS = {"osv": "OSV records", "kev": "KEV entries", "csaf": "CSAF advisories"}
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """`{"csaf:added": 3, "skipped": 9}` in words: what was added, and what the skipped are."""
+    parts = []
+    for kind, what in _KINDS.items():
+        states = sorted((k.split(":", 1)[1], n) for k, n in counts.items() if k.startswith(kind))
+        if states:
+            parts.append(f"{what} {', '.join(f'{n} {state}' for state, n in states)}")
+    if counts.get("skipped"):
+        parts.append(
+            f"{counts['skipped']} other files skipped (not OSV, KEV or CSAF JSON: "
+            "signatures, checksums, READMEs, other documents)"
+        )
+    if counts.get("refused"):
+        parts.append(f"{counts['refused']} refused (below)")
+    return "; ".join(parts) or "nothing"
 
 
 def render_import_text(result: ImportResult) -> str:
     lines = [f"database: {result.database}"]
     for source in result.sources:
-        counts = ", ".join(f"{name} {count}" for name, count in sorted(source.counts.items()))
-        lines.append(f"{source.location}: {counts or 'nothing'}")
+        lines.append(f"{source.location}: {_counts_text(source.counts)}")
     lines.extend(f"refused: {r.location}: {r.reason}" for r in result.refused)
     lines.extend(f"note: {note}" for note in result.notes)
     return "\n".join(lines) + "\n"
@@ -148,6 +170,7 @@ def render_status_json(result: StatusResult) -> str:
     status = result.status
     return _dump(
         {
+            "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "status": {
                 "database": str(status.path),
@@ -190,6 +213,7 @@ def render_sync_text(result: SyncResult) -> str:
 def render_sync_json(result: SyncResult) -> str:
     return _dump(
         {
+            "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "downloads": [
                 {

@@ -17,9 +17,17 @@ from provenance.report.decision_report import (
 )
 from provenance.report.lines import verdict
 
-__all__ = ["SCHEMA_VERSION", "admit_to_dict", "render_json", "render_text", "verdict_line"]
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "admit_to_dict",
+    "render_json",
+    "render_text",
+    "verdict_line",
+]
 
 SCHEMA_VERSION = 1
+SCHEMA = "urn:ot-provenance:schema:admit-result:v1"
 
 
 def verdict_line(result: AdmitResult) -> str:
@@ -60,6 +68,7 @@ def admit_to_dict(result: AdmitResult) -> dict[str, Any]:
         examination=result.examination,
         decision=result.decision,
     ) | {
+        "schema": SCHEMA,
         "audit": {"seq": result.audit.seq, "hash": result.audit.hash.hex()},
         "admission": (
             {

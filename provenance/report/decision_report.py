@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from provenance.policy import Policy
 
 __all__ = [
+    "SCHEMA",
     "SCHEMA_VERSION",
     "decision_to_dict",
     "evaluation_to_dict",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+SCHEMA = "urn:ot-provenance:schema:decision-result:v1"
 
 
 def verdict_line(result: Evaluation) -> str:
@@ -212,6 +214,7 @@ def decision_to_dict(
     """The fields every decision report has (verify --segment, admit)."""
     identification = examination.identification
     return {
+        "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "provenance", "version": __version__},
         "decision": "allow" if decision.allowed else "deny",

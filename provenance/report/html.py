@@ -279,6 +279,14 @@ def _delivery_files(vet: VetView) -> str:
     return "".join(parts)
 
 
+def _denials(vet: VetView) -> str:
+    items = "".join(
+        f'<li><a href="#artifact-{index}"><code>{_e(name)}</code></a>: {_e(why)}</li>'
+        for index, (name, why) in enumerate(vet.denials(), start=1)
+    )
+    return f'<ul class="denials">{items}</ul>' if items else ""
+
+
 def render_html(result: Mapping[str, Any]) -> str:
     vet = view(result)
     cls = "allow" if vet.allowed else "deny"
@@ -302,8 +310,8 @@ def render_html(result: Mapping[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>provenance: {_e(vet.decision.upper())} {_e(vet.delivery_path)}</title>"
         f"<style>{_CSS}</style></head><body>"
-        f"<header><h1>Delivery vetting report</h1>{_facts(delivery_facts)}"
-        f'<p class="verdict {cls}">{_e(vet.headline())}</p>{refused}</header>'
+        f"<header><h1>{_e(vet.title)}</h1>{_facts(delivery_facts)}"
+        f'<p class="verdict {cls}">{_e(vet.headline())}</p>{_denials(vet)}{refused}</header>'
         f"<main>{_refused_files(vet)}<h2>Overview</h2>{overview}{artifacts}"
         f"{_delivery_files(vet)}</main>"
         f"<footer><p>provenance {_e(vet.tool_version)}: every decision above was made "

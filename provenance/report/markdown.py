@@ -26,21 +26,19 @@ from provenance.report.vet_view import (
 
 __all__ = ["md", "render_markdown"]
 
-# ASCII punctuation that means something anywhere in a line of GitHub Markdown (emphasis,
-# links, tables, code, issue references, mentions, autolinks, strikethrough); a backslash
-# before it shows it literally. `<`, `>` and `&` become character references instead.
-_ANYWHERE = re.compile(r"([\\`*_\[\]|~@#:])")
-# What opens a block at the start of a line: a list item (`-`, `+`, `1.`, `1)`) or a setext
-# underline (`=`). `#` is escaped anywhere and `>` is a character reference.
-_LIST_MARK = re.compile(r"^[-+=]")
-_ORDERED_MARK = re.compile(r"^(\d+)([.)])")
+# What means something inside a line of GitHub Markdown: emphasis, links, table cells, code,
+# strikethrough, and a mention or issue reference (`@`, `#` after a non-word character); `_`
+# only where it can open or close emphasis (not inside a word: `a_b` is plain text). A
+# backslash before it shows it literally. `<`, `>` and `&` become character references.
+# Nothing else is escaped, so versions (`2.0`) and URLs read as written in a change ticket:
+# a bare URL may become a link, but one whose text is its target. Block marks (`-`, `1.`)
+# mean nothing here: `md` text is never at the start of a line.
+_INLINE = re.compile(r"([\\`*\[\]|~])|(?<!\w)([@#_])|(_)(?!\w)")
 
 
 def md(text: str) -> str:
-    """Vendor text as inert inline Markdown, on one line."""
-    escaped = _ANYWHERE.sub(r"\\\1", html.escape(printable(text), quote=False))
-    escaped = _LIST_MARK.sub(lambda m: "\\" + m.group(), escaped)
-    return _ORDERED_MARK.sub(r"\1\\\2", escaped)
+    """Vendor text as inert inline Markdown, on one line (never at the start of one)."""
+    return _INLINE.sub(r"\\\1\2\3", html.escape(printable(text), quote=False))
 
 
 def _decision(decision: str) -> str:
@@ -52,7 +50,7 @@ def _overview(vet: VetView) -> list[str]:
         "| artifact | decision | evidence | failed requirements |",
         "|---|---|---|---|",
     ]
-    for artifact in vet.artifacts:
+    for artifact in vet.denied_first:
         failed = ", ".join(md(r.rule) for r in artifact.failed) or "none"
         lines.append(
             f"| {md(artifact.name)} | {_decision(artifact.decision)} "
@@ -122,6 +120,8 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     lines = [
         f"## provenance: {md(vet.headline())}",
         "",
+        *(f"- ❌ {md(name)}: {md(why)}" for name, why in vet.denials()),
+        *([""] if vet.denials() else []),
         f"- delivery: {md(vet.delivery_path)} ({md(vet.delivery_kind)})",
         f"- segment: **{md(vet.segment)}**",
         f"- policy: {md(vet.policy_path)} (sha256 `{vet.policy_sha256}`)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from provenance.errors import UsageError
@@ -32,10 +33,14 @@ def _plain(renderer: Callable[[Mapping[str, Any]], str]) -> Callable[..., str]:
     return render_one
 
 
+def _sarif(result: Mapping[str, Any], *, color: bool, sarif_root: Path | None = None) -> str:
+    return render_sarif(result, root=sarif_root)
+
+
 _RENDERERS: dict[str, Callable[..., str]] = {
     "text": render_text_table,
     "json": _json,
-    "sarif": _plain(render_sarif),
+    "sarif": _sarif,
     "junit": _plain(render_junit),
     "markdown": _plain(render_markdown),
     "html": _plain(render_html),
@@ -44,13 +49,18 @@ _RENDERERS: dict[str, Callable[..., str]] = {
 FORMATS = tuple(_RENDERERS)
 
 
-def render(fmt: str, result: Mapping[str, Any], *, color: bool) -> str:
+def render(
+    fmt: str, result: Mapping[str, Any], *, color: bool, sarif_root: Path | None = None
+) -> str:
     """The report in `fmt` (one of `FORMATS`). `color` only matters to `text`, and only
     when `NO_COLOR` is unset; the caller decides whether the output is a terminal.
+    `sarif_root`: the checkout SARIF paths are relative to (`sarif_locations.sarif_root`).
 
     Raises `UsageError` for an unknown format.
     """
     renderer = _RENDERERS.get(fmt)
     if renderer is None:
         raise UsageError(f"report format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "sarif":
+        return _sarif(result, color=color, sarif_root=sarif_root)
     return renderer(result, color=color)

@@ -1,11 +1,14 @@
 """`--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 
 One result per failed requirement of each artifact (level `error` when the artifact is
-denied), plus a warning per piece of evidence that did not verify, a note per unrecognised
-file, and an error when an archive was refused. Every result is located at its file,
-relative to the delivery (`uriBaseId` DELIVERY, described in `originalUriBaseIds`). Rules
-carry short and full descriptions and help text (`requirement_help`). The output validates
-against the OASIS SARIF 2.1.0 schema (errata 01); a test checks it.
+denied), plus a warning per piece of evidence that did not verify, an error per refused file,
+a note per entry not decided about, and an error when an archive was refused. Results of an
+allowed artifact are notes (evidence that did not verify beside evidence that did); an
+allowed artifact with nothing to say has no result. Every result is located for code scanning
+(`sarif_locations`): a path relative to the repository checkout that exists there (an archive
+member at its archive, named in a logical location), with a region. Rules carry short and full
+descriptions and help text (`requirement_help`). The output validates against the OASIS SARIF
+2.1.0 schema (errata 01); a test checks it.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from pathlib import PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from provenance.report.requirement_help import help_for
+from provenance.report.sarif_locations import artifact_location, sarif_root
 from provenance.report.vet_view import ArtifactView, VetView, view
 
 __all__ = ["SARIF_SCHEMA", "SARIF_VERSION", "render_sarif", "sarif_log"]
@@ -26,41 +29,20 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
-BASE_ID = "DELIVERY"
 # GitHub code scanning orders alerts by this (0.0-10.0): a denied artifact is a high.
 _SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "note": "1.0"}
 _FINGERPRINT = "provenanceFinding/v1"
 
 
-def _uri(path: str) -> str:
-    """A relative URI reference for a path inside the delivery (percent-encoded)."""
-    return quote(PurePosixPath(path).as_posix(), safe="/")
-
-
-def _file_uri(path: str) -> str:
-    return "file://" + quote(path, safe="/")
-
-
-def _base_locations(result: VetView) -> dict[str, Any]:
-    """DELIVERY, the folder (or archive) artifact paths are relative to; a single file's
-    path is relative to where the tool ran (SRCROOT, the checkout in CI), so needs none."""
-    path = result.delivery_path
+def _on_disk(result: VetView, name: str) -> tuple[Path, str | None]:
+    """The file a delivery's entry is (or the archive holding it) and the member inside."""
+    delivery = Path(result.delivery_path)
     if result.delivery_kind == "file":
-        return {}
-    if result.delivery_kind == "directory":
-        folder = path.rstrip("/") + "/"
-        if PurePosixPath(path).is_absolute():
-            return {BASE_ID: {"uri": _file_uri(folder)}}
-        return {BASE_ID: {"uri": quote(folder, safe="/"), "uriBaseId": "SRCROOT"}}
-    return {BASE_ID: {"description": {"text": f"paths are inside the archive {path}"}}}
-
-
-def _artifact_location(result: VetView, path: str) -> dict[str, Any]:
-    if result.delivery_kind != "file":
-        return {"uri": _uri(path), "uriBaseId": BASE_ID}
-    if PurePosixPath(path).is_absolute():
-        return {"uri": _file_uri(path)}
-    return {"uri": _uri(path), "uriBaseId": "SRCROOT"}
+        return Path(name), None
+    if result.delivery_kind != "directory":
+        return delivery, name
+    outer, bang, inner = name.partition("!/")  # a member of an archive inside the folder
+    return delivery / outer, (inner if bang else None)
 
 
 class _Rules:
@@ -103,11 +85,12 @@ class _Rules:
         return descriptors
 
 
-def _location(result: VetView, path: str, index: int | None) -> dict[str, Any]:
-    artifact_location = _artifact_location(result, path)
+def _location(result: VetView, name: str, index: int | None, root: Path) -> dict[str, Any]:
+    path, member = _on_disk(result, name)
+    location = artifact_location(path, root, member=member)
     if index is not None:
-        artifact_location["index"] = index
-    return {"physicalLocation": {"artifactLocation": artifact_location}}
+        location["physicalLocation"]["artifactLocation"]["index"] = index
+    return location
 
 
 def _fingerprint(*parts: str) -> str:
@@ -115,10 +98,12 @@ def _fingerprint(*parts: str) -> str:
 
 
 def _artifact_results(
-    result: VetView, artifact: ArtifactView, index: int, rules: _Rules
+    result: VetView, artifact: ArtifactView, index: int, rules: _Rules, root: Path
 ) -> list[dict[str, Any]]:
     results = []
-    level = "warning" if artifact.allowed else "error"
+    # An allowed artifact's results are notes (an advisory requirement, evidence that did not
+    # verify beside evidence that did): code scanning shows them without raising an alert.
+    level = "note" if artifact.allowed else "error"
     for requirement in artifact.failed:
         verdict = "allowed" if artifact.allowed else "denied"
         results.append(
@@ -131,7 +116,7 @@ def _artifact_results(
                     "text": f"{artifact.name}: {verdict} for {result.segment}: "
                     f"{requirement.rule}: {requirement.reason}"
                 },
-                "locations": [_location(result, artifact.name, index)],
+                "locations": [_location(result, artifact.name, index, root)],
                 "partialFingerprints": {
                     _FINGERPRINT: _fingerprint(artifact.sha256, result.segment, requirement.rule)
                 },
@@ -148,12 +133,12 @@ def _artifact_results(
             {
                 "ruleId": "evidence-not-verified",
                 "ruleIndex": rules.index("evidence-not-verified", "warning"),
-                "level": "warning",
+                "level": "note" if artifact.allowed else "warning",
                 "kind": "fail",
                 "message": {
                     "text": f"{source}: evidence for {artifact.name} did not verify: {reason}"
                 },
-                "locations": [_location(result, artifact.name, index)],
+                "locations": [_location(result, artifact.name, index, root)],
                 "partialFingerprints": {
                     _FINGERPRINT: _fingerprint(artifact.sha256, source, reason)
                 },
@@ -162,20 +147,24 @@ def _artifact_results(
     return results
 
 
-def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The SARIF log as a dict (one run)."""
+def sarif_log(result: Mapping[str, Any], *, root: Path | None = None) -> dict[str, Any]:
+    """The SARIF log as a dict (one run); URIs relative to `root` (`sarif_root`)."""
     vet = view(result)
+    base = sarif_root(root)
     rules = _Rules()
-    artifacts = [
-        {
-            "location": _artifact_location(vet, a.name),
-            "hashes": {"sha-256": a.sha256},
-            "roles": ["analysisTarget"],
-        }
-        for a in vet.artifacts
-    ]
+    artifacts = []
+    for artifact in vet.artifacts:
+        location = _location(vet, artifact.name, None, base)
+        artifacts.append(
+            {
+                "location": location["physicalLocation"]["artifactLocation"],
+                "hashes": {"sha-256": artifact.sha256},
+                "roles": ["analysisTarget"],
+            }
+        )
     results: list[dict[str, Any]] = []
     if vet.refused is not None:
+        archive = Path(vet.delivery_path)
         results.append(
             {
                 "ruleId": "delivery-refused",
@@ -183,6 +172,7 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
                 "level": "error",
                 "kind": "fail",
                 "message": {"text": f"{vet.delivery_path}: refused: {vet.refused}"},
+                "locations": [artifact_location(archive, base)],
                 "partialFingerprints": {
                     _FINGERPRINT: _fingerprint(vet.delivery_sha256 or vet.delivery_path)
                 },
@@ -192,7 +182,7 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
         # Passing requirements are still rules of the run: code scanning closes their alerts.
         for requirement in artifact.requirements:
             rules.index(requirement.rule, "error")
-        results += _artifact_results(vet, artifact, index, rules)
+        results += _artifact_results(vet, artifact, index, rules, base)
     for path, reason in vet.refused_files:
         results.append(
             {
@@ -201,7 +191,7 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
                 "level": "error",
                 "kind": "fail",
                 "message": {"text": f"{path}: refused, so the delivery is denied: {reason}"},
-                "locations": [_location(vet, path, None)],
+                "locations": [_location(vet, path, None, base)],
                 "partialFingerprints": {_FINGERPRINT: _fingerprint("refused", path, reason)},
             }
         )
@@ -212,8 +202,8 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
                 "ruleIndex": rules.index("unrecognised-file", "note"),
                 "level": "note",
                 "kind": "review",
-                "message": {"text": f"{path}: not vetted and not evidence: {reason}"},
-                "locations": [_location(vet, path, None)],
+                "message": {"text": f"{path}: not decided about: {reason}"},
+                "locations": [_location(vet, path, None, base)],
                 "partialFingerprints": {_FINGERPRINT: _fingerprint("unrecognised", path)},
             }
         )
@@ -225,29 +215,22 @@ def sarif_log(result: Mapping[str, Any]) -> dict[str, Any]:
                 "rules": rules.descriptors(),
             }
         },
-    }
-    base_locations = _base_locations(vet)
-    if base_locations:
-        run["originalUriBaseIds"] = base_locations
-    run.update(
-        {
-            "artifacts": artifacts,
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-            "properties": {
-                "decision": vet.decision,
-                "segment": vet.segment,
-                "policy": {"path": vet.policy_path, "sha256": vet.policy_sha256},
-                "delivery": {
-                    "path": vet.delivery_path,
-                    "kind": vet.delivery_kind,
-                    "sha256": vet.delivery_sha256,
-                },
+        "artifacts": artifacts,
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "decision": vet.decision,
+            "segment": vet.segment,
+            "policy": {"path": vet.policy_path, "sha256": vet.policy_sha256},
+            "delivery": {
+                "path": vet.delivery_path,
+                "kind": vet.delivery_kind,
+                "sha256": vet.delivery_sha256,
             },
-        }
-    )
+        },
+    }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def render_sarif(result: Mapping[str, Any]) -> str:
-    return json.dumps(sarif_log(result), indent=2) + "\n"
+def render_sarif(result: Mapping[str, Any], *, root: Path | None = None) -> str:
+    return json.dumps(sarif_log(result, root=root), indent=2) + "\n"

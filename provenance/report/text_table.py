@@ -1,9 +1,11 @@
 """`--format text`: the delivery's verdict and one table per artifact, for a terminal.
 
-Every line fits `WIDTH` columns (long identities and reasons wrap inside their cell); every
-block starts with the file it is about. Colour only when the caller says the output is a
-terminal and `NO_COLOR` is unset or empty (https://no-color.org). Names and reasons pass
-through `printable`, so a hostile file name cannot send escape sequences to the terminal.
+Lines wrap at word boundaries to fit `WIDTH` columns; a word longer than that (a URL, an
+identity, a digest) is never split, so it can be copied whole: it takes a line of its own and
+may run past the width. Every block starts with the file it is about; denied artifacts first.
+Colour only when the caller says the output is a terminal and `NO_COLOR` is unset or empty
+(https://no-color.org). Names and reasons pass through `printable`, so a hostile file name
+cannot send escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _wrap(text: str, width: int) -> list[str]:
     lines = textwrap.wrap(
         printable(text),
         width,
-        break_long_words=True,
+        break_long_words=False,
         break_on_hyphens=False,
         drop_whitespace=True,
     )
@@ -60,15 +62,11 @@ def _field(label: str, value: str, indent: int = 2) -> list[str]:
 
 
 def _table(artifact: ArtifactView, paint: _Painter) -> list[str]:
+    """`  requirement  ok|FAIL  reason`: no borders, so a long reason or URL never breaks one."""
     rule_width = max(_RULE_MIN, min(_RULE_MAX, max(len(r.rule) for r in artifact.requirements)))
-    # "| " rule " | " mark " | " reason " |"
-    reason_width = WIDTH - (2 + rule_width + 3 + _MARK + 3 + 2)
-    border = f"+{'-' * (rule_width + 2)}+{'-' * (_MARK + 2)}+{'-' * (reason_width + 2)}+"
-    lines = [
-        border,
-        f"| {'requirement':<{rule_width}} | {'':<{_MARK}} | {'reason':<{reason_width}} |",
-        border,
-    ]
+    indent = 2 + rule_width + 2 + _MARK + 2
+    reason_width = WIDTH - indent
+    lines = [f"  {'requirement':<{rule_width}}  {'':<{_MARK}}  reason"]
     for requirement in artifact.requirements:
         rules = _wrap(requirement.rule, rule_width)
         reasons = _wrap(requirement.reason, reason_width)
@@ -78,8 +76,7 @@ def _table(artifact: ArtifactView, paint: _Painter) -> list[str]:
             rule = rules[index] if index < len(rules) else ""
             reason = reasons[index] if index < len(reasons) else ""
             cell = paint(f"{mark:<{_MARK}}", colour) if index == 0 else " " * _MARK
-            lines.append(f"| {rule:<{rule_width}} | {cell} | {reason:<{reason_width}} |")
-    lines.append(border)
+            lines.append(f"  {rule:<{rule_width}}  {cell}  {reason}".rstrip())
     return lines
 
 
@@ -119,6 +116,8 @@ def _render(result: VetView, paint: _Painter) -> str:
     )
     colour = _GREEN if result.allowed else _RED
     lines += [paint(line, colour) for line in _wrap(result.headline(), WIDTH)]
+    for name, why in result.denials():
+        lines += _wrap_item(f"{name}: {why}")
     # Denied and unexplained files first: what needs a person's attention.
     if result.refused_files:
         lines += ["", paint(f"refused files ({len(result.refused_files)}):", _RED)]

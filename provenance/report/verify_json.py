@@ -14,9 +14,10 @@ from provenance import __version__
 from provenance.decision.verify_result import VerifyResult
 from provenance.facts import SignatureFact
 
-__all__ = ["SCHEMA_VERSION", "render_json", "result_to_dict"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "render_json", "result_to_dict"]
 
 SCHEMA_VERSION = 1
+SCHEMA = "urn:ot-provenance:schema:verify-result:v1"
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -51,6 +52,7 @@ def _signature(fact: SignatureFact) -> dict[str, Any]:
 def result_to_dict(result: VerifyResult) -> dict[str, Any]:
     fact = result.fact
     return {
+        "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "provenance", "version": __version__},
         "decision": result.decision,

@@ -18,13 +18,15 @@ from provenance.inputs.delivery import evidence_kind
 if TYPE_CHECKING:
     from provenance.commands.vet import VetResult
 
-__all__ = ["SCHEMA_VERSION", "render_json", "vet_to_dict", "wrap_decision"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "render_json", "vet_to_dict", "wrap_decision"]
 
 SCHEMA_VERSION = 1
+SCHEMA = "urn:ot-provenance:schema:vet-result:v1"
 
 
 def vet_to_dict(result: VetResult) -> dict[str, Any]:
     return {
+        "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "provenance", "version": __version__},
         "delivery": {
@@ -63,6 +65,7 @@ def wrap_decision(decision: Mapping[str, Any]) -> dict[str, Any]:
         if kind is not None:
             evidence.append({"path": path, "kind": kind})
     return {
+        "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "provenance", "version": __version__},
         "delivery": {"path": artifact["name"], "kind": "file", "sha256": artifact["sha256"]},

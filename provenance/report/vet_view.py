@@ -137,6 +137,21 @@ class VetView:
         """The artifacts, denied ones first (each group in name order)."""
         return tuple(sorted(self.artifacts, key=lambda a: a.allowed))
 
+    def denials(self) -> tuple[tuple[str, str], ...]:
+        """(name, one-line why) for each denied artifact: what the summary names."""
+        return tuple(
+            (a.name, "failed " + ", ".join(r.rule for r in a.failed) if a.failed else "denied")
+            for a in self.denied_first
+            if not a.allowed
+        )
+
+    @property
+    def title(self) -> str:
+        """What the report is about: a delivery, or one file (`verify --segment`)."""
+        if self.delivery_kind == "file":
+            return "Decision report"
+        return "Delivery vetting report"
+
     def headline(self) -> str:
         """One line: the verdict on the whole delivery."""
         if self.refused is not None:
@@ -160,6 +175,9 @@ def _signers(findings: Sequence[Mapping[str, Any]]) -> tuple[Signer, ...]:
     for finding in findings:
         for entry in finding["evidence"].get("signatures", ()):
             key = tuple(entry.get(k) for k in ("vendor", "signer", "issuer", "signed_at"))
+            if entry.get("issuer") is None and entry.get("signer_rule"):
+                # A key or certificate: named as the policy names it (its file), not by digest.
+                key = (key[0], entry["signer_rule"], None, key[3])
             source = (str(entry.get("bundle") or "?"), str(entry.get("content") or "?"))
             sources = rows.setdefault(key, [])
             if source not in sources:

@@ -24,6 +24,8 @@ def signature_evidence(fact: SignatureFact) -> dict[str, Any]:
     return {
         "vendor": fact.vendor,
         "signer": fact.identity or fact.key_id,
+        # The policy's name for it (key file, certificate, OpenPGP key): how people know it.
+        "signer_rule": fact.matched_rule,
         "issuer": fact.issuer,
         "signed_at": fact.signed_at.isoformat() if fact.signed_at else None,
         "time_source": time_source(fact),
