@@ -20,7 +20,8 @@ this rule judges its findings, in order:
    aside; an expired entry no longer counts and the reason says so.
 4. What remains fails the rule if: its version could not be compared (always: fail closed),
    it is in KEV (`known_exploited: deny`), it has no score (`unscored: deny`), or its
-   severity is above `max_severity`. "Possible" advisory matches fail only with
+   severity is above `max_severity` (with `max_severity: none`, the default, any score,
+   0.0 included, is too much). "Possible" advisory matches fail only with
    `possible: deny`; otherwise they are listed as warnings.
 """
 
@@ -278,7 +279,15 @@ class VulnerabilitiesRequirement:
             return "in CISA's Known Exploited Vulnerabilities catalog"
         if finding.severity is None:
             return "no CVSS score (unscored: deny)" if self.unscored == "deny" else None
-        if SEVERITIES.index(finding.severity) > SEVERITIES.index(self.max_severity):
+        return self._above_bar(finding.severity)
+
+    def _above_bar(self, severity: Severity) -> str | None:
+        # `max_severity: none` denies every known vulnerability, as the schema says: a record
+        # scored 0.0 (CVSS band "none") is still a published vulnerability of this version,
+        # and only a person (an `ignore` entry) or the vendor (VEX) may set it aside.
+        if self.max_severity == "none" and severity == "none":
+            return "scored 0.0, and max_severity none denies every known vulnerability"
+        if SEVERITIES.index(severity) > SEVERITIES.index(self.max_severity):
             return f"above max_severity {self.max_severity}"
         return None
 
