@@ -293,4 +293,11 @@ def _evidence_summary(examination: Examination) -> dict[str, Any]:
         "version_evidence": identification.version.evidence if identification.version else None,
         "evidence_strength": examination.evidence_strength,
         "identification_problem": identification.problem,
+        # Which vulnerability data decided (None: the segment looks nothing up).
+        "vulnerability_database": None
+        if examination.vulnerabilities is None
+        else {
+            "path": examination.vulnerabilities.database,
+            "snapshot": examination.vulnerabilities.snapshot,
+        },
     }

@@ -110,6 +110,7 @@ class VulnerabilitiesRequirement:
         judged = _Judged(self, remaining)
         evidence: dict[str, Any] = {
             "database": facts.database,
+            "database_snapshot": facts.snapshot,
             "data_as_of": facts.newest_data.isoformat() if facts.newest_data else None,
             "checked": facts.checked,
             "unchecked": list(facts.unchecked[:MAX_EVIDENCE]),
@@ -176,7 +177,8 @@ class VulnerabilitiesRequirement:
         if facts.problem is not None:
             return self._fail(facts.problem)
         stale = self._staleness(facts, context)
-        return (sbom, facts) if stale is None else self._fail(stale, {"database": facts.database})
+        snapshot = {"database": facts.database, "database_snapshot": facts.snapshot}
+        return (sbom, facts) if stale is None else self._fail(stale, snapshot)
 
     def _apply_ignores(
         self, kept: list[VulnerabilityFinding], today: date
