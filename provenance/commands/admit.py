@@ -63,7 +63,14 @@ from provenance.signing.statements import vsa_statement
 from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.evidence_set import discover_evidence
 
-__all__ = ["SITE_KEY_ENV", "SITE_KEY_FILE", "AdmitResult", "admit", "site_key_path"]
+__all__ = [
+    "SITE_KEY_ENV",
+    "SITE_KEY_FILE",
+    "AdmitResult",
+    "admit",
+    "load_site_key",
+    "site_key_path",
+]
 
 SITE_KEY_ENV = "PROVENANCE_SITE_KEY"
 SITE_KEY_FILE = "site.key"  # inside the state directory, when no other key is named
@@ -94,7 +101,7 @@ def site_key_path(explicit: Path | None, state_dir: Path) -> Path:
     return Path(from_env) if from_env else state_dir / SITE_KEY_FILE
 
 
-def _load_site_key(path: Path) -> SigningKey:
+def load_site_key(path: Path) -> SigningKey:
     if not path.exists():
         raise UsageError(
             f"{path}: no site key: create one with `provenance keys generate {path}` (the VSAs "
@@ -127,8 +134,9 @@ def admit(
         policy,
         vulnerability_db=vulnerability_db_for(policy, segment, state.root),
         crls=stored_crls(state.root),
+        state_dir=state.root,
     )
-    key = _load_site_key(site_key_path(site_key, state.root))
+    key = load_site_key(site_key_path(site_key, state.root))
     evidence = list(evidence) or discover_evidence(artifact)
     store = ContentStore(state)
     with Ledger.open(state.ledger_path, create=True, busy_timeout=busy_timeout) as ledger:
