@@ -59,6 +59,7 @@ from provenance.record import (
 from provenance.record.crl_store import remember_crls, stored_crls
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import SigningKey, load_signing_key
+from provenance.signing.pkcs11_keys import is_pkcs11_uri
 from provenance.signing.statements import vsa_statement
 from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.evidence_set import discover_evidence
@@ -102,7 +103,8 @@ def site_key_path(explicit: Path | None, state_dir: Path) -> Path:
 
 
 def load_site_key(path: Path) -> SigningKey:
-    if not path.exists():
+    """A PEM file (encrypted or not) or a PKCS#11 URI (`signing.pkcs11_keys`)."""
+    if not is_pkcs11_uri(path) and not path.exists():
         raise UsageError(
             f"{path}: no site key: create one with `provenance keys generate {path}` (the VSAs "
             "and the audit log are signed with it)"
