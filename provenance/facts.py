@@ -270,3 +270,6 @@ class VulnerabilityFacts:
     checked: int = 0  # components looked up
     unchecked: tuple[str, ...] = ()  # "component: why it could not be looked up"
     problem: str | None = None  # why no lookup happened (no database, no SBOM)
+    # Which data: `VulnDatabase.snapshot()`, a digest over the imported sources (None:
+    # unrecorded, or no lookup).
+    snapshot: str | None = None

@@ -80,7 +80,7 @@ def test_ranges(written: str, inside: list[str], outside: list[str]) -> None:
         "< A17",
         "< SP1 P01",
         "<=the_first_5_digits_of_serial_number_22081",
-        "NMC2 <= 6.9.6",
+        "NMC2 <= 6.9.6 | NMC3 <= 1.4.0",  # two firmware lines in one range
         "< V3.X.17",
         "vers:npm/<4.0.0",  # a real vers scheme with its own ordering: not ours to guess
         "x" * 300,

@@ -453,8 +453,9 @@ SCHEMA_CASES: list[tuple[str, str, int, int, str]] = [
         MINIMAL + "trust: {sigstore: [embedded:prod]}\n",
         7,
         20,
-        "trust.sigstore[0]: expected embedded:production, embedded:staging or a path to a "
-        "trusted_root.json, got string 'embedded:prod'",
+        "trust.sigstore[0]: expected embedded:production, embedded:staging, imported:NAME (the "
+        "newest root trust import verified: production, staging or a private instance's) or a "
+        "path to a trusted_root.json, got string 'embedded:prod'",
     ),
     (
         "repeated trust root",

@@ -84,9 +84,10 @@ from provenance._cli import (  # noqa: E402
     policy,
     sbom,
     signing,
+    trust,
     verify,
     vet,
     vulndb,
 )
 
-__all__ += ["crl", "gate", "policy", "sbom", "signing", "verify", "vet", "vulndb"]
+__all__ += ["crl", "gate", "policy", "sbom", "signing", "trust", "verify", "vet", "vulndb"]

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from provenance._cli import cli
-from provenance._cli.common import EXIT_FAILED, EXIT_OK, InputPath, library_errors, verdict
+from provenance._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    InputPath,
+    library_errors,
+    state_dir_option,
+    verdict,
+)
 
 
 @cli.group()
@@ -18,16 +25,24 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("path", type=InputPath("a policy file"))
-def lint(path: Path) -> None:
+@click.option(
+    "--site-key",
+    type=click.Path(path_type=Path),
+    help="The site key to check too (default: $PROVENANCE_SITE_KEY, else site.key in the "
+    "state directory): an unencrypted PEM file is a warning.",
+)
+@state_dir_option
+def lint(path: Path, site_key: Path | None, state_dir: Path | None) -> None:
     """Report every problem in the policy at PATH as file:line:column: severity: message.
 
     \b
     Exit codes: 0 no errors (warnings are printed), 1 errors, 2 the file cannot be read.
     """
+    from provenance.commands.key_lint import site_key_warnings
     from provenance.policy import lint_policy
 
     with library_errors():
-        problems = lint_policy(path)
+        problems = lint_policy(path) + site_key_warnings(site_key, state_dir)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(problem.severity == "error" for problem in problems)

@@ -26,7 +26,13 @@ def keys() -> None:
     help="Ed25519, or ECDSA P-256 where FIPS algorithms are required.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing key (atomically).")
-def keys_generate(path: Path, key_type: str, force: bool) -> None:
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Encrypt the private key under a passphrase from $PROVENANCE_KEY_PASSPHRASE or a "
+    "prompt (never a flag); commands that sign ask for it the same way.",
+)
+def keys_generate(path: Path, key_type: str, force: bool, encrypt: bool) -> None:
     """Write a private key to PATH (mode 0600) and its public key to PATH.pub.
 
     An existing key is never overwritten unless --force is given.
@@ -34,8 +40,12 @@ def keys_generate(path: Path, key_type: str, force: bool) -> None:
     from provenance.commands.keys import generate
 
     with library_errors():
-        key = generate(path, key_type="p256" if key_type == "p256" else "ed25519", force=force)
-    click.echo(f"{one_line(str(path))}: {key_type} private key (keep it secret)", err=True)
+        key = generate(
+            path, key_type="p256" if key_type == "p256" else "ed25519", force=force,
+            encrypt=encrypt,
+        )  # fmt: skip
+    kept = "encrypted private key" if encrypt else "private key (keep it secret)"
+    click.echo(f"{one_line(str(path))}: {key_type} {kept}", err=True)
     click.echo(f"{one_line(str(path))}.pub: public key {key.key_id}", err=True)
 
 

@@ -33,11 +33,32 @@ Exit codes:
   2  could not run: unreadable path, database corrupt/newer/unwritable; nothing imported""",
 )
 @click.argument("paths", nargs=-1, required=True, type=InputPath("advisory data", directory=True))
+@click.option(
+    "--policy",
+    "policy_path",
+    type=InputPath("a policy file (YAML)"),
+    help="Site policy whose trust.advisories pins CSAF publishers' OpenPGP keys: their "
+    "documents must carry a valid .asc signature by that key.",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Accept CSAF documents with neither a signature by a pinned key nor a .sha512 "
+    "(recorded as unverified). Never accepts one whose signature or hash fails.",
+)
 @state_dir_option
 @report_format_option()
-def import_command(*, paths: tuple[Path, ...], state_dir: Path | None, output_format: str) -> None:
+def import_command(
+    *,
+    paths: tuple[Path, ...],
+    policy_path: Path | None,
+    allow_unsigned: bool,
+    state_dir: Path | None,
+    output_format: str,
+) -> None:
     """Import OSV records (JSON/YAML files, directories, all.zip exports), a CISA KEV catalogue
-    and CSAF 2.0 advisories (checked against a .sha512 beside them). One transaction."""
+    and CSAF 2.0 advisories (each verified by its .asc under a publisher key the policy pins,
+    else its .sha512; with neither, refused unless --allow-unsigned). One transaction."""
     from provenance.commands.vulndb import (
         import_verdict,
         render_import_json,
@@ -46,7 +67,9 @@ def import_command(*, paths: tuple[Path, ...], state_dir: Path | None, output_fo
     )
 
     with library_errors():
-        result = vulndb_import(paths, state_dir=state_dir)
+        result = vulndb_import(
+            paths, state_dir=state_dir, policy_path=policy_path, allow_unsigned=allow_unsigned
+        )
     render = render_import_json if output_format == "json" else render_import_text
     click.echo(render(result), nl=False)
     click.echo(import_verdict(result), err=True)

@@ -59,11 +59,19 @@ from provenance.record import (
 from provenance.record.crl_store import remember_crls, stored_crls
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import SigningKey, load_signing_key
+from provenance.signing.pkcs11_keys import is_pkcs11_uri
 from provenance.signing.statements import vsa_statement
 from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.evidence_set import discover_evidence
 
-__all__ = ["SITE_KEY_ENV", "SITE_KEY_FILE", "AdmitResult", "admit", "site_key_path"]
+__all__ = [
+    "SITE_KEY_ENV",
+    "SITE_KEY_FILE",
+    "AdmitResult",
+    "admit",
+    "load_site_key",
+    "site_key_path",
+]
 
 SITE_KEY_ENV = "PROVENANCE_SITE_KEY"
 SITE_KEY_FILE = "site.key"  # inside the state directory, when no other key is named
@@ -94,8 +102,9 @@ def site_key_path(explicit: Path | None, state_dir: Path) -> Path:
     return Path(from_env) if from_env else state_dir / SITE_KEY_FILE
 
 
-def _load_site_key(path: Path) -> SigningKey:
-    if not path.exists():
+def load_site_key(path: Path) -> SigningKey:
+    """A PEM file (encrypted or not) or a PKCS#11 URI (`signing.pkcs11_keys`)."""
+    if not is_pkcs11_uri(path) and not path.exists():
         raise UsageError(
             f"{path}: no site key: create one with `provenance keys generate {path}` (the VSAs "
             "and the audit log are signed with it)"
@@ -127,8 +136,9 @@ def admit(
         policy,
         vulnerability_db=vulnerability_db_for(policy, segment, state.root),
         crls=stored_crls(state.root),
+        state_dir=state.root,
     )
-    key = _load_site_key(site_key_path(site_key, state.root))
+    key = load_site_key(site_key_path(site_key, state.root))
     evidence = list(evidence) or discover_evidence(artifact)
     store = ContentStore(state)
     with Ledger.open(state.ledger_path, create=True, busy_timeout=busy_timeout) as ledger:
@@ -293,4 +303,11 @@ def _evidence_summary(examination: Examination) -> dict[str, Any]:
         "version_evidence": identification.version.evidence if identification.version else None,
         "evidence_strength": examination.evidence_strength,
         "identification_problem": identification.problem,
+        # Which vulnerability data decided (None: the segment looks nothing up).
+        "vulnerability_database": None
+        if examination.vulnerabilities is None
+        else {
+            "path": examination.vulnerabilities.database,
+            "snapshot": examination.vulnerabilities.snapshot,
+        },
     }

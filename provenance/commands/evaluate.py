@@ -75,6 +75,7 @@ def evaluate(
         policy,
         vulnerability_db=vulnerability_db_for(policy, segment, state_dir),
         crls=state_crls(state_dir),
+        state_dir=state_dir,
     )
     with tempfile.TemporaryDirectory(prefix="provenance-verify-") as scratch:
         # Every check reads the same private copy (see `snapshot`); nothing is written

@@ -24,7 +24,7 @@ from provenance.policy import Policy
 from provenance.record.crl_store import stored_crls
 from provenance.record.state import resolve_state_dir
 from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess, looked_for
-from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
+from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.vendor_layouts import LayoutTrust
 from provenance.verification.x509 import CrlFile, X509Signer
@@ -62,10 +62,16 @@ class GateInputs:
         *,
         vulnerability_db: Path | None = None,
         crls: Sequence[CrlFile] = (),
+        state_dir: Path | None = None,
     ) -> GateInputs:
+        """`state_dir`: where `imported:` trust roots are read (default: the environment's)."""
+        from provenance.commands.trust_roots import load_named_trust_root  # noqa: PLC0415
+
         return cls(
             policy=policy,
-            trust_roots=tuple(load_trust_root(ref) for ref in policy.sigstore_trust),
+            trust_roots=tuple(
+                load_named_trust_root(ref, state_dir=state_dir) for ref in policy.sigstore_trust
+            ),
             signers=tuple(NamedSigner(rule, vendor) for vendor, rule in policy.signer_rules()),
             layout_trust=tuple(
                 LayoutTrust(vendor.name, vendor.layout_keys, vendor.layout_threshold)

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from provenance.clock import Clock, utc_now
+from provenance.commands.trust_roots import load_named_trust_root
 from provenance.decision.verify_result import VerifyResult
 from provenance.errors import EvidenceError, UsageError
 from provenance.evidence.sigstore_bundle import find_bundle_beside, read_bundle
 from provenance.inputs.artifact import artifact_from_argument
-from provenance.verification.sigstore.trust_root import SigstoreTrustRoot, load_trust_root
+from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import BundleOutcome, NamedSigner, verify_bundle
 
 __all__ = ["verify"]
@@ -44,7 +45,9 @@ def verify(
         bundle = find_bundle_beside(subject.path)
     # Load every trust root before reading evidence: a broken configuration is exit 2
     # whatever the bundle holds.
-    roots = [r if isinstance(r, SigstoreTrustRoot) else load_trust_root(r) for r in trust_roots]
+    roots = [
+        r if isinstance(r, SigstoreTrustRoot) else load_named_trust_root(r) for r in trust_roots
+    ]
     try:
         parsed = read_bundle(bundle)
     except EvidenceError as malformed:

@@ -184,6 +184,7 @@ class _Gate:
             policy,
             vulnerability_db=vulnerability_db_for(policy, segment, state_dir),
             crls=state_crls(state_dir),
+            state_dir=state_dir,
         )
         gate = cls(policy, inputs, compile_segment(policy, segment), segment, state_dir)
         # Worker processes forked from here find it; others load it once (`_gate_for`).

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.clock import Clock, utc_now
+from provenance.policy import load_policy
 from provenance.record.state import StateDir, resolve_state_dir
 from provenance.vulnerabilities.database import DatabaseStatus, open_database
 from provenance.vulnerabilities.importer import ImportResult, import_paths
@@ -50,10 +51,24 @@ class StatusResult:
 
 
 def vulndb_import(
-    paths: Sequence[Path], *, state_dir: Path | None = None, clock: Clock = utc_now
+    paths: Sequence[Path],
+    *,
+    state_dir: Path | None = None,
+    policy_path: Path | None = None,
+    allow_unsigned: bool = False,
+    clock: Clock = utc_now,
 ) -> ImportResult:
+    """Import; CSAF publishers pinned in the policy's `trust.advisories` must have signed
+    their documents (`advisory_signatures`)."""
+    publishers = load_policy(policy_path).advisory_publishers if policy_path else ()
     state = StateDir.open(resolve_state_dir(state_dir), create=True)
-    return import_paths(paths, state_dir=state.root, now=clock())
+    return import_paths(
+        paths,
+        state_dir=state.root,
+        now=clock(),
+        publishers=publishers,
+        allow_unsigned=allow_unsigned,
+    )
 
 
 def vulndb_status(*, state_dir: Path | None = None, clock: Clock = utc_now) -> StatusResult:
@@ -84,7 +99,13 @@ def _import_json(result: ImportResult) -> dict[str, Any]:
     return {
         "database": str(result.database),
         "sources": [
-            {"location": s.location, "counts": s.counts, "newest_data": s.newest_data}
+            {
+                "location": s.location,
+                "counts": s.counts,
+                "newest_data": s.newest_data,
+                "digest": s.digest,
+                "verification": s.verification,
+            }
             for s in result.sources
         ],
         "refused": [{"location": r.location, "reason": r.reason} for r in result.refused],
@@ -122,6 +143,8 @@ def render_import_text(result: ImportResult) -> str:
     lines = [f"database: {result.database}"]
     for source in result.sources:
         lines.append(f"{source.location}: {_counts_text(source.counts)}")
+        lines.append(f"  verified: {verification_text(source.verification)}")
+        lines.append(f"  digest: sha256:{source.digest}")
     lines.extend(f"refused: {r.location}: {r.reason}" for r in result.refused)
     lines.extend(f"note: {note}" for note in result.notes)
     return "\n".join(lines) + "\n"
@@ -136,6 +159,22 @@ def import_verdict(result: ImportResult) -> str:
             f"{added} added, {updated} updated from the rest"
         )
     return f"OK: vulndb import: {added} added, {updated} updated"
+
+
+def verification_text(verification: dict[str, Any]) -> str:
+    """How a source's documents were vouched for, in words."""
+    parts = []
+    signed = verification.get("signed", 0)
+    if signed:
+        keys = ", ".join(f"0x{key}" for key in verification.get("keys", ()))
+        parts.append(f"{signed} CSAF signed by a pinned publisher key ({keys})")
+    if verification.get("hash-only"):
+        parts.append(f"{verification['hash-only']} CSAF by .sha512 only (no key pinned)")
+    if verification.get("unverified"):
+        parts.append(f"{verification['unverified']} CSAF unverified (--allow-unsigned)")
+    if verification.get("not-signed"):
+        parts.append(f"{verification['not-signed']} OSV/KEV (formats without signatures)")
+    return "; ".join(parts) or "nothing imported"
 
 
 def _age_text(age: timedelta | None) -> str:
@@ -157,12 +196,15 @@ def render_status_text(result: StatusResult) -> str:
     lines.append(f"CSAF documents: {status.csaf_documents}")
     newest = status.newest_data.isoformat() if status.newest_data else "none"
     lines.append(f"newest data: {newest} (age {_age_text(status.age)})")
+    lines.append(f"snapshot: {status.snapshot or 'unrecorded (a source predates digests)'}")
     lines.append("sources:")
-    lines.extend(
-        f"  {s.imported_at.isoformat()} {s.kind} {s.location}: added {s.added}, updated "
-        f"{s.updated}, unchanged {s.unchanged}, older {s.older}, refused {s.refused}"
-        for s in status.sources
-    )
+    for s in status.sources:
+        lines.append(
+            f"  {s.imported_at.isoformat()} {s.kind} {s.location}: added {s.added}, updated "
+            f"{s.updated}, unchanged {s.unchanged}, older {s.older}, refused {s.refused}"
+        )
+        verified = verification_text(s.verification) if s.digest else "not recorded"
+        lines.append(f"    verified: {verified}")
     return "\n".join(lines) + "\n"
 
 
@@ -182,6 +224,7 @@ def render_status_json(result: StatusResult) -> str:
                 "csaf_documents": status.csaf_documents,
                 "newest_data": status.newest_data.isoformat() if status.newest_data else None,
                 "age_seconds": int(status.age.total_seconds()) if status.age else None,
+                "snapshot": status.snapshot,
                 "sources": [
                     {
                         "kind": s.kind,
@@ -193,6 +236,8 @@ def render_status_json(result: StatusResult) -> str:
                         "unchanged": s.unchanged,
                         "older": s.older,
                         "refused": s.refused,
+                        "digest": s.digest,
+                        "verification": s.verification,
                     }
                     for s in status.sources
                 ],

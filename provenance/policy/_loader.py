@@ -40,6 +40,7 @@ from provenance.errors import InputError, PolicyError
 from provenance.policy._model import Group, Policy, Product, Segment, Vendor
 from provenance.policy._requirements import KINDS, approval_group, signed_by_vendors
 from provenance.policy._schema import schema_problems
+from provenance.policy._trust_material import advisory_publishers, tuf_max_staleness_days
 from provenance.policy._yaml import (
     JsonPath,
     Mark,
@@ -197,6 +198,7 @@ class _Checker:
     def run(self) -> Checked:
         trust = self._trust()
         self.trust_roots = trust
+        publishers = advisory_publishers(self.data.get("trust"), self.base, self.error)
         vendors = self._vendors()
         groups = self._groups()
         site_vsa_key = self._site()
@@ -220,6 +222,8 @@ class _Checker:
             documents=_document_globs(self.data.get("delivery")),
             sha256=self.document.sha256,
             positions=positions,
+            advisory_publishers=publishers,
+            tuf_max_staleness_days=tuf_max_staleness_days(self.data.get("trust")),
         )
         return Checked(errors, warnings, policy)
 
@@ -235,8 +239,8 @@ class _Checker:
         return tuple(root for root in roots if root is not None)
 
     def _trust_root(self, at: JsonPath, reference: str) -> str | None:
-        if reference.startswith("embedded:"):
-            return reference  # the schema allows only the embedded roots that exist
+        if reference.startswith(("embedded:", "imported:")):
+            return reference  # the schema allows only the names that exist
         location = os.path.abspath(self.base / reference)
         try:
             with open(location, "rb"):

@@ -13,6 +13,7 @@ from provenance.policy._yaml import JsonPath, Mark
 from provenance.verification.in_toto_keys import InTotoKey
 from provenance.verification.matching import Pattern
 from provenance.verification.signers import PublicKeySigner, SignerRule
+from provenance.vulnerabilities.advisory_signatures import AdvisoryPublisher
 
 __all__ = ["Group", "Policy", "Product", "Segment", "Vendor"]
 
@@ -118,6 +119,10 @@ class Policy:
     documents: tuple[Pattern, ...] = ()
     sha256: str = ""
     positions: Mapping[JsonPath, Mark] = field(default_factory=dict, repr=False, compare=False)
+    # `trust.advisories`: CSAF publishers whose advisories must be signed (vulndb import).
+    advisory_publishers: tuple[AdvisoryPublisher, ...] = ()
+    # `trust.tuf.max_staleness_days`: how long past expiry a TUF snapshot may be imported.
+    tuf_max_staleness_days: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("vendors", "groups", "segments", "positions"):

@@ -41,10 +41,20 @@ __all__ = [
 ]
 
 EVENT_FORMAT = 1
-EventKind = Literal["admit", "deny", "approve"]
-_KIND_OF_TEXT: Mapping[str, EventKind] = {"admit": "admit", "deny": "deny", "approve": "approve"}
+EventKind = Literal["admit", "deny", "approve", "trust-import"]
+_KIND_OF_TEXT: Mapping[str, EventKind] = {
+    "admit": "admit",
+    "deny": "deny",
+    "approve": "approve",
+    "trust-import": "trust-import",
+}
 _KINDS: tuple[str, ...] = get_args(EventKind)
-_DECISION_OF_KIND: Mapping[str, str] = {"admit": "allow", "deny": "deny", "approve": "approval"}
+_DECISION_OF_KIND: Mapping[str, str] = {
+    "admit": "allow",
+    "deny": "deny",
+    "approve": "approval",
+    "trust-import": "trust",
+}
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -132,7 +142,8 @@ class FindingSummary:
 @dataclass(frozen=True)
 class AuditEvent:
     """One event for the audit log. `kind`: "admit" (allowed and admitted), "deny" (denied;
-    nothing admitted), "approve" (a site approval was recorded)."""
+    nothing admitted), "approve" (a site approval was recorded), "trust-import" (a Sigstore
+    trust root verified through TUF was installed; the artifact is its trusted_root.json)."""
 
     kind: EventKind
     at: datetime
@@ -159,7 +170,7 @@ class AuditEvent:
 
     @property
     def decision(self) -> str:
-        """One of "allow", "deny" or "approval", derived from `kind`."""
+        """One of "allow", "deny", "approval" or "trust", derived from `kind`."""
         return _DECISION_OF_KIND[self.kind]
 
     def to_json(self) -> str:

@@ -11,6 +11,15 @@ order of weight: `SP n` (service pack), `Update n` (`Upd n`), `HF n` (hotfix), `
 `V7.4` < `V7.4 SP1` < `V7.4 SP1 Update 2` < `V7.4.1`: a qualifier refines its release and
 missing numbers are zero (`V3.0` == `V3.00` == `V3`). Numbers compare as integers (`V3.10` >
 `V3.9`): vendors who mean decimals (`2.72` < `2.8`) are not told apart, a documented limit.
+
+Product-prefixed versions: firmware of one device family is versioned per firmware line, and
+advisories write the line's name before the version (SICAM A8000 `< CPC80 V16.30`,
+RUGGEDCOM `All versions < ROS V5.0.1`, Hirschmann `<= HiOS 07.0.02`, APC `NMC2 <= 6.9.6`).
+The prefix is part of the version: `CPC80 V16.20` is compared with `< CPC80 V16.30` because
+the prefixes match (case-insensitively); a component version with another prefix, or none,
+against a prefixed range (or the reverse) cannot be compared, which is "unknown" (a possible
+finding with the text), never "out": another firmware line's numbers say nothing about this
+one.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from itertools import pairwise
 from typing import Literal
 
 __all__ = [
+    "MAX_PREFIX_CHARS",
     "MAX_RANGE_CHARS",
     "Constraint",
     "IcsVersion",
@@ -57,6 +67,25 @@ _VERSION = re.compile(
 _QUALIFIER = re.compile(
     r"(sp|service\s*pack|update|upd|hf|hotfix|patch|p)\s*([0-9]{1,9})", re.IGNORECASE
 )
+# A firmware line's name before its version: starts with a letter, no spaces ("CPC80",
+# "HiOS", "NMC2", "CR-IR"); at most this long, and never a word of the version grammar.
+_PREFIX = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*)\s+(?P<rest>.+)")
+MAX_PREFIX_CHARS = 32
+_NOT_PREFIXES = frozenset(
+    {
+        "v", "version", "versions", "all", "sp", "service", "servicepack", "update", "upd",
+        "hf", "hotfix", "p", "patch", "and", "or", "prior", "before", "to", "from", "since",
+        "up", "below", "above", "earlier", "later", "older", "newer", "than", "including",
+        "excluding", "between", "only", "with", "vers", "build", "release", "rev", "revision",
+        # "manufactured prior to August 28", "<= January 2019": dates, not firmware lines
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december",
+    }
+)  # fmt: skip
+# "NMC2 <= 6.9.6": the prefix written once, before the operators.
+_LEADING_PREFIX = re.compile(
+    r"(?P<prefix>[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*)\s*(?P<rest>(?:<=|>=|<|>|=).+)"
+)
 _ALL = frozenset({"*", "all", "all versions", "vers:all/*", "all versions: *"})
 _VERS = re.compile(r"vers:([a-z0-9.+-]+)/(.+)", re.IGNORECASE)
 # vers schemes read with the ICS comparison: CISA's "all" and vers' "generic".
@@ -78,11 +107,18 @@ class IcsVersion:
     release: tuple[int, ...]
     qualifiers: tuple[int, int, int, int]  # SP, Update, HF, Patch (0: none)
     text: str  # as written
+    prefix: str | None = None  # the firmware line ("cpc80"), case-folded; None: unprefixed
 
     def key(self, width: int) -> tuple[int, ...]:
         return (*self.release, *(0,) * (width - len(self.release)), *self.qualifiers)
 
     def compare(self, other: IcsVersion) -> int:
+        """-1, 0 or 1. Versions of different firmware lines have no order: callers check
+        `prefix` first (`check_version` does), and a mismatch here is a bug."""
+        if self.prefix != other.prefix:
+            raise ValueError(
+                f"cannot order {self.text!r} and {other.text!r}: different version prefixes"
+            )
         width = max(len(self.release), len(other.release))
         mine, theirs = self.key(width), other.key(width)
         return (mine > theirs) - (mine < theirs)
@@ -90,8 +126,35 @@ class IcsVersion:
 
 @lru_cache(maxsize=_CACHED)
 def parse_version(text: str) -> IcsVersion | None:
-    """An ICS version (`V4.1.3`, `4.00.02`, `V7.4 SP1 Update 2`), or None if it is not one."""
+    """An ICS version (`V4.1.3`, `4.00.02`, `V7.4 SP1 Update 2`, `CPC80 V16.30`), or None if
+    it is not one."""
     cleaned = " ".join(text.split())
+    unprefixed = _parse_unprefixed(cleaned, text)
+    if unprefixed is not None:
+        return unprefixed
+    shape = _PREFIX.fullmatch(cleaned)
+    if shape is None:
+        return None
+    prefix = shape.group("prefix")
+    if not _is_prefix(prefix):
+        return None
+    version = _parse_unprefixed(shape.group("rest"), text)
+    if version is None:
+        return None
+    return IcsVersion(version.release, version.qualifiers, text, prefix.casefold())
+
+
+def _is_prefix(word: str) -> bool:
+    """A firmware line's name: not a word of the version grammar, not itself a version
+    ("V14 < V14 SP3" is a version range, not line "V14")."""
+    return (
+        len(word) <= MAX_PREFIX_CHARS
+        and word.casefold() not in _NOT_PREFIXES
+        and _VERSION.fullmatch(word) is None
+    )
+
+
+def _parse_unprefixed(cleaned: str, text: str) -> IcsVersion | None:
     shape = _VERSION.fullmatch(cleaned)
     if shape is None:
         return None
@@ -200,8 +263,12 @@ def parse_range(text: str) -> VersionRange | None:
         if form is not None:
             cleaned = f"{operator} {form.group(1)}"
             break
+    leading = _LEADING_PREFIX.fullmatch(cleaned)
+    line = None
+    if leading is not None and _is_prefix(leading.group("prefix")):
+        line, cleaned = leading.group("prefix"), leading.group("rest")
     parts = re.split(r"\s*(?:\||,|&|\band\b)\s*", cleaned, flags=re.IGNORECASE)
-    return _constraints(text, _split_operators(parts))
+    return _constraints(text, _split_operators(parts), line)
 
 
 def _split_operators(parts: list[str]) -> list[str]:
@@ -214,7 +281,10 @@ def _split_operators(parts: list[str]) -> list[str]:
     ]
 
 
-def _constraints(text: str, pieces: list[str]) -> VersionRange | None:
+def _constraints(text: str, pieces: list[str], line: str | None = None) -> VersionRange | None:
+    """The constraints of a range; `line` is a prefix written once before the operators
+    ("NMC2 <= 6.9.6"), which every version then carries. Versions of two different prefixes
+    in one range are not interpreted."""
     if not pieces or len(pieces) > _MAX_CONSTRAINTS:
         return None
     found = []
@@ -222,11 +292,14 @@ def _constraints(text: str, pieces: list[str]) -> VersionRange | None:
         shape = _CONSTRAINT.fullmatch(piece.strip())
         if shape is None:
             return None
-        version = parse_version(shape.group(2))
+        written = shape.group(2)
+        version = parse_version(f"{line} {written}" if line is not None else written)
         if version is None:
             return None
         operator: Operator = _operator(shape.group(1) or "=")
         found.append(Constraint(operator, version))
+    if len({constraint.version.prefix for constraint in found}) > 1:
+        return None
     return VersionRange(text, tuple(found))
 
 
@@ -263,16 +336,30 @@ def check_version(
         return RangeCheck("in", f"every version {named}")
     if component_version is None:
         return RangeCheck("unknown", f"component has no version to compare with {written!r}")
+    return _compare(component_version, written, interpreted)
+
+
+def _compare(component_version: str, written: str, interpreted: VersionRange) -> RangeCheck:
     parsed = parse_version(component_version)
+    problem = None
     if parsed is None:
+        problem = ""
+    elif parsed.prefix != interpreted.constraints[0].version.prefix:
+        line = interpreted.constraints[0].version.prefix
+        problem = f": {_line_text(parsed.prefix)} against {_line_text(line)}"
+    if parsed is None or problem is not None:
         return RangeCheck(
             "unknown",
-            f"cannot compare component version {component_version!r} with {written!r}",
+            f"cannot compare component version {component_version!r} with {written!r}{problem}",
             component_version,
         )
     if interpreted.contains(parsed):
         return RangeCheck("in", f"version {component_version} within {written!r}")
     return RangeCheck("out", f"version {component_version} outside {written!r}")
+
+
+def _line_text(prefix: str | None) -> str:
+    return f"version prefix {prefix!r}" if prefix is not None else "no version prefix"
 
 
 def _interpret(version: str | None, version_range: str | None) -> tuple[str, VersionRange | None]:

@@ -10,7 +10,10 @@ What it holds:
   fields wherever they decide.
 - `kev`: CISA KEV entries by CVE; `csaf` + `csaf_cve`: CSAF documents (raw JSON) by tracking id
   and the CVEs they name. Interpreting KEV and CSAF is the advisories side's job.
-- `sources`: what was imported from where and when, with counts.
+- `sources`: what was imported from where and when, with counts; `source_provenance`: each
+  source's digest (`snapshot.SourceManifest`) and how its documents were verified (CSAF:
+  signed, hash-only, unverified; `advisory_signatures`). Created by the first import that
+  writes it; a database imported before it existed has no snapshot digest ("unrecorded").
 - `schema_version`: one row. A newer version is refused, never downgraded.
 
 Writes (`ImportWriter`) run in one `BEGIN IMMEDIATE` transaction: a crash, a full disk or a
@@ -29,7 +32,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -178,6 +181,14 @@ _SCHEMA = (
     """,
     "CREATE INDEX csaf_key_by_key ON csaf_key (key)",
 )
+# Added after schema version 1 was in use (no release): created on import where missing.
+_PROVENANCE_TABLE = """
+    CREATE TABLE IF NOT EXISTS source_provenance (
+        source_id INTEGER PRIMARY KEY REFERENCES sources (id),
+        digest TEXT NOT NULL,
+        verification TEXT NOT NULL
+    )
+"""
 
 
 class VulnDatabaseError(InputError):
@@ -203,6 +214,10 @@ class SourceStatus:
     unchanged: int
     older: int
     refused: int
+    digest: str | None = None  # the source's manifest digest; None: imported before it existed
+    # How its documents were verified: {"signed": n, "hash-only": n, "unverified": n,
+    # "not-signed": n (OSV, KEV: formats without signatures), "keys": [fingerprint, ...]}
+    verification: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,7 @@ class DatabaseStatus:
     sources: tuple[SourceStatus, ...]
     newest_data: datetime | None
     age: timedelta | None  # now - newest_data; None for an empty database
+    snapshot: str | None = None  # `snapshot.snapshot_digest`; None if any source lacks one
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -510,6 +526,29 @@ class VulnDatabase:
 
     # -- status -------------------------------------------------------------------------
 
+    def _provenance(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        """source id -> (digest, verification), for the sources that have them."""
+        tables = {row[0] for row in self._rows("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "source_provenance" not in tables:
+            return {}
+        return {
+            source_id: (digest, self._json(verification))
+            for source_id, digest, verification in self._rows(
+                "SELECT source_id, digest, verification FROM source_provenance"
+            )
+        }
+
+    def snapshot(self) -> str | None:
+        """The digest over every imported source (`snapshot.snapshot_digest`), or None when a
+        source was imported before digests were kept (or nothing was imported)."""
+        from provenance.vulnerabilities.snapshot import snapshot_digest  # noqa: PLC0415
+
+        provenance = self._provenance()
+        ids = [row[0] for row in self._rows("SELECT id FROM sources ORDER BY id")]
+        if not ids or any(source_id not in provenance for source_id in ids):
+            return None
+        return snapshot_digest([provenance[source_id][0] for source_id in ids])
+
     def newest_data(self) -> datetime | None:
         rows = self._rows(
             "SELECT max(min(coalesce(newest_data, imported_at), imported_at)) FROM sources"
@@ -533,6 +572,7 @@ class VulnDatabase:
         ((records, withdrawn),) = self._rows("SELECT count(*), count(withdrawn) FROM records")
         ((kev,),) = self._rows("SELECT count(*) FROM kev")
         ((csaf,),) = self._rows("SELECT count(*) FROM csaf")
+        provenance = self._provenance()
         sources = tuple(
             SourceStatus(
                 kind=row[0],
@@ -544,10 +584,12 @@ class VulnDatabase:
                 unchanged=row[6],
                 older=row[7],
                 refused=row[8],
+                digest=provenance[row[9]][0] if row[9] in provenance else None,
+                verification=provenance[row[9]][1] if row[9] in provenance else {},
             )
             for row in self._rows(
                 "SELECT kind, location, imported_at, newest_data, added, updated, unchanged, "
-                "older, refused FROM sources ORDER BY id"
+                "older, refused, id FROM sources ORDER BY id"
             )
         )
         newest = self.newest_data()
@@ -562,6 +604,7 @@ class VulnDatabase:
             sources=sources,
             newest_data=newest,
             age=None if newest is None else self._now - newest,
+            snapshot=self.snapshot(),
         )
 
 
@@ -592,6 +635,7 @@ def open_for_import(state_dir: Path, *, now: datetime) -> Iterator[ImportWriter]
                     for statement in _SCHEMA:
                         connection.execute(statement)
                 _check_schema(connection, path)
+                connection.execute(_PROVENANCE_TABLE)
                 yield ImportWriter(connection, path, now)
                 connection.execute("COMMIT")
             except BaseException:
@@ -651,6 +695,13 @@ class ImportWriter:
                 counts.get("refused", 0),
                 source_id,
             ),
+        )
+
+    def record_provenance(self, source_id: int, digest: str, verification: dict[str, Any]) -> None:
+        self._connection.execute(
+            "INSERT OR REPLACE INTO source_provenance (source_id, digest, verification) "
+            "VALUES (?, ?, ?)",
+            (source_id, digest, canonical_json(verification)),
         )
 
     def put_osv(self, record: OsvRecord, document: Any, source_id: int) -> StoreOutcome:

@@ -10,12 +10,17 @@ Algorithm (`import_paths`):
    `modified`), KEV catalogue (`vulnerabilities[]` and `catalogVersion`), CSAF (`document`);
    `.yaml`/`.yml` files are OSV records; `.zip` files are OSV exports. In a directory, other
    files (`.sha512`, `.asc`, READMEs, schemas) are skipped and counted; named explicitly,
-   an unrecognised file is refused.
+   an unrecognised file is refused. Every file read is listed, with its SHA-256, in the
+   source's manifest (`snapshot.SourceManifest`), whose digest the database snapshot covers.
 4. Each file (each zip as a whole) is a savepoint: a refused file is rolled back alone and
    reported with its reason; the others still import. Refusals: not JSON/YAML, wrong shape,
-   strict OSV parse failure, a CSAF whose `.sha512` beside it does not match, a zip over
-   its limits or corrupt, a second record with the same id and `modified` but other content.
-5. Commit. A crash, a full disk or an unreadable path before this point leaves the previous
+   strict OSV parse failure, a CSAF document that `advisory_signatures.verify_advisory`
+   refuses (a publisher pinned in the policy whose `.asc` is missing or does not verify, a
+   `.sha512` that does not match, or neither signature nor hash without `allow_unsigned`),
+   a zip over its limits or corrupt, a second record with the same id and `modified` but
+   other content.
+5. Record each source's digest and how its documents were verified (`vulndb status`), then
+   commit. A crash, a full disk or an unreadable path before this point leaves the previous
    database exactly as it was.
 """
 
@@ -36,6 +41,11 @@ from typing import Any, Literal
 from provenance.errors import EvidenceError, InputError
 from provenance.inputs.zip_errors import ZIP_ERRORS, zip_problem
 from provenance.steps import doing
+from provenance.vulnerabilities.advisory_signatures import (
+    AdvisoryPublisher,
+    AdvisoryRefused,
+    verify_advisory,
+)
 from provenance.vulnerabilities.csaf_matching import advisory_keys
 from provenance.vulnerabilities.csaf_products import parse_csaf
 from provenance.vulnerabilities.database import (
@@ -52,6 +62,7 @@ from provenance.vulnerabilities.osv_records import (
     parse_record,
     parse_timestamp,
 )
+from provenance.vulnerabilities.snapshot import SourceManifest
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -71,10 +82,8 @@ MAX_FILES = 2_000_000
 MAX_ZIP_MEMBERS = 2_000_000
 # Uncompressed total of one export (the largest OSV ecosystem exports are a few hundred MB).
 MAX_ZIP_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
-MAX_SHA512_FILE_BYTES = 4096
 
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
-_HEX512 = re.compile(r"[0-9a-fA-F]{128}")
 
 DocumentKind = Literal["osv", "kev", "csaf"]
 
@@ -90,6 +99,9 @@ class SourceResult:
     location: str
     counts: dict[str, int]  # "osv:added", "kev:unchanged", "csaf:older", "skipped", ...
     newest_data: str | None
+    digest: str = ""  # SHA-256 of the source's manifest (`snapshot.SourceManifest`)
+    # "signed", "hash-only", "unverified" (CSAF), "not-signed" (OSV, KEV), "keys"
+    verification: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +132,12 @@ class _Source:
     newest: str | None = None
     # id -> (modified, canonical JSON): duplicates within one import.
     seen: dict[str, tuple[str, str]] = field(default_factory=dict)
+    manifest: SourceManifest = field(default_factory=SourceManifest)
+    verification: Counter[str] = field(default_factory=Counter)
+    keys: set[str] = field(default_factory=set)
+
+    def verification_summary(self) -> dict[str, Any]:
+        return {**dict(sorted(self.verification.items())), "keys": sorted(self.keys)}
 
     def saw_time(self, moment: str | None) -> None:
         if moment is not None and (self.newest is None or moment > self.newest):
@@ -135,12 +153,27 @@ class _Run:
     source_id: int
     refused: list[Refusal]
     notes: list[str]
+    root: Path  # the source path: manifest entries are relative to it
+    publishers: Sequence[AdvisoryPublisher]
+    allow_unsigned: bool
+    now: datetime
+
+    def relative(self, file: Path) -> str:
+        return file.name if self.root.is_file() else file.relative_to(self.root).as_posix()
 
 
-def import_paths(paths: Sequence[Path], *, state_dir: Path, now: datetime) -> ImportResult:
+def import_paths(
+    paths: Sequence[Path],
+    *,
+    state_dir: Path,
+    now: datetime,
+    publishers: Sequence[AdvisoryPublisher] = (),
+    allow_unsigned: bool = False,
+) -> ImportResult:
     """Import every path into `<state_dir>/vulndb.sqlite`. Raises `InputError` for a missing or
     unreadable path (nothing imported) and `VulnDatabaseError` for a database that cannot be
-    written (nothing imported); refused documents are reported in the result."""
+    written (nothing imported); refused documents are reported in the result. `publishers`:
+    the CSAF publishers whose keys the site pins (`advisory_signatures`)."""
     # 1. Every path, before writing.
     if not paths:
         raise InputError("vulndb import: expected at least one path, got none")
@@ -159,10 +192,15 @@ def import_paths(paths: Sequence[Path], *, state_dir: Path, now: datetime) -> Im
             source = _Source(location=str(path))
             source_id = writer.begin_source(_kind_label(path), str(path))
             # 3. Walk.
-            run = _Run(writer, source, source_id, refused, notes)
+            run = _Run(
+                writer, source, source_id, refused, notes, path, publishers, allow_unsigned, now
+            )
             for file in _walk(path):
                 with doing("importing", str(file)):
                     _import_file(run, file, in_directory=path.is_dir())
+            # 5. What was read, and how it was vouched for.
+            digest = source.manifest.digest()
+            writer.record_provenance(source_id, digest, source.verification_summary())
             writer.finish_source(
                 source_id,
                 {
@@ -173,7 +211,15 @@ def import_paths(paths: Sequence[Path], *, state_dir: Path, now: datetime) -> Im
                 },
                 source.newest,
             )
-            results.append(SourceResult(str(path), dict(source.counts), source.newest))
+            results.append(
+                SourceResult(
+                    str(path),
+                    dict(source.counts),
+                    source.newest,
+                    digest,
+                    source.verification_summary(),
+                )
+            )
     return ImportResult(database_path(state_dir), tuple(results), tuple(refused), tuple(notes))
 
 
@@ -231,13 +277,24 @@ def _import_file(run: _Run, file: Path, *, in_directory: bool) -> None:
     try:
         with run.writer.savepoint():
             if suffix == ".zip":
+                run.source.manifest.add_digest(run.relative(file), _file_sha256(file))
                 _import_zip(run, file)
             else:
-                _import_document(run, file, _read(file, MAX_DOCUMENT_BYTES), in_directory)
+                data = _read(file, MAX_DOCUMENT_BYTES)
+                run.source.manifest.add(run.relative(file), data)
+                _import_document(run, file, data, in_directory)
     except _Refused as refusal:
         source.counts = before  # the savepoint undid this file's writes
         source.counts["refused"] += 1
         run.refused.append(Refusal(str(file), refusal.reason))
+
+
+def _file_sha256(file: Path) -> str:
+    try:
+        with file.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _import_zip(run: _Run, file: Path) -> None:
@@ -338,6 +395,7 @@ def _store_osv(run: _Run, document: Any, location: str) -> None:
     if record.withdrawn is not None:
         source.counts["osv:withdrawn"] += 1
     source.saw_time(max(record.modified, record.published or ""))
+    source.verification["not-signed"] += 1  # OSV records carry no signature
 
 
 def _store_kev(run: _Run, document: Any) -> None:
@@ -358,11 +416,22 @@ def _store_kev(run: _Run, document: Any) -> None:
         outcome = run.writer.put_kev(entry["cveID"], entry, run.source_id)
         run.source.counts[f"kev:{outcome}"] += 1
     run.source.saw_time(released)
+    run.source.verification["not-signed"] += 1  # CISA publishes KEV without a signature
 
 
 def _store_csaf(run: _Run, document: dict[str, Any], file: Path, data: bytes) -> None:
-    # The checksum first: a document whose published digest does not match is not read.
-    _check_sha512(file, data)
+    # Who vouches for it first: a document that is refused is not read further.
+    try:
+        vouched = verify_advisory(
+            file,
+            data,
+            document,
+            publishers=run.publishers,
+            allow_unsigned=run.allow_unsigned,
+            now=run.now,
+        )
+    except AdvisoryRefused as exc:
+        raise _Refused(exc.reason) from exc
     tracking = document["document"].get("tracking")
     if not isinstance(tracking, dict):
         raise _Refused("CSAF: document.tracking: expected an object")
@@ -395,21 +464,11 @@ def _store_csaf(run: _Run, document: dict[str, Any], file: Path, data: bytes) ->
     outcome = run.writer.put_csaf(tracking_id, released, cves, document, run.source_id, keys=keys)
     run.source.counts[f"csaf:{outcome}"] += 1
     run.source.saw_time(released)
-
-
-def _check_sha512(file: Path, data: bytes) -> None:
-    beside = file.with_name(file.name + ".sha512")
-    if not beside.exists():
-        return
-    text = _read(beside, MAX_SHA512_FILE_BYTES).decode("ascii", "replace").split()
-    if not text or not _HEX512.fullmatch(text[0]):
-        raise _Refused(f"{beside.name}: expected a SHA-512 hex digest, got {' '.join(text)[:80]!r}")
-    actual = hashlib.sha512(data).hexdigest()
-    if actual != text[0].lower():
-        raise _Refused(
-            f"SHA-512 does not match {beside.name}: expected {text[0].lower()[:16]}..., got "
-            f"{actual[:16]}..."
-        )
+    run.source.verification[vouched.level] += 1
+    if vouched.key is not None:
+        run.source.keys.add(vouched.key)
+    if vouched.level == "unverified":
+        run.notes.append(f"{file}: imported unverified: {vouched.detail}")
 
 
 def _release_time(value: Any, where: str) -> str:

@@ -110,6 +110,7 @@ def scan(
     return VulnerabilityFacts(
         database=str(db.path),
         newest_data=db.newest_data(),
+        snapshot=db.snapshot(),
         findings=tuple(findings),
         checked=result.checked,
         unchecked=tuple(f"{_label(component)}: {why}" for component, why in unchecked),

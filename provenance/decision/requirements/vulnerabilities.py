@@ -20,7 +20,8 @@ this rule judges its findings, in order:
    aside; an expired entry no longer counts and the reason says so.
 4. What remains fails the rule if: its version could not be compared (always: fail closed),
    it is in KEV (`known_exploited: deny`), it has no score (`unscored: deny`), or its
-   severity is above `max_severity`. "Possible" advisory matches fail only with
+   severity is above `max_severity` (with `max_severity: none`, the default, any score,
+   0.0 included, is too much). "Possible" advisory matches fail only with
    `possible: deny`; otherwise they are listed as warnings.
 """
 
@@ -111,6 +112,7 @@ class VulnerabilitiesRequirement:
         judged = _Judged(self, remaining)
         evidence: dict[str, Any] = {
             "database": facts.database,
+            "database_snapshot": facts.snapshot,
             "data_as_of": facts.newest_data.isoformat() if facts.newest_data else None,
             "checked": facts.checked,
             "unchecked": list(facts.unchecked[:MAX_EVIDENCE]),
@@ -177,7 +179,8 @@ class VulnerabilitiesRequirement:
         if facts.problem is not None:
             return self._fail(facts.problem)
         stale = self._staleness(facts, context)
-        return (sbom, facts) if stale is None else self._fail(stale, {"database": facts.database})
+        snapshot = {"database": facts.database, "database_snapshot": facts.snapshot}
+        return (sbom, facts) if stale is None else self._fail(stale, snapshot)
 
     def _apply_ignores(
         self, kept: list[VulnerabilityFinding], today: date
@@ -280,7 +283,15 @@ class VulnerabilitiesRequirement:
             return "in CISA's Known Exploited Vulnerabilities catalog"
         if finding.severity is None:
             return "no CVSS score (unscored: deny)" if self.unscored == "deny" else None
-        if SEVERITIES.index(finding.severity) > SEVERITIES.index(self.max_severity):
+        return self._above_bar(finding.severity)
+
+    def _above_bar(self, severity: Severity) -> str | None:
+        # `max_severity: none` denies every known vulnerability, as the schema says: a record
+        # scored 0.0 (CVSS band "none") is still a published vulnerability of this version,
+        # and only a person (an `ignore` entry) or the vendor (VEX) may set it aside.
+        if self.max_severity == "none" and severity == "none":
+            return "scored 0.0, and max_severity none denies every known vulnerability"
+        if SEVERITIES.index(severity) > SEVERITIES.index(self.max_severity):
             return f"above max_severity {self.max_severity}"
         return None
 
