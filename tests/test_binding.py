@@ -242,7 +242,7 @@ def test_another_vendors_tag_is_not_this_products_version(cli: CliRunner, site: 
     assert f"version: {failed(report)['version']}" == NO_VERSION
     assert NO_VERSION in stderr
     # With the operator's word, the version is recorded as theirs.
-    code, _, report = site.verify(cli, "plc-firmware-3.9.0.bin", "--version", "3.9.0")
+    code, _, report = site.verify(cli, "plc-firmware-3.9.0.bin", "--artifact-version", "3.9.0")
     assert report["version"] == {"value": "3.9.0", "source": "operator", "evidence": None}
     assert failed(report)["version"] == (
         "expected a version matching >=4.0,<5, got 3.9.0 (operator)"
@@ -326,10 +326,10 @@ def test_bound_sources_that_disagree_deny(cli: CliRunner, site: Site) -> None:
     # The operator cannot outvote the vendor's evidence either.
     site.write("plc-firmware-4.2.1.bin.sbom.sigstore.json", "")
     (site.folder / "plc-firmware-4.2.1.bin.sbom.sigstore.json").unlink()
-    code, _, report = site.verify(cli, "plc-firmware-4.2.1.bin", "--version", "4.2.2")
+    code, _, report = site.verify(cli, "plc-firmware-4.2.1.bin", "--artifact-version", "4.2.2")
     assert failed(report)["version"] == (
-        "expected --version 4.2.2 to match the version the vendor's evidence states, 4.2.1 "
-        "(signed-identity)"
+        "expected --artifact-version 4.2.2 to match the version the vendor's evidence states, "
+        "4.2.1 (signed-identity)"
     )
 
 

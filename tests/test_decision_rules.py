@@ -166,10 +166,10 @@ def test_version() -> None:
         "version", ">=4", context(version=ProductVersion("banana", "operator"))
     ).reason == ("expected a PEP 440 version, got 'banana'")
     conflict = context(
-        identification_problem="expected --version 4.3 to match the signed version 4.2.1"
+        identification_problem="expected --artifact-version 4.3 to match the signed version 4.2.1"
     )
     assert evaluate("version", ">=4", conflict).reason == (
-        "expected --version 4.3 to match the signed version 4.2.1"
+        "expected --artifact-version 4.3 to match the signed version 4.2.1"
     )
     # One range per product: the artifact's own applies; a product not listed is denied.
     per_product = {"fw": ">=4.0,<5", "tool": ">=1"}

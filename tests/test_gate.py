@@ -85,7 +85,12 @@ def test_admit_allowed_writes_store_vsa_ledger_and_audit(cli: CliRunner, site: S
     wrong_segment = cli("check", site.delivery / "plc-firmware-4.2.1.bin", "--segment", L3,
                         "--vsa", vsa, "--site-key", site.state / "site.key.pub")  # fmt: skip
     assert wrong_segment.code == 1
-    assert "expected a VSA admitting to segment level3-operations" in verdict(wrong_segment)
+    assert (
+        "expected a VSA admitting to segment level3-operations (OT_PROVENANCE_SEGMENT_"
+        "level3-operations), got one admitting to level1-controllers: use the VSA the "
+        "gate issued for level3-operations, or admit the file to it"
+    ) in verdict(wrong_segment)
+    assert "['" not in verdict(wrong_segment)  # no Python list syntax
     tampered = site.delivery / "tampered.bin"
     tampered.write_bytes(original + b"\x00")
     changed = cli("check", tampered, "--segment", L1, "--vsa", vsa,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import provenance
+from provenance._cli.version import version_text
 from tests.conftest import CliRunner
 
 HEAVY = ("sigstore", "sigstore_models", "in_toto", "cyclonedx", "pydantic", "rfc3161_client")
@@ -50,4 +53,21 @@ def test_public_api_resolves_every_name() -> None:
 def test_version_flag(cli: CliRunner) -> None:
     result = cli("--version")
     assert result.code == 0
-    assert result.stdout.strip() == f"provenance, version {provenance.__version__}"
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"provenance {provenance.__version__}"
+    assert any(re.fullmatch(r"sigstore \d+\.\d+\.\d+", line) for line in lines)
+    assert any(re.fullmatch(r"cryptography \d+\.\d+\.\d+", line) for line in lines)
+    # The embedded trust roots with their TUF root's version and expiry (or that it expired).
+    production = next(line for line in lines if line.startswith("embedded trust root production"))
+    assert re.fullmatch(
+        r"embedded trust root production \(sigstore [\d.]+\): TUF root version \d+, "
+        r"(expires|EXPIRED) \d{4}-\d\d-\d\d",
+        production,
+    )
+
+
+def test_version_text_says_when_an_embedded_root_expired() -> None:
+    before = version_text(datetime(2020, 1, 1, tzinfo=UTC))
+    after = version_text(datetime(2100, 1, 1, tzinfo=UTC))
+    assert "EXPIRED" not in before
+    assert after.count("EXPIRED") == 2

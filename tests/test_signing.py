@@ -58,6 +58,20 @@ def test_keys_generate_writes_a_private_key_only_it_can_read(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_keys_generate_makes_a_missing_folder_private(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "site" / "site.key"
+    result = cli("keys", "generate", path)
+    assert result.code == 0, result.stderr
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    (tmp_path / "plain").write_text("not a folder")
+    refused = cli("keys", "generate", tmp_path / "plain" / "site.key")
+    assert refused.code == 2
+    assert refused.stderr == (
+        f"error: {tmp_path / 'plain'}: not a folder; expected one to hold the key\n"
+    )
+
+
 def member_keys(tmp_path: Path, *names: str) -> dict[str, PublicKeySigner]:
     members = {}
     for name in names:

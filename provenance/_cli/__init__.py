@@ -23,6 +23,7 @@ import click
 
 from provenance._cli.common import EXIT_OK, EXIT_USAGE, usage_exit
 from provenance._cli.internal_error import Settings, internal_error
+from provenance._cli.version import version_option
 
 __all__ = ["cli", "main"]
 
@@ -33,7 +34,7 @@ def _debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ot-provenance", prog_name="provenance")
+@version_option
 @click.option(
     "--debug",
     is_flag=True,

@@ -22,8 +22,11 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "InputPath",
+    "echo_report",
     "library_errors",
     "one_line",
+    "quiet",
+    "quiet_option",
     "report_format_option",
     "site_public_keys_option",
     "state_dir_option",
@@ -78,16 +81,54 @@ class InputPath(click.Path):
         return path
 
 
-def report_format_option() -> Callable[[Command], Command]:
-    """`--format text|json`: the report on stdout; the verdict line is always on stderr."""
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Report on stdout; the verdict line is always on stderr.",
-    )
+def report_format_option(
+    formats: tuple[str, ...] = ("text", "json"),
+) -> Callable[[Command], Command]:
+    """`--format FMT`: the report on stdout (the verdict line is always on stderr), and
+    `--quiet`: no report, only the verdict line and the exit code (see `echo_report`)."""
+
+    def decorate(command: Command) -> Command:
+        command = quiet_option(command)
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            default="text",
+            show_default=True,
+            help="Report on stdout; the verdict line is always on stderr.",
+        )(command)
+
+    return decorate
+
+
+_QUIET = "provenance.quiet"
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_QUIET] = value
+    return value
+
+
+quiet_option = click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_quiet,
+    help="No report on stdout and no progress: only the verdict on stderr and the exit code "
+    "(files asked for with --report are still written).",
+)
+
+
+def quiet() -> bool:
+    """Whether `--quiet` was given to the running command."""
+    return bool(click.get_current_context().meta.get(_QUIET, False))
+
+
+def echo_report(text: str) -> None:
+    """The report on stdout, unless `--quiet`."""
+    if not quiet():
+        click.echo(text, nl=False)
 
 
 state_dir_option = click.option(

@@ -13,6 +13,7 @@ from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     InputPath,
+    echo_report,
     expected_sha256_option,
     library_errors,
     one_line,
@@ -24,6 +25,7 @@ from provenance._cli.common import (
     usage_exit,
     verdict,
 )
+from provenance._cli.vet import parse_reports, report_options, write_reports
 
 _GATE_CODES = """\b
 Exit codes:
@@ -54,16 +56,29 @@ Exit codes:
 )
 @click.option("--product", metavar="PURL", help="Which of the vendor's products this is.")
 @click.option(
-    "--version", "version", metavar="V", help="The version, when no signed evidence names one."
+    "--artifact-version",
+    "version",
+    metavar="V",
+    help="The artifact's version, when no signed evidence names one.",
 )
 @expected_sha256_option
 @run_inspections_option
 @online_revocation_option
+@click.option(
+    "--evidence",
+    "evidence_files",
+    multiple=True,
+    type=InputPath("an evidence file"),
+    metavar="FILE",
+    help="An evidence file (repeatable), as with verify; the same as naming it after ARTIFACT.",
+)
 @report_format_option()
+@report_options
 def admit(
     *,
     artifact: Path,
     evidence: tuple[Path, ...],
+    evidence_files: tuple[Path, ...],
     policy_path: Path,
     segment: str,
     state_dir: Path | None,
@@ -74,17 +89,22 @@ def admit(
     run_inspections: bool,
     online_revocation: bool,
     output_format: str,
+    reports: tuple[str, ...],
+    force: bool,
+    sarif_root: Path | None,
 ) -> None:
     """Verify ARTIFACT and its EVIDENCE (default: the bundles and approvals beside it) and, if
     the policy allows it into SEGMENT, copy it into the approved store, record the decision,
     and write a signed VSA. A denial is recorded too; nothing is admitted."""
     from provenance.commands.admit import admit as run_admit
-    from provenance.report.admit_report import render_json, render_text, verdict_line
+    from provenance.report.admit_report import admit_to_dict, render_json, render_text, verdict_line
+    from provenance.report.vet_json import wrap_decision
 
+    targets = parse_reports(reports, force=force)  # checked before anything is recorded
     with library_errors():
         result = run_admit(
             artifact,
-            evidence,
+            (*evidence, *evidence_files),
             policy_path=policy_path,
             segment=segment,
             state_dir=state_dir,
@@ -95,7 +115,18 @@ def admit(
             run_inspections=run_inspections,
             online_revocation=online_revocation,
         )
-    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    if targets:
+        # `--report json=` is the document `--format json` prints; the others render it as a
+        # delivery of one file, as for verify --segment.
+        document = admit_to_dict(result)
+        write_reports(
+            targets,
+            wrap_decision(document),
+            force=force,
+            sarif_root=sarif_root,
+            json_result=document,
+        )
+    echo_report(render_json(result) if output_format == "json" else render_text(result))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)
 

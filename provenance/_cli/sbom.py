@@ -12,6 +12,7 @@ from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     InputPath,
+    echo_report,
     library_errors,
     report_format_option,
     state_dir_option,
@@ -71,7 +72,7 @@ def check(
 
     with library_errors():
         result = check_sbom(sbom_path, policy=policy, segment=segment, artifact=artifact)
-    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    echo_report(render_json(result) if output_format == "json" else render_text(result))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
 
@@ -82,7 +83,7 @@ def _summarise(sbom_path: Path, output_format: str) -> None:
 
     with library_errors():
         result = summarise_sbom(sbom_path)
-    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    echo_report(render_json(result) if output_format == "json" else render_text(result))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.valid else EXIT_FAILED)
 
@@ -115,14 +116,7 @@ Exit codes:
     help=f"Exit 1 if a finding is at or above SEVERITY ({', '.join(_SEVERITIES)}), known "
     "exploited (CISA KEV), or has no score.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "sarif", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Report on stdout; the verdict line is always on stderr.",
-)
+@report_format_option(("text", "json", "sarif", "markdown"))
 @click.option(
     "--sarif-root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -160,6 +154,6 @@ def scan(
             state_dir=state_dir,
             fail_on=cast("SeverityBand | None", fail_on),
         )
-    click.echo(render(result, output_format, root=root_of(sarif_root)), nl=False)
+    echo_report(render(result, output_format, root=root_of(sarif_root)))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)

@@ -14,6 +14,7 @@ from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     InputPath,
+    echo_report,
     expected_sha256_option,
     online_revocation_option,
     report_format_option,
@@ -134,7 +135,12 @@ def _signers_from_flags(
     "(online; GITHUB_TOKEN is used if set). They are verified like local files.",
 )
 @click.option("--product", metavar="PURL", help="With --segment: the product, if not signed.")
-@click.option("--version", "product_version", metavar="V", help="With --segment: the version.")
+@click.option(
+    "--artifact-version",
+    "product_version",
+    metavar="V",
+    help="With --segment: the artifact's version, when no signed evidence names one.",
+)
 @expected_sha256_option
 @run_inspections_option
 @online_revocation_option
@@ -212,7 +218,7 @@ def verify(
             ("--evidence", evidence),
             ("--attestations-from", attestations_from),
             ("--product", product),
-            ("--version", product_version),
+            ("--artifact-version", product_version),
             ("--expected-sha256", expected_sha256),
             ("--run-inspections", run_inspections),
             ("--online-revocation", online_revocation),
@@ -255,9 +261,9 @@ def verify(
         sys.exit(EXIT_FAILED)
 
     if output_format == "json":
-        click.echo(render_json(result), nl=False)
+        echo_report(render_json(result))
     else:
-        click.echo(render_text(result), nl=False)
+        echo_report(render_text(result))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.decision == "verified" else EXIT_FAILED)
 
@@ -319,7 +325,7 @@ def _verify_segment(
             sarif_root=sarif_root,
             json_result=decision,
         )
-    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    echo_report(render_json(result) if output_format == "json" else render_text(result))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)
 

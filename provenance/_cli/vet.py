@@ -166,7 +166,13 @@ def _color(stream: Any) -> bool:
     metavar="N",
     help="Processes deciding in parallel (default: one per CPU; 1: none).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bar and no per-artifact lines on stderr.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No report on stdout, no progress bar and no per-artifact lines: only the delivery's "
+    "verdict on stderr and the exit code (--report files are still written).",
+)
 @state_dir_option
 def vet(
     *,
@@ -207,10 +213,11 @@ def vet(
         usage_exit(str(exc))
     document = vet_to_dict(result)
     write_reports(targets, document, force=force, sarif_root=sarif_root)
-    click.echo(
-        _render(output_format, document, color=_color(sys.stdout), sarif_root=sarif_root),
-        nl=False,
-    )
+    if not quiet:
+        click.echo(
+            _render(output_format, document, color=_color(sys.stdout), sarif_root=sarif_root),
+            nl=False,
+        )
     for line in _verdict_lines(result, quiet=quiet):
         click.echo(line, err=True)
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)

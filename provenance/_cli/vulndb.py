@@ -12,6 +12,7 @@ from provenance._cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     InputPath,
+    echo_report,
     library_errors,
     report_format_option,
     state_dir_option,
@@ -71,7 +72,7 @@ def import_command(
             paths, state_dir=state_dir, policy_path=policy_path, allow_unsigned=allow_unsigned
         )
     render = render_import_json if output_format == "json" else render_import_text
-    click.echo(render(result), nl=False)
+    echo_report(render(result))
     click.echo(import_verdict(result), err=True)
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
@@ -86,7 +87,7 @@ def status(*, state_dir: Path | None, output_format: str) -> None:
     with library_errors():
         result = vulndb_status(state_dir=state_dir)
     render = render_status_json if output_format == "json" else render_status_text
-    click.echo(render(result), nl=False)
+    echo_report(render(result))
     sys.exit(EXIT_OK)
 
 
@@ -123,5 +124,5 @@ def sync(
             base_url=base_url or OSV_EXPORT_BASE,
         )
     render = render_sync_json if output_format == "json" else render_sync_text
-    click.echo(render(result), nl=False)
+    echo_report(render(result))
     sys.exit(EXIT_OK if result.imported.ok else EXIT_FAILED)

@@ -7,7 +7,7 @@ Each case is a folder holding `case.yaml` and the files it names:
     artifact: plc-firmware-4.2.1.bin        # a file in the case folder, or sha256:<hex>
     evidence: [plc-firmware-4.2.1.bin.sigstore.json, alice.approval.json]  # default: beside it
     now: "2026-06-02T00:00:00Z"             # the clock for this case (default: real time)
-    version: "4.2.1"                        # the operator's --version (optional)
+    version: "4.2.1"                        # the operator's --artifact-version (optional)
     product: pkg:generic/acme/plc-firmware  # the operator's --product (optional)
     admitted:                               # earlier admissions to the segment (rollback)
       - {product: pkg:generic/acme/plc-firmware, version: "4.3.0"}

@@ -307,7 +307,7 @@ def _version(
     version = ProductVersion(_normal(first.value), first.source, first.evidence)
     if operator is not None and _normal(operator) != version.value:
         return None, (
-            f"expected --version {operator} to match the version the vendor's evidence states, "
-            f"{version.value} ({version.source})"
+            f"expected --artifact-version {operator} to match the version the vendor's "
+            f"evidence states, {version.value} ({version.source})"
         )
     return version, None

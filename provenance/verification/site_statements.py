@@ -218,11 +218,12 @@ def verify_vsa(
             check="subject",
         )
     predicate = vsa.predicate
-    levels = predicate.get("verifiedLevels")
     wanted = SEGMENT_LEVEL_PREFIX + segment
     if segment not in vsa.segments:
         raise VerificationFailure(
-            f"{source}: expected a VSA admitting to segment {segment} ({wanted}), got {levels!r}",
+            f"{source}: expected a VSA admitting to segment {segment} ({wanted}), got one "
+            f"admitting to {', '.join(vsa.segments) or 'no segment'}: use the VSA the gate "
+            f"issued for {segment}, or admit the file to it",
             check="vsa",
         )
     policy = predicate.get("policy")
