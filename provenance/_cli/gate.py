@@ -14,6 +14,7 @@ from provenance._cli.common import (
     EXIT_OK,
     InputPath,
     expected_sha256_option,
+    ledger_option,
     library_errors,
     one_line,
     online_revocation_option,
@@ -45,6 +46,7 @@ Exit codes:
 )
 @click.option("--segment", required=True, help="The segment to admit into.")
 @state_dir_option
+@ledger_option
 @click.option(
     "--site-key",
     type=InputPath("the site's private key (PEM)"),
@@ -67,6 +69,7 @@ def admit(
     policy_path: Path,
     segment: str,
     state_dir: Path | None,
+    ledger: str | None,
     site_key: Path | None,
     product: str | None,
     version: str | None,
@@ -94,6 +97,7 @@ def admit(
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
             online_revocation=online_revocation,
+            ledger=ledger,
         )
     click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
     click.echo(verdict_line(result), err=True)
@@ -104,6 +108,7 @@ def admit(
 @click.argument("artifact")
 @click.option("--segment", required=True, help="The segment the file is to be installed in.")
 @state_dir_option
+@ledger_option
 @click.option(
     "--vsa",
     type=InputPath("a VSA"),
@@ -125,6 +130,7 @@ def check(
     artifact: str,
     segment: str,
     state_dir: Path | None,
+    ledger: str | None,
     vsa: Path | None,
     site_keys: tuple[Path, ...],
     policy: Path | None,
@@ -137,7 +143,12 @@ def check(
             from provenance.commands.check import check as run_check
 
             result = run_check(
-                artifact, segment=segment, state_dir=state_dir, site_keys=site_keys, policy=policy
+                artifact,
+                segment=segment,
+                state_dir=state_dir,
+                site_keys=site_keys,
+                policy=policy,
+                ledger=ledger,
             )
         else:
             from provenance.commands.check_vsa import check_vsa
@@ -172,6 +183,7 @@ _NO_WITNESS = (
 
 @audit.command("verify", epilog=_AUDIT_CODES)
 @state_dir_option
+@ledger_option
 @site_public_keys_option(
     "Public key(s) the records and checkpoints are signed with (default: site.key.pub in "
     "the state directory)."
@@ -189,6 +201,7 @@ _NO_WITNESS = (
 def audit_verify(
     *,
     state_dir: Path | None,
+    ledger: str | None,
     site_keys: tuple[Path, ...],
     witnesses: tuple[Path, ...],
     no_hash: bool,
@@ -205,6 +218,7 @@ def audit_verify(
             site_keys=site_keys,
             witnesses=witnesses,
             hash_store_files=not no_hash,
+            ledger=ledger,
         )
     report = result.report
     for problem in result.problems:
@@ -232,6 +246,7 @@ def audit_verify(
 
 @audit.command("checkpoint", epilog=_AUDIT_CODES)
 @state_dir_option
+@ledger_option
 @site_public_keys_option(
     "Public key(s) the checkpoint is verified with before it is written (default: "
     "site.key.pub in the state directory)."
@@ -243,7 +258,11 @@ def audit_verify(
     help="Write it to FILE (never overwritten) instead of standard output.",
 )
 def audit_checkpoint(
-    *, state_dir: Path | None, site_keys: tuple[Path, ...], output: Path | None
+    *,
+    state_dir: Path | None,
+    ledger: str | None,
+    site_keys: tuple[Path, ...],
+    output: Path | None,
 ) -> None:
     """Write the log's newest signed checkpoint (C2SP signed note: origin, size, root hash),
     once it verifies. Keep it on another host and give it to `audit verify --witness` later:
@@ -252,7 +271,7 @@ def audit_checkpoint(
     from provenance.inputs.files import write_new_file
 
     with library_errors():
-        result = run_checkpoint(state_dir=state_dir, site_keys=site_keys)
+        result = run_checkpoint(state_dir=state_dir, site_keys=site_keys, ledger=ledger)
         if result.note is None:
             click.echo(f"FAIL: checkpoint: {one_line(result.problem or '')}", err=True)
             sys.exit(EXIT_FAILED)
@@ -269,6 +288,7 @@ def audit_checkpoint(
 
 @audit.command("export")
 @state_dir_option
+@ledger_option
 @click.option(
     "--since", metavar="DATE", help="Only records at or after DATE (YYYY-MM-DD or RFC 3339)."
 )
@@ -279,7 +299,9 @@ def audit_checkpoint(
     default="json",
     show_default=True,
 )
-def audit_export(*, state_dir: Path | None, since: str | None, output_format: str) -> None:
+def audit_export(
+    *, state_dir: Path | None, ledger: str | None, since: str | None, output_format: str
+) -> None:
     """Print the audit records: who the source was, how integrity was verified, when, under
     which policy, and the decision (the evidence NERC CIP-010 R1.6 asks to keep)."""
     from provenance.commands.audit import audit_export as run_export
@@ -297,5 +319,6 @@ def audit_export(*, state_dir: Path | None, since: str | None, output_format: st
             state_dir=state_dir,
             since=start,
             output_format="csv" if output_format == "csv" else "json",
+            ledger=ledger,
         )
     click.echo(text, nl=False)
