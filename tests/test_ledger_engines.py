@@ -45,7 +45,7 @@ class Engine:
         with psycopg.connect(self.uri, autocommit=True) as connection:
             connection.execute("SET session_replication_role = replica")  # no triggers
             for statement in statements:
-                connection.execute(statement)  # type: ignore[call-overload]
+                connection.execute(statement)
 
 
 @pytest.fixture(params=ENGINES)
@@ -104,8 +104,9 @@ def test_both_engines_build_the_same_tables_and_columns(
     tmp_path: Path, postgresql_uri: str
 ) -> None:
     state = StateDir.open(tmp_path / "state", create=True)
-    with Ledger.open(state.ledger_path, create=True), Ledger.open(
-        PostgresLocation(postgresql_uri), create=True
+    with (
+        Ledger.open(state.ledger_path, create=True),
+        Ledger.open(PostgresLocation(postgresql_uri), create=True),
     ):
         pass
     lite = _columns_sqlite(state.ledger_path)
@@ -172,9 +173,12 @@ def test_tables_are_append_only_for_ordinary_writes(engine: Engine, ledger: Ledg
     for statement in ("UPDATE audit SET at = 'x'", "DELETE FROM checkpoints"):
         # SQLite's trigger raises its constraint error as it did; PostgreSQL's is translated.
         refused = (sqlite3.IntegrityError, LedgerError)
-        with pytest.raises(refused, match="append-only"), ledger.transaction():
-            with ledger._errors("testing"):
-                ledger._db.execute(statement)
+        with (
+            pytest.raises(refused, match="append-only"),
+            ledger.transaction(),
+            ledger._errors("testing"),
+        ):
+            ledger._db.execute(statement)
     assert ledger.record_count() == 1
 
 
