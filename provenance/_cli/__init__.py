@@ -81,6 +81,7 @@ def _command(args: Sequence[str] | None) -> str:
 from provenance._cli import (  # noqa: E402
     crl,
     gate,
+    kit,
     policy,
     sbom,
     signing,
@@ -89,4 +90,4 @@ from provenance._cli import (  # noqa: E402
     vulndb,
 )
 
-__all__ += ["crl", "gate", "policy", "sbom", "signing", "verify", "vet", "vulndb"]
+__all__ += ["crl", "gate", "kit", "policy", "sbom", "signing", "verify", "vet", "vulndb"]

@@ -393,6 +393,39 @@ class Ledger:
         with self._errors("reading the audit log's origin"):
             return CheckpointStore(self._db).origin()
 
+    def adopted_log(self) -> tuple[str, str] | None:
+        """(origin, how) when this ledger keeps a log it took over: "migrated" from another
+        ledger, or "mirrored" from a central gate's kits; None for the gate's own log."""
+        with self._errors("reading the audit log's origin"):
+            row = self._db.execute("SELECT origin, how FROM log_adopted WHERE id = 1").fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def moved_to(self) -> str | None:
+        """Where this ledger's log continues, if `ledger migrate` moved it."""
+        with self._errors("reading the ledger's state"):
+            row = self._db.execute("SELECT moved_to FROM ledger_moved WHERE id = 1").fetchone()
+        return None if row is None else str(row[0])
+
+    def kit_import(self, manifest_sha256: str) -> str | None:
+        """When the kit with this manifest was imported, if it was."""
+        with self._errors("reading the kit imports"):
+            row = self._db.execute(
+                "SELECT imported_at FROM kit_imports WHERE manifest_sha256 = ?", (manifest_sha256,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def checkpoints_with_keys(
+        self, first_size: int, last_size: int
+    ) -> dict[int, tuple[str, str | None]]:
+        """Stored checkpoints for sizes first_size .. last_size, with the key id each names."""
+        query = (
+            "SELECT size, note, key_id FROM checkpoints WHERE size BETWEEN ? AND ? ORDER BY size"
+        )
+        rows = self._rows(query, (first_size, last_size), "reading the audit log's checkpoints")
+        return {
+            int(size): (str(note), None if key is None else str(key)) for size, note, key in rows
+        }
+
     def latest_checkpoint(self) -> tuple[int, str] | None:
         """(size, signed note) of the newest stored checkpoint; nothing in it verified."""
         with self._errors("reading the audit log's checkpoints"):
@@ -558,6 +591,103 @@ class LedgerTransaction:
             leaf_index=record.seq - 1, record_hash=record.hash, checkpoint=note, proof=tuple(proof)
         )
 
+    def append_received(
+        self, record: AuditRecord, checkpoint: tuple[str, str | None] | None
+    ) -> None:
+        """Append a record of another ledger's log as it was received (kit import, migrate):
+        same number, link, content and signature; its leaf; its checkpoint, if any, with the
+        key id it names. The caller has verified it (chain, signature, root against a signed
+        checkpoint); this refuses only what would break the stored log's shape."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("appending a received audit record"):
+            last = ledger._db.execute(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            head = (0, GENESIS_HASH) if last is None else (int(last[0]), bytes(last[1]))
+            if (record.seq, record.prev_hash) != (head[0] + 1, head[1]):
+                raise ValueError(
+                    f"received record {record.seq}: expected record {head[0] + 1} linked to "
+                    "the stored head"
+                )
+            ledger._db.execute(
+                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (record.seq, record.at, record.event_json, record.prev_hash, record.hash,
+                 record.signature, record.key_id),
+            )  # fmt: skip
+            StoredTree(ledger._db).append(record.seq - 1, record.hash)
+            if checkpoint is not None:
+                CheckpointStore(ledger._db).add(record.seq, checkpoint[0], checkpoint[1])
+
+    def record_received_admission(self, admission: Admission, audit_seq: int) -> int:
+        """Record an admission whose "admit" record is already in the log (received with it)."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("recording a received admission"):
+            row = ledger._db.execute(
+                "SELECT event FROM audit WHERE seq = ?", (audit_seq,)
+            ).fetchone()
+        if row is None:
+            raise ValueError(f"received admission: no audit record {audit_seq}")
+        event = AuditEvent.from_json(str(row[0]))
+        expected = ("admit", admission.artifact_sha256, admission.segment)
+        got = (event.kind, event.artifact_sha256, event.segment)
+        if got != expected:
+            raise ValueError(f"received admission's audit record: expected {expected}, got {got}")
+        with ledger._errors("recording a received admission"):
+            return _insert_admission(ledger._db, admission, audit_seq)
+
+    def admission_recorded_for(self, audit_seq: int) -> bool:
+        self._require_open()
+        with self._ledger._errors("looking up an admission"):
+            row = self._ledger._db.execute(
+                "SELECT 1 FROM admissions WHERE audit_seq = ?", (audit_seq,)
+            ).fetchone()
+        return row is not None
+
+    def adopt_log(self, origin: str, how: str, at: datetime) -> None:
+        """Take over the log named `origin` (kit import, migrate); only while this ledger's
+        own log is empty, so no record is ever under two names."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("adopting a log"):
+            count = int(ledger._scalar("SELECT count(*) FROM audit"))
+            if count or ledger._scalar("SELECT count(*) FROM log_adopted"):
+                raise ValueError("adopt_log: the ledger already holds a log")
+            ledger._db.execute(
+                "INSERT INTO log_adopted (id, origin, how, at) VALUES (1, ?, ?, ?)",
+                (origin, how, format_time(at)),
+            )
+
+    def record_kit_import(
+        self,
+        *,
+        manifest_sha256: str,
+        segment: str,
+        first_size: int,
+        size: int,
+        checkpoint: str,
+        imported_at: datetime,
+        manifest: str,
+    ) -> None:
+        self._require_open()
+        with self._ledger._errors("recording the kit import"):
+            self._ledger._db.execute(
+                "INSERT INTO kit_imports (manifest_sha256, segment, first_size, size, checkpoint, "
+                "imported_at, manifest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (manifest_sha256, segment, first_size, size, checkpoint,
+                 format_time(imported_at), manifest),
+            )  # fmt: skip
+
+    def mark_moved(self, moved_to: str, at: datetime) -> None:
+        """This ledger's log now continues at `moved_to`: no gate appends here again."""
+        self._require_open()
+        with self._ledger._errors("marking the ledger as moved"):
+            self._ledger._db.execute(
+                "INSERT INTO ledger_moved (id, moved_to, at) VALUES (1, ?, ?)",
+                (moved_to, format_time(at)),
+            )
+
     def _require_own_log(self) -> None:
         """Refuse to sign into a log this ledger only keeps: one received in transfer kits (the
         central gate's, signed by its keys), or one moved elsewhere (appending here would fork
@@ -622,30 +752,34 @@ class LedgerTransaction:
         if got != expected:
             raise ValueError(f"admission's audit record: expected {expected}, got {got}")
         with self._ledger._errors("recording the admission"):
-            return self._ledger._db.insert_returning_id(
-                "INSERT INTO admissions (artifact_sha256, artifact_name, segment, product, "
-                "version, policy_path, policy_sha256, decided_at, store_path, vsa_path, vsa, "
-                "evidence, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    admission.artifact_sha256,
-                    admission.artifact_name,
-                    admission.segment,
-                    admission.product,
-                    admission.version,
-                    admission.policy_path,
-                    admission.policy_sha256,
-                    format_time(admission.decided_at),
-                    admission.store_path,
-                    admission.vsa_path,
-                    admission.vsa,
-                    canonical_json(dict(admission.evidence)),
-                    audit.seq,
-                ),
-            )
+            return _insert_admission(self._ledger._db, admission, audit.seq)
 
     def _require_open(self) -> None:
         if self.closed:
             raise RuntimeError("ledger transaction used after it ended")
+
+
+def _insert_admission(database: Database, admission: Admission, audit_seq: int) -> int:
+    return database.insert_returning_id(
+        "INSERT INTO admissions (artifact_sha256, artifact_name, segment, product, "
+        "version, policy_path, policy_sha256, decided_at, store_path, vsa_path, vsa, "
+        "evidence, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            admission.artifact_sha256,
+            admission.artifact_name,
+            admission.segment,
+            admission.product,
+            admission.version,
+            admission.policy_path,
+            admission.policy_sha256,
+            format_time(admission.decided_at),
+            admission.store_path,
+            admission.vsa_path,
+            admission.vsa,
+            canonical_json(dict(admission.evidence)),
+            audit_seq,
+        ),
+    )
 
 
 def _create_empty(path: Path) -> None:
