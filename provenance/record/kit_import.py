@@ -215,6 +215,11 @@ def _site_log(
     into an empty ledger."""
     count = ledger.record_count()
     adopted = ledger.adopted_log()
+    if manifest.first_size > count:
+        raise KitRefused(
+            f"the kit starts after record {manifest.first_size}, this site holds {count}: import "
+            "the kits in between first, or export with --since a checkpoint this site holds"
+        )
     if adopted is None:
         if count:
             raise KitRefused(
@@ -242,11 +247,6 @@ def _site_log(
         raise KitRefused(
             f"older kit: its checkpoint covers {manifest.size} records, this site has imported "
             f"{count} already (a kit exported before the last one imported)"
-        )
-    if manifest.first_size > count:
-        raise KitRefused(
-            f"the kit starts after record {manifest.first_size}, this site holds {count}: import "
-            "the kits in between first, or export with --since a checkpoint this site holds"
         )
     return count, held.root_hash
 
