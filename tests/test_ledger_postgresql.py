@@ -19,7 +19,7 @@ from provenance.record import Ledger
 from provenance.record._postgresql import WRITE_LOCK_KEY, PostgresLocation
 from provenance.signing.keys import generate_key
 from tests.conftest import CliRunner
-from tests.gate_helpers import L3, make_site
+from tests.gate_helpers import L1, L3, make_site
 
 REPO = Path(__file__).parents[1]
 FIRMWARE = "plc-firmware-4.2.1.bin"
@@ -256,3 +256,56 @@ def test_gate_hosts_admitting_at_once_share_one_log_and_a_killed_one_leaves_noth
     )
     assert f"{len(records)} admission(s)" in verified.stderr
     assert verified.stdout.count("witness ") == 2
+
+
+def test_ledger_migrate_moves_a_sqlite_log_to_postgresql_verified_on_both_sides(
+    cli: CliRunner, tmp_path: Path, postgresql_uri: str
+) -> None:
+    site = make_site(tmp_path)
+    assert cli(*site.admit_args(FIRMWARE, L3)).code == 0
+    assert cli(*site.admit_args("plc-firmware-3.9.0.bin", L3)).code == 1
+    witness = tmp_path / "witness.txt"
+    assert cli("audit", "checkpoint", "--state-dir", site.state, "--output", witness).code == 0
+    before = (site.state / "ledger.sqlite3").read_bytes()
+    migrated = cli("ledger", "migrate", "--state-dir", site.state, "--to", postgresql_uri)
+    assert migrated.code == 0, migrated.stderr
+    assert migrated.stderr.startswith("OK: migrated: log ot-provenance/audit/")
+    assert "2 records, 1 admission(s); audit verify passed on both sides" in migrated.stderr
+    # The same log: the witness taken before holds against PostgreSQL; check answers there.
+    verified = cli("audit", "verify", "--state-dir", site.state, "--ledger", postgresql_uri,
+                   "--witness", witness)  # fmt: skip
+    assert verified.code == 0, verified.stdout
+    checked = cli("check", site.delivery / FIRMWARE, "--segment", L3, "--state-dir", site.state,
+                  "--ledger", postgresql_uri)  # fmt: skip
+    assert checked.code == 0, checked.stderr
+    # The SQLite ledger is kept and readable, and refuses to be appended to (a fork).
+    assert cli("audit", "verify", "--state-dir", site.state).code == 0
+    old = cli(*site.admit_args(FIRMWARE, L3))
+    assert old.code == 2
+    assert "its log was moved to postgresql://" in old.stderr
+    assert "give --ledger postgresql://" in old.stderr
+    assert len((site.state / "ledger.sqlite3").read_bytes()) >= len(before)
+    # Running it again finds the log there; the gate continues it on PostgreSQL.
+    again = cli("ledger", "migrate", "--state-dir", site.state, "--to", postgresql_uri)
+    assert again.code == 0, again.stderr
+    assert "already migrated (nothing copied)" in again.stderr
+    assert cli(*site.admit_args(FIRMWARE, L1, "--ledger", postgresql_uri)).code == 0
+    final = cli("audit", "verify", "--state-dir", site.state, "--ledger", postgresql_uri,
+                "--witness", witness)  # fmt: skip
+    assert final.code == 0, final.stdout
+    assert "3 records, 3 of 3 signed" in final.stderr
+    assert "2 admission(s)" in final.stderr
+
+
+def test_ledger_migrate_refuses_a_database_holding_another_log(
+    cli: CliRunner, tmp_path: Path, postgresql_uri: str
+) -> None:
+    other = make_site(tmp_path / "other")
+    assert cli(*other.admit_args(FIRMWARE, L3, "--ledger", postgresql_uri)).code == 0
+    site = make_site(tmp_path / "site")
+    assert cli(*site.admit_args(FIRMWARE, L3)).code == 0
+    refused = cli("ledger", "migrate", "--state-dir", site.state, "--to", postgresql_uri)
+    assert refused.code == 2
+    assert "already holds a log (1 records" in refused.stderr
+    assert "(nothing was changed)" in refused.stderr
+    assert cli(*site.admit_args(FIRMWARE, L3)).code == 0  # the SQLite log was not marked

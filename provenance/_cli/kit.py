@@ -1,4 +1,5 @@
-"""`provenance kit export | import`: transfer kits for air-gapped sites."""
+"""`provenance kit export | import` (transfer kits for air-gapped sites) and `provenance ledger
+migrate` (a gate's SQLite log continued in PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -115,6 +116,53 @@ def kit_import(
         f"OK: kit {one_line(str(kit_path))}: {result.admissions_added} admission(s) to "
         f"{one_line(result.segment)} installed, {result.records_added} record(s) added; the "
         f"log {one_line(result.origin)} now holds {result.size} records",
+        err=True,
+    )
+    sys.exit(EXIT_OK)
+
+
+@cli.group()
+def ledger() -> None:
+    """Operate the ledger: move a gate's SQLite log to a PostgreSQL ledger."""
+
+
+_MIGRATE_CODES = """\b
+Exit codes:
+  0  migrated (or found already migrated), verified on both sides
+  1  a side does not pass audit verify; nothing was migrated
+  2  could not run as asked (no site key, unreachable database, a database holding another log)"""
+
+
+@ledger.command("migrate", epilog=_MIGRATE_CODES)
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="URI",
+    help="The PostgreSQL ledger (postgresql://...): an empty database, or one holding this log.",
+)
+@state_dir_option
+@site_public_keys_option(
+    "Public key(s) the log is verified with on both sides (default: site.key.pub in the "
+    "state directory)."
+)
+def ledger_migrate(*, to: str, state_dir: Path | None, site_keys: tuple[Path, ...]) -> None:
+    """Copy the state directory's SQLite ledger (records, checkpoints, tree, admissions) into
+    a PostgreSQL ledger, verified by `audit verify` on both sides, and mark the SQLite ledger
+    as moved: gates then admit with --ledger URI; the SQLite file is kept, read-only."""
+    from provenance.commands.ledger import ledger_migrate as run_migrate
+    from provenance.errors import VerificationFailure
+
+    with library_errors():
+        try:
+            result = run_migrate(to, state_dir=state_dir, site_keys=site_keys)
+        except VerificationFailure as failed:
+            click.echo(f"FAIL: ledger migrate: {one_line(str(failed))}", err=True)
+            sys.exit(EXIT_FAILED)
+    done = "migrated" if result.copied else "already migrated (nothing copied)"
+    click.echo(
+        f"OK: {done}: log {one_line(result.origin)}, {result.records} records, "
+        f"{result.admissions} admission(s); audit verify passed on both sides",
         err=True,
     )
     sys.exit(EXIT_OK)
