@@ -273,6 +273,12 @@ class _Replay:
     def run(self, log: Path, checkpoint: Checkpoint) -> None:
         first, held = self._manifest.first_size, self._held_size
         border = CompactRange.from_nodes(self._ledger.tree().node, first)
+        if first and first == held and border.root() != self._held_root:
+            # The site's stored tree is a cache: it must be what its signed checkpoint signs.
+            raise KitRefused(
+                f"the site's stored tree at {held} records is not its signed checkpoint's root "
+                "(edited?): run `provenance audit verify`"
+            )
         previous = GENESIS_HASH
         if first:
             previous = next(iter(self._ledger.audit_records_from(first, first))).hash
