@@ -103,15 +103,16 @@ def kit_import(
     and VSA, and that its log extends the one imported before) and install its artifacts and
     records, so `check` answers from them."""
     from provenance.commands.kit import kit_import as run_import
-    from provenance.errors import VerificationFailure
 
     with library_errors():
-        try:
-            result = run_import(kit_path, state_dir=state_dir, ledger=ledger,
-                                site_keys=site_keys, policy=policy)  # fmt: skip
-        except VerificationFailure as refused:
-            click.echo(f"FAIL: kit {one_line(str(kit_path))}: {one_line(str(refused))}", err=True)
-            sys.exit(EXIT_FAILED)
+        outcome = run_import(kit_path, state_dir=state_dir, ledger=ledger,
+                             site_keys=site_keys, policy=policy)  # fmt: skip
+    if outcome.imported is None:
+        click.echo(
+            f"FAIL: kit {one_line(str(kit_path))}: {one_line(outcome.problem or '')}", err=True
+        )
+        sys.exit(EXIT_FAILED)
+    result = outcome.imported
     click.echo(
         f"OK: kit {one_line(str(kit_path))}: {result.admissions_added} admission(s) to "
         f"{one_line(result.segment)} installed, {result.records_added} record(s) added; the "
@@ -151,14 +152,13 @@ def ledger_migrate(*, to: str, state_dir: Path | None, site_keys: tuple[Path, ..
     a PostgreSQL ledger, verified by `audit verify` on both sides, and mark the SQLite ledger
     as moved: gates then admit with --ledger URI; the SQLite file is kept, read-only."""
     from provenance.commands.ledger import ledger_migrate as run_migrate
-    from provenance.errors import VerificationFailure
 
     with library_errors():
-        try:
-            result = run_migrate(to, state_dir=state_dir, site_keys=site_keys)
-        except VerificationFailure as failed:
-            click.echo(f"FAIL: ledger migrate: {one_line(str(failed))}", err=True)
-            sys.exit(EXIT_FAILED)
+        outcome = run_migrate(to, state_dir=state_dir, site_keys=site_keys)
+    if outcome.migrated is None:
+        click.echo(f"FAIL: ledger migrate: {one_line(outcome.problem or '')}", err=True)
+        sys.exit(EXIT_FAILED)
+    result = outcome.migrated
     done = "migrated" if result.copied else "already migrated (nothing copied)"
     click.echo(
         f"OK: {done}: log {one_line(result.origin)}, {result.records} records, "

@@ -14,6 +14,7 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.clock import Clock, utc_now
@@ -34,7 +35,7 @@ from provenance.record.location import resolve_ledger
 from provenance.transparency.checkpoint import MAX_CHECKPOINT_BYTES, parse_checkpoint
 from provenance.verification.signers import PublicKeySigner, load_public_key
 
-__all__ = ["kit_export", "kit_import"]
+__all__ = ["KitImportResult", "kit_export", "kit_import"]
 
 ARCHIVE_SUFFIX = ".tar"
 
@@ -92,6 +93,18 @@ def _write_tar(folder: Path, out: Path) -> None:
         raise
 
 
+@dataclass(frozen=True)
+class KitImportResult:
+    """What was installed, or why the kit was refused (nothing installed)."""
+
+    imported: ImportedKit | None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.imported is not None
+
+
 def kit_import(
     kit: Path,
     *,
@@ -100,8 +113,27 @@ def kit_import(
     site_keys: Sequence[Path] = (),
     policy: Path | None = None,
     clock: Clock = utc_now,
+) -> KitImportResult:
+    """Verify KIT offline against the central site's public keys and install it; a kit that
+    does not verify is a result (`problem`), nothing installed."""
+    try:
+        return KitImportResult(
+            _import(kit, state_dir=state_dir, ledger=ledger, site_keys=site_keys, policy=policy,
+                    clock=clock)
+        )  # fmt: skip
+    except VerificationFailure as refused:
+        return KitImportResult(None, str(refused))
+
+
+def _import(
+    kit: Path,
+    *,
+    state_dir: Path | None,
+    ledger: str | None,
+    site_keys: Sequence[Path],
+    policy: Path | None,
+    clock: Clock,
 ) -> ImportedKit:
-    """Verify KIT offline against the central site's public keys and install it."""
     keys = _trusted_keys(site_keys, policy)
     state = StateDir.open(resolve_state_dir(state_dir), create=True)
     if not kit.exists():
