@@ -151,6 +151,12 @@ def test_the_checkpoints_name_the_key_that_signed_them(engine: Engine, ledger: L
     only_a = check_consistency(engine.state, ledger, site_keys=both[:1])
     assert not only_a.ok
     assert "record 2: signature does not verify with any trusted key" in only_a.problems[0]
+    # The row's key id is checked against the key whose signature verifies.
+    engine.sql(f"UPDATE checkpoints SET key_id = '{gate_a.key_id}' WHERE size = 2")
+    relabelled = check_consistency(engine.state, ledger, site_keys=both)
+    assert relabelled.problems[0] == (
+        f"checkpoint 2: signed by key {gate_b.key_id}, but the log names {gate_a.key_id}"
+    )
 
 
 def test_an_edited_admission_row_is_caught_on_both(engine: Engine) -> None:

@@ -376,11 +376,15 @@ class Ledger:
         for position, value in self._rows(query, (), "reading the audit log's tree"):
             yield int(position), bytes(value) if isinstance(value, bytes) else b""
 
-    def stored_checkpoints(self) -> Iterator[tuple[int, str]]:
-        """Every stored checkpoint as (size, signed note), by size."""
-        query = "SELECT size, note FROM checkpoints ORDER BY size"
-        for size, note in self._rows(query, (), "reading the audit log's checkpoints"):
-            yield int(size), note if isinstance(note, str) else ""
+    def stored_checkpoints(self) -> Iterator[tuple[int, str, str | None]]:
+        """Every stored checkpoint as (size, signed note, the key id its row names), by size."""
+        query = "SELECT size, note, key_id FROM checkpoints ORDER BY size"
+        for size, note, key_id in self._rows(query, (), "reading the audit log's checkpoints"):
+            yield (
+                int(size),
+                note if isinstance(note, str) else "",
+                key_id if isinstance(key_id, str) else None,
+            )
 
     def checkpoints_between(self, first_size: int, last_size: int) -> dict[int, str]:
         """The stored checkpoints for sizes first_size .. last_size (for an export)."""
