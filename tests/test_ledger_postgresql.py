@@ -32,7 +32,7 @@ VICTIM, KILL_AFTER = 3, 5
 
 
 def test_admit_check_and_audit_verify_on_a_shared_ledger(
-    cli: CliRunner, tmp_path: Path, postgresql_uri: str
+    cli: CliRunner, tmp_path: Path, postgresql_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = make_site(tmp_path)
     admitted = cli(*site.admit_args(FIRMWARE, L3, "--ledger", postgresql_uri))
@@ -47,11 +47,8 @@ def test_admit_check_and_audit_verify_on_a_shared_ledger(
     assert verified.code == 0, verified.stdout + verified.stderr
     assert "1 admission(s)" in verified.stderr
     # The environment variable selects it too.
-    os.environ["PROVENANCE_LEDGER"] = postgresql_uri
-    try:
-        again = cli("check", site.delivery / FIRMWARE, "--segment", L3, "--state-dir", site.state)
-    finally:
-        del os.environ["PROVENANCE_LEDGER"]
+    monkeypatch.setenv("PROVENANCE_LEDGER", postgresql_uri)
+    again = cli("check", site.delivery / FIRMWARE, "--segment", L3, "--state-dir", site.state)
     assert again.code == 0, again.stderr
 
 
