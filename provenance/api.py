@@ -19,6 +19,8 @@ from provenance.commands.check import CheckResult, check
 from provenance.commands.check_vsa import check_vsa
 from provenance.commands.evaluate import Evaluation, evaluate
 from provenance.commands.keys import generate as generate_key
+from provenance.commands.kit import KitImportResult, kit_export, kit_import
+from provenance.commands.ledger import MigrateResult, ledger_migrate
 from provenance.commands.policy_explain import explain_segment
 from provenance.commands.policy_test import CaseResult, run_policy_tests
 from provenance.commands.sbom_check import SbomCheckResult, check_sbom
@@ -32,6 +34,8 @@ __all__ = [
     "CheckResult",
     "CheckpointResult",
     "Evaluation",
+    "KitImportResult",
+    "MigrateResult",
     "SbomCheckResult",
     "admit",
     "approve",
@@ -44,6 +48,9 @@ __all__ = [
     "evaluate",
     "explain_segment",
     "generate_key",
+    "kit_export",
+    "kit_import",
+    "ledger_migrate",
     "run_policy_tests",
     "verify",
 ]

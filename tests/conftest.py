@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
-from collections.abc import Callable
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pytest
 
@@ -192,3 +196,70 @@ def release(tmp_path: Path, instance: PrivateSigstoreInstance) -> Release:
         trusted_root=instance.write_trusted_root(tmp_path / "trusted_root.json"),
         bundle_json=document,
     )
+
+
+# -- PostgreSQL: a throwaway cluster for the shared-ledger tests ---------------------------
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[str]:
+    """The URI of a PostgreSQL server the tests may create databases in: CI's
+    (`$PROVENANCE_TEST_POSTGRESQL`, started by `.ci/run`), else one started here from Debian's
+    server binaries; skipped, saying why, where neither is available.
+
+    libpq's sockets are not Python's, so the suite's socket guard does not see them: the
+    server must be on a Unix socket or the loopback interface, never elsewhere.
+    """
+    from tests import pg_cluster  # noqa: PLC0415
+
+    configured = os.environ.get(pg_cluster.ENV, "")
+    if configured:
+        _require_local(configured)
+        yield configured
+        return
+    if pg_cluster.find_binaries() is None:
+        pytest.skip(
+            "PostgreSQL is not installed here (no initdb): `.ci/run` installs Debian's "
+            f"postgresql and sets ${pg_cluster.ENV}; the shared-ledger tests need a server"
+        )
+    base = Path(tempfile.mkdtemp(prefix="provenance-pg-"))
+    base.chmod(0o755)  # initdb runs as `postgres` when the tests run as root
+    try:
+        uri = pg_cluster.start(base / "cluster")
+    except RuntimeError as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.skip(f"PostgreSQL could not be started here: {exc}")
+    try:
+        yield uri
+    finally:
+        pg_cluster.stop(base / "cluster")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _require_local(uri: str) -> None:
+    hosts = [value for key, value in parse_qsl(urlsplit(uri).query) if key == "host"]
+    netloc_host = urlsplit(uri).hostname
+    local = all(host.startswith("/") for host in hosts) and netloc_host in (None, *_LOOPBACK)
+    if not local:
+        raise NetworkAccessInTest(f"the test PostgreSQL server must be local, got {uri!r}")
+
+
+def database_uri(server: str, name: str) -> str:
+    """`server` with another database name."""
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+@pytest.fixture
+def postgresql_uri(postgresql_server: str) -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards."""
+    import psycopg  # noqa: PLC0415
+
+    name = f"ledger_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgresql_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield database_uri(postgresql_server, name)
+    finally:
+        with psycopg.connect(postgresql_server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

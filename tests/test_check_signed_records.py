@@ -18,6 +18,7 @@ import pytest
 
 from provenance.commands.admit import admit
 from provenance.record.audit import record_hash
+from provenance.record.migrations import LATEST_VERSION
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import generate_key, load_signing_key
 from provenance.transparency.merkle import node_position
@@ -272,10 +273,11 @@ def test_check_vsa_verifies_the_inclusion_proof_offline(cli: CliRunner, gate: Ga
 
 def downgrade_to_schema_1(ledger: Path) -> None:
     """The file as the previous release left it: records and rows, no tree, checkpoints or
-    origin (what schema 2 adds, dropped)."""
+    origin (what schemas 2 and 3 add, dropped)."""
     connection = sqlite3.connect(ledger, isolation_level=None)
     try:
-        for table in ("merkle_nodes", "checkpoints", "log_origin"):
+        tables = ("merkle_nodes", "checkpoints", "log_origin", "log_adopted", "ledger_moved")
+        for table in (*tables, "kit_imports"):
             connection.execute(f"DROP TABLE {table}")  # its triggers go with it
         for index in ("admissions_by_store_path", "admissions_by_vsa_path"):
             connection.execute(f"DROP INDEX {index}")
@@ -288,8 +290,8 @@ def test_a_schema_1_ledger_is_upgraded_by_the_next_admit(cli: CliRunner, gate: G
     downgrade_to_schema_1(gate.ledger)
     read_only = gate.check(cli)
     assert read_only.code == 2
-    assert "schema 1, this release reads schema 2; run a command that writes to it (such as " \
-        "`provenance admit`) once to upgrade it" in read_only.stderr  # fmt: skip
+    assert f"schema 1, this release reads schema {LATEST_VERSION}; run a command that writes " \
+        "to it (such as `provenance admit`) once to upgrade it" in read_only.stderr  # fmt: skip
     denied = cli(*gate.site.admit_args("plc-firmware-3.9.0.bin", L3))
     assert denied.code == 1, denied.stderr
     # The tree was built from the two old records, a checkpoint signed for them, then the

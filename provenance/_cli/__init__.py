@@ -82,6 +82,7 @@ def _command(args: Sequence[str] | None) -> str:
 from provenance._cli import (  # noqa: E402
     crl,
     gate,
+    kit,
     policy,
     sbom,
     signing,
@@ -91,4 +92,4 @@ from provenance._cli import (  # noqa: E402
     vulndb,
 )
 
-__all__ += ["crl", "gate", "policy", "sbom", "signing", "trust", "verify", "vet", "vulndb"]
+__all__ += ["crl", "gate", "kit", "policy", "sbom", "signing", "trust", "verify", "vet", "vulndb"]

@@ -23,6 +23,7 @@ __all__ = [
     "EXIT_USAGE",
     "InputPath",
     "echo_report",
+    "ledger_option",
     "library_errors",
     "one_line",
     "quiet",
@@ -135,6 +136,14 @@ state_dir_option = click.option(
     "--state-dir",
     type=click.Path(path_type=Path),
     help="State directory (default: $PROVENANCE_STATE_DIR, else the user data directory).",
+)
+
+
+ledger_option = click.option(
+    "--ledger",
+    metavar="URI",
+    help="A PostgreSQL ledger shared by several gate hosts (postgresql://...; default: "
+    "$PROVENANCE_LEDGER, else ledger.sqlite3 in the state directory).",
 )
 
 

@@ -15,6 +15,7 @@ from provenance._cli.common import (
     InputPath,
     echo_report,
     expected_sha256_option,
+    ledger_option,
     library_errors,
     one_line,
     online_revocation_option,
@@ -47,6 +48,7 @@ Exit codes:
 )
 @click.option("--segment", required=True, help="The segment to admit into.")
 @state_dir_option
+@ledger_option
 @click.option(
     "--site-key",
     type=InputPath("the site's private key (PEM)"),
@@ -82,6 +84,7 @@ def admit(
     policy_path: Path,
     segment: str,
     state_dir: Path | None,
+    ledger: str | None,
     site_key: Path | None,
     product: str | None,
     version: str | None,
@@ -114,6 +117,7 @@ def admit(
             expected_sha256=expected_sha256,
             run_inspections=run_inspections,
             online_revocation=online_revocation,
+            ledger=ledger,
         )
     if targets:
         # `--report json=` is the document `--format json` prints; the others render it as a
@@ -135,6 +139,7 @@ def admit(
 @click.argument("artifact")
 @click.option("--segment", required=True, help="The segment the file is to be installed in.")
 @state_dir_option
+@ledger_option
 @click.option(
     "--vsa",
     type=InputPath("a VSA"),
@@ -156,6 +161,7 @@ def check(
     artifact: str,
     segment: str,
     state_dir: Path | None,
+    ledger: str | None,
     vsa: Path | None,
     site_keys: tuple[Path, ...],
     policy: Path | None,
@@ -168,7 +174,12 @@ def check(
             from provenance.commands.check import check as run_check
 
             result = run_check(
-                artifact, segment=segment, state_dir=state_dir, site_keys=site_keys, policy=policy
+                artifact,
+                segment=segment,
+                state_dir=state_dir,
+                site_keys=site_keys,
+                policy=policy,
+                ledger=ledger,
             )
         else:
             from provenance.commands.check_vsa import check_vsa
@@ -203,6 +214,7 @@ _NO_WITNESS = (
 
 @audit.command("verify", epilog=_AUDIT_CODES)
 @state_dir_option
+@ledger_option
 @site_public_keys_option(
     "Public key(s) the records and checkpoints are signed with (default: site.key.pub in "
     "the state directory)."
@@ -220,6 +232,7 @@ _NO_WITNESS = (
 def audit_verify(
     *,
     state_dir: Path | None,
+    ledger: str | None,
     site_keys: tuple[Path, ...],
     witnesses: tuple[Path, ...],
     no_hash: bool,
@@ -236,6 +249,7 @@ def audit_verify(
             site_keys=site_keys,
             witnesses=witnesses,
             hash_store_files=not no_hash,
+            ledger=ledger,
         )
     report = result.report
     for problem in result.problems:
@@ -263,6 +277,7 @@ def audit_verify(
 
 @audit.command("checkpoint", epilog=_AUDIT_CODES)
 @state_dir_option
+@ledger_option
 @site_public_keys_option(
     "Public key(s) the checkpoint is verified with before it is written (default: "
     "site.key.pub in the state directory)."
@@ -274,7 +289,11 @@ def audit_verify(
     help="Write it to FILE (never overwritten) instead of standard output.",
 )
 def audit_checkpoint(
-    *, state_dir: Path | None, site_keys: tuple[Path, ...], output: Path | None
+    *,
+    state_dir: Path | None,
+    ledger: str | None,
+    site_keys: tuple[Path, ...],
+    output: Path | None,
 ) -> None:
     """Write the log's newest signed checkpoint (C2SP signed note: origin, size, root hash),
     once it verifies. Keep it on another host and give it to `audit verify --witness` later:
@@ -283,7 +302,7 @@ def audit_checkpoint(
     from provenance.inputs.files import write_new_file
 
     with library_errors():
-        result = run_checkpoint(state_dir=state_dir, site_keys=site_keys)
+        result = run_checkpoint(state_dir=state_dir, site_keys=site_keys, ledger=ledger)
         if result.note is None:
             click.echo(f"FAIL: checkpoint: {one_line(result.problem or '')}", err=True)
             sys.exit(EXIT_FAILED)
@@ -300,6 +319,7 @@ def audit_checkpoint(
 
 @audit.command("export")
 @state_dir_option
+@ledger_option
 @click.option(
     "--since", metavar="DATE", help="Only records at or after DATE (YYYY-MM-DD or RFC 3339)."
 )
@@ -310,7 +330,9 @@ def audit_checkpoint(
     default="json",
     show_default=True,
 )
-def audit_export(*, state_dir: Path | None, since: str | None, output_format: str) -> None:
+def audit_export(
+    *, state_dir: Path | None, ledger: str | None, since: str | None, output_format: str
+) -> None:
     """Print the audit records: who the source was, how integrity was verified, when, under
     which policy, and the decision (the evidence NERC CIP-010 R1.6 asks to keep)."""
     from provenance.commands.audit import audit_export as run_export
@@ -328,5 +350,6 @@ def audit_export(*, state_dir: Path | None, since: str | None, output_format: st
             state_dir=state_dir,
             since=start,
             output_format="csv" if output_format == "csv" else "json",
+            ledger=ledger,
         )
     click.echo(text, nl=False)

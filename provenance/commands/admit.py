@@ -57,6 +57,7 @@ from provenance.record import (
     resolve_state_dir,
 )
 from provenance.record.crl_store import remember_crls, stored_crls
+from provenance.record.location import resolve_ledger
 from provenance.signing.dsse import sign_statement
 from provenance.signing.keys import SigningKey, load_signing_key
 from provenance.signing.pkcs11_keys import is_pkcs11_uri
@@ -127,6 +128,7 @@ def admit(
     online_revocation: bool = False,
     clock: Clock = utc_now,
     busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ledger: str | None = None,
 ) -> AdmitResult:
     # 1. Everything that can make the command unable to run, before any state changes.
     policy = load_policy(policy_path)
@@ -141,9 +143,10 @@ def admit(
     key = load_site_key(site_key_path(site_key, state.root))
     evidence = list(evidence) or discover_evidence(artifact)
     store = ContentStore(state)
-    with Ledger.open(state.ledger_path, create=True, busy_timeout=busy_timeout) as ledger:
+    target = resolve_ledger(ledger, state)
+    with Ledger.open(target, create=True, busy_timeout=busy_timeout) as opened:
         # A ledger upgraded from schema 1 has records no checkpoint covers yet.
-        ledger.sign_checkpoint(key)
+        opened.sign_checkpoint(key)
         # 2. The copy we keep is the copy we verify.
         staged = store.stage_copy(artifact)
         try:
@@ -164,7 +167,7 @@ def admit(
                 segment=segment,
             )
             # 4. Decide and record, atomically.
-            with ledger.transaction() as transaction:
+            with opened.transaction() as transaction:
                 now = clock()
                 decision = judge(rules, examination, segment=segment, now=now, history=transaction)
                 event = _audit_event(policy, examination, decision, now)

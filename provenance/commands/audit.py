@@ -20,6 +20,7 @@ from provenance.record import (
     resolve_state_dir,
     verify_audit_chain,
 )
+from provenance.record.location import resolve_ledger
 from provenance.record.witnesses import load_witnesses
 from provenance.transparency.checkpoint import parse_checkpoint
 from provenance.transparency.note_keys import verify_note
@@ -72,6 +73,7 @@ def audit_verify(
     site_keys: Sequence[Path] = (),
     witnesses: Sequence[Path] = (),
     hash_store_files: bool = True,
+    ledger: str | None = None,
 ) -> AuditVerifyResult:
     """Check the audit chain and its signatures, the Merkle tree and every checkpoint, the
     ledger against the approved store, and the log against each witness (a checkpoint or VSA
@@ -79,9 +81,9 @@ def audit_verify(
     state = StateDir.open(resolve_state_dir(state_dir), create=False)
     keys = site_public_keys(state.root, site_keys, why="audit verify checks signed records")
     loaded, witness_problems = load_witnesses(witnesses, keys)
-    with Ledger.open(state.ledger_path, create=False) as ledger:
+    with Ledger.open(resolve_ledger(ledger, state), create=False) as opened:
         report = check_consistency(
-            state, ledger, site_keys=keys, witnesses=loaded, hash_store_files=hash_store_files
+            state, opened, site_keys=keys, witnesses=loaded, hash_store_files=hash_store_files
         )
     return AuditVerifyResult(report, tuple(keys), tuple(witness_problems))
 
@@ -99,7 +101,7 @@ class CheckpointResult:
 
 
 def audit_checkpoint(
-    *, state_dir: Path | None = None, site_keys: Sequence[Path] = ()
+    *, state_dir: Path | None = None, site_keys: Sequence[Path] = (), ledger: str | None = None
 ) -> CheckpointResult:
     """The newest signed checkpoint, once it verifies: signed by the site key, for the whole
     log, with the root of the stored tree (a witness is worth keeping only if it is right).
@@ -108,12 +110,12 @@ def audit_checkpoint(
     """
     state = StateDir.open(resolve_state_dir(state_dir), create=False)
     keys = site_public_keys(state.root, site_keys, why="audit checkpoint verifies the checkpoint")
-    with Ledger.open(state.ledger_path, create=False) as ledger, ledger.snapshot():
-        latest = ledger.latest_checkpoint()
-        count = ledger.record_count()
+    with Ledger.open(resolve_ledger(ledger, state), create=False) as opened, opened.snapshot():
+        latest = opened.latest_checkpoint()
+        count = opened.record_count()
         if latest is None:
             raise UsageError(
-                f"ledger {state.ledger_path}: the audit log has no signed checkpoint yet "
+                f"ledger {opened.location}: the audit log has no signed checkpoint yet "
                 f"({count} records); the next `provenance admit` signs one"
             )
         try:
@@ -127,7 +129,7 @@ def audit_checkpoint(
                 f"the newest checkpoint is for {checkpoint.size} records, the log holds {count}; "
                 "run `provenance audit verify`",
             )
-        if ledger.tree().root(count) != checkpoint.root_hash:
+        if opened.tree().root(count) != checkpoint.root_hash:
             return CheckpointResult(
                 None,
                 "the newest checkpoint's root is not the stored tree's root; run `provenance "
@@ -141,18 +143,19 @@ def audit_export(
     state_dir: Path | None = None,
     since: datetime | None = None,
     output_format: Literal["json", "csv"] = "json",
+    ledger: str | None = None,
 ) -> str:
     """The records since a date, each with the checkpoint signed with it; JSON also carries the
     whole chain's check result and the newest checkpoint."""
     state = StateDir.open(resolve_state_dir(state_dir), create=False)
-    with Ledger.open(state.ledger_path, create=False) as ledger, ledger.snapshot():
-        records = list(ledger.audit_records(since=since))
-        checkpoints = ledger.checkpoints_between(records[0].seq, records[-1].seq) if records else {}
+    with Ledger.open(resolve_ledger(ledger, state), create=False) as opened, opened.snapshot():
+        records = list(opened.audit_records(since=since))
+        checkpoints = opened.checkpoints_between(records[0].seq, records[-1].seq) if records else {}
         if output_format == "csv":
             return export_csv(records, checkpoints)
-        verification = verify_audit_chain(ledger.audit_records())
-        latest = ledger.latest_checkpoint()
-        origin = ledger.log_origin()
+        verification = verify_audit_chain(opened.audit_records())
+        latest = opened.latest_checkpoint()
+        origin = opened.log_origin()
     return export_json(
         records,
         verification,

@@ -16,6 +16,7 @@ from pathlib import Path
 from provenance.commands.audit import site_public_keys
 from provenance.inputs.artifact import artifact_from_argument
 from provenance.record import Admission, Ledger, StateDir, resolve_state_dir
+from provenance.record.location import resolve_ledger
 from provenance.record.signed_admission import answer_from_signed_records
 from provenance.verification.signers import PublicKeySigner
 
@@ -39,6 +40,7 @@ def check(
     state_dir: Path | None = None,
     site_keys: Sequence[Path] = (),
     policy: Path | None = None,
+    ledger: str | None = None,
 ) -> CheckResult:
     """Answer from the ledger, read-only, checked against the site's signatures.
 
@@ -48,9 +50,9 @@ def check(
     digest = artifact_from_argument(artifact).sha256.hex()
     state = StateDir.open(resolve_state_dir(state_dir), create=False)
     keys = _keys(state.root, site_keys, policy)
-    with Ledger.open(state.ledger_path, create=False) as ledger:
-        answer = answer_from_signed_records(ledger, digest, segment, keys)
-        admission = ledger.find_admission(digest, segment) if answer.admitted else None
+    with Ledger.open(resolve_ledger(ledger, state), create=False) as opened:
+        answer = answer_from_signed_records(opened, digest, segment, keys)
+        admission = opened.find_admission(digest, segment) if answer.admitted else None
     return CheckResult(artifact, digest, segment, answer.admitted, answer.reason, admission)
 
 

@@ -3,7 +3,9 @@ hash chain, a Merkle tree with site-signed checkpoints, and checked against witn
 
 - `state`: where the gate keeps its state (`--state-dir`, `$PROVENANCE_STATE_DIR`, default).
 - `store`: artifacts copied and hashed in one pass, kept by SHA-256.
-- `ledger`: admissions and the audit log in one SQLite database, one transaction per admit.
+- `ledger`: admissions and the audit log in one database, one transaction per admit: SQLite in
+  the state directory, or PostgreSQL shared by several gate hosts (`location`: which one;
+  `_database`, `_sqlite`, `_postgresql`: the engines; `migrations`: one schema for both).
 - `audit_event`: what an audit record contains (the contract the gate fills).
 - `audit`: chain hash, signatures, the streaming `ChainVerifier`; `audit_export`: JSON and
   CSV; `audit_keys`: signature checks with the site's public keys.
@@ -12,6 +14,8 @@ hash chain, a Merkle tree with site-signed checkpoints, and checked against witn
   (checkpoints and VSAs kept elsewhere) held against them.
 - `signed_admission`: "is it admitted?" answered from signed records only (`check`).
 - `admit`: the crash-safe order of an admission; `consistency`: the check and orphan cleanup.
+- `kit_manifest`, `kit_export`, `kit_import`: signed transfer kits for air-gapped sites;
+  `migrate`: a SQLite log continued in PostgreSQL.
 """
 
 from __future__ import annotations

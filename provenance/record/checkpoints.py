@@ -12,8 +12,7 @@ public key and its root matches the records (`verify_note`, `StoredTree`, `log_v
 
 from __future__ import annotations
 
-import sqlite3
-
+from provenance.record._database import Database
 from provenance.record.errors import LogDamaged
 from provenance.transparency.checkpoint import checkpoint_body
 from provenance.transparency.note_keys import NoteSigner, sign_note
@@ -29,10 +28,16 @@ def sign_checkpoint(origin: str, size: int, root: bytes, signer: NoteSigner) -> 
 class CheckpointStore:
     """Checkpoint rows through an open connection (inside the caller's transaction)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: Database) -> None:
         self._connection = connection
 
     def origin(self) -> str:
+        """The log's name: the one it adopted (a migrated or mirrored log), else its own."""
+        adopted = self._connection.execute("SELECT origin FROM log_adopted WHERE id = 1").fetchone()
+        if adopted is not None:
+            if not isinstance(adopted[0], str):
+                raise LogDamaged("the ledger's adopted log origin is not text (edited?)")
+            return adopted[0]
         row = self._connection.execute("SELECT origin FROM log_origin WHERE id = 1").fetchone()
         if row is None or not isinstance(row[0], str):
             raise LogDamaged("the ledger names no log origin (the log_origin row was removed?)")
@@ -51,8 +56,11 @@ class CheckpointStore:
         ).fetchone()
         return None if row is None else _row(row)[1]
 
-    def add(self, size: int, note: str) -> None:
-        self._connection.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+    def add(self, size: int, note: str, key_id: str | None) -> None:
+        """Store the checkpoint for `size` and the id of the key that signed it."""
+        self._connection.execute(
+            "INSERT INTO checkpoints (size, note, key_id) VALUES (?, ?, ?)", (size, note, key_id)
+        )
 
 
 def _row(row: tuple[object, ...]) -> tuple[int, str]:

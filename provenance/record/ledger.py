@@ -1,15 +1,18 @@
-"""The approval ledger and the audit log, in one SQLite database.
+"""The approval ledger and the audit log, in one database: a SQLite file in the state directory
+(the embedded default) or a PostgreSQL database shared by several gate hosts.
 
 One database, so that an admission and its audit record are written in ONE transaction: after a
-crash (kill -9, power loss) at any point there is either the admission with its "admit" audit
-record, or neither. Settings:
+crash (kill -9, power loss, a database that goes away) at any point there is either the
+admission with its "admit" audit record, or neither. Both engines run the same SQL through
+`_database.Database`; what differs is there (`_sqlite`, `_postgresql`):
 
-- WAL journal, `synchronous=FULL`: a COMMIT that returned is on disk; readers (`check`) never
-  block the writer and never see half a transaction.
-- Writes run in `BEGIN IMMEDIATE` transactions: the write lock is taken up front, so two
-  `admit` processes run one after the other, and the rollback rule reads the newest admitted
-  version under the same lock that records the next one. A lock held longer than the busy
-  timeout is a `LedgerError` ("locked by another process").
+- a COMMIT that returned is durable; readers (`check`) never block the writer and never see
+  half a transaction;
+- writes take the ledger's one write lock up front (SQLite `BEGIN IMMEDIATE`, PostgreSQL an
+  advisory lock), so two `admit` processes, on one host or on several, run one after the
+  other: the log has one head, a leaf index is never used twice, and the rollback rule reads
+  the newest admitted version under the same lock that records the next one. A lock held
+  longer than the busy timeout is a `LedgerError` ("locked by another process").
 - The schema is versioned (`migrations.py`); a newer ledger is refused; a corrupted one is
   reported and left exactly as it is, never recreated.
 
@@ -17,8 +20,8 @@ Re-admission: every admission is kept (the table is append-only; history matters
 auditor). Admitting a digest to a segment again (say, under a new policy) adds a row;
 `find_admission` returns the newest one.
 
-Opened with `create=False`, the ledger is read-only (`mode=ro`, `query_only`): no migration, no
-write, nothing created.
+Opened with `create=False`, the ledger is read-only (SQLite `mode=ro`, `query_only`; PostgreSQL
+read-only transactions): no migration, no write, nothing created.
 
 The audit log is also a Merkle tree (`merkle_store`) with a site-signed checkpoint per record
 (`checkpoints`): `append_audit` adds the leaf, the subtrees it completes and, with a signer,
@@ -32,19 +35,19 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from provenance.errors import VerificationFailure
+from provenance.record._database import Database, SchemaIdentity
 from provenance.record._fs import PRIVATE_FILE_MODE
-from provenance.record._sqlite import connect, is_busy, sqlite_errors
+from provenance.record._postgresql import PostgresDatabase, PostgresLocation
+from provenance.record._sqlite import SqliteDatabase
 from provenance.record._time import format_time, parse_time
 from provenance.record.audit import (
     GENESIS_HASH,
@@ -71,9 +74,6 @@ __all__ = [
 
 # How long a command waits for another one's write transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
-# Pause between attempts to switch a new ledger to WAL while another process holds it.
-WAL_SWITCH_RETRY_SECONDS = 0.02
-_FETCH_BATCH = 256
 
 _ADMISSION_COLUMNS = (
     "id, audit_seq, artifact_sha256, artifact_name, segment, product, version, policy_path, "
@@ -117,148 +117,136 @@ class AdmissionEntry:
 class Ledger:
     """An open ledger. Use `Ledger.open`; close it (or use it as a context manager)."""
 
-    def __init__(
-        self, connection: sqlite3.Connection, path: Path, *, writable: bool, busy_timeout: float
-    ) -> None:
-        self._connection = connection
-        self.path = path
+    def __init__(self, database: Database, *, writable: bool) -> None:
+        self._db = database
+        self.location = database.location
+        self.path: Path | None = database.path if isinstance(database, SqliteDatabase) else None
         self.writable = writable
-        self.busy_timeout = busy_timeout
+        self.busy_timeout = database.busy_timeout
         self._in_transaction = False
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
 
     @classmethod
     def open(
-        cls, path: Path, *, create: bool, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+        cls,
+        target: Path | PostgresLocation,
+        *,
+        create: bool,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ) -> Ledger:
-        """Open (and with `create=True`, create or upgrade) the ledger at `path`.
+        """Open (and with `create=True`, create or upgrade) the ledger: a SQLite file at a path,
+        or a PostgreSQL database (`PostgresLocation`).
 
-        1. `create=False`: the file must exist; open it read-only. `create=True`: create an
-           empty file (mode 0600) if none is there, open it read-write.
-        2. Identify it from the header (this is where a non-database file fails, before
-           anything is written): schema version, application id, whether it holds tables.
-           Refuse a newer schema, another application's database, an unversioned one that
-           holds tables.
-        3. Writable: WAL journal, `synchronous=FULL`, then the missing migrations in one
-           `BEGIN IMMEDIATE` transaction. Read-only: the schema must be current.
+        1. SQLite, `create=False`: the file must exist; open it read-only. `create=True`:
+           create an empty file (mode 0600) if none is there, open it read-write. PostgreSQL:
+           connect (with a timeout); read-only sessions refuse writes.
+        2. Identify it (this is where a non-database file fails, before anything is written):
+           schema version, application id, whether it holds tables. Refuse a newer schema,
+           another application's database, an unversioned one that holds tables.
+        3. Writable: the engine's write settings, then the missing migrations in one write
+           transaction. Read-only: the schema must be current.
         """
-        if create:
-            _create_empty(path)
-        elif not path.is_file():
-            raise LedgerError(
-                f"ledger {path}: does not exist; expected the ledger of a state directory "
-                "where something was admitted (nothing has been admitted here)"
-            )
-        connection = connect(path, read_only=not create, busy_timeout=busy_timeout)
-        ledger = cls(connection, path, writable=create, busy_timeout=busy_timeout)
+        database: Database
+        if isinstance(target, PostgresLocation):
+            database = PostgresDatabase(target, writable=create, busy_timeout=busy_timeout)
+        else:
+            if create:
+                _create_empty(target)
+            elif not target.is_file():
+                raise LedgerError(
+                    f"ledger {target}: does not exist; expected the ledger of a state directory "
+                    "where something was admitted (nothing has been admitted here)"
+                )
+            database = SqliteDatabase(target, writable=create, busy_timeout=busy_timeout)
+        ledger = cls(database, writable=create)
         try:
             ledger._prepare()
         except BaseException:
-            connection.close()
+            database.close()
             raise
         return ledger
 
     def _prepare(self) -> None:
         with self._errors("reading the ledger header"):
-            self._connection.execute("PRAGMA trusted_schema = OFF")
-            self._connection.execute("PRAGMA foreign_keys = ON")
-            if not self.writable:
-                self._connection.execute("PRAGMA query_only = ON")
             # One read transaction: another process may be creating the schema right now.
-            self._connection.execute("BEGIN DEFERRED")
+            self._db.begin(write=False)
             try:
-                version = self._schema_version()
-                application_id = self._scalar("PRAGMA application_id")
-                tables = self._scalar("SELECT count(*) FROM sqlite_master")
+                identity = self._db.identity()
             finally:
-                self._rollback()
-        self._check_identity(version, application_id, tables)
+                self._db.rollback()
+        self._check_identity(identity)
         if not self.writable:
-            self._check_readable_version(version)
+            self._check_readable_version(identity.version)
             return
-        with self._errors("switching the ledger to WAL mode"):
-            mode = self._switch_to_wal()
-            self._connection.execute("PRAGMA synchronous = FULL")
-        if str(mode).lower() != "wal":
-            raise LedgerError(f"ledger {self.path}: expected WAL journal mode, got {mode!r}")
-        if version < LATEST_VERSION:
+        self._db.prepare_writes()
+        if identity.version < LATEST_VERSION:
             self._migrate()
 
-    def _switch_to_wal(self) -> Any:
-        """`PRAGMA journal_mode = WAL`, retried while another process holds the file.
-
-        When two processes open a new ledger at once, one of them may still see the old
-        rollback journal and ask to switch while the other already writes in WAL mode. SQLite
-        then answers SQLITE_BUSY at once, without waiting through the busy timeout (waiting
-        could deadlock), so this waits here, up to the same timeout.
-        """
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                return self._scalar("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(WAL_SWITCH_RETRY_SECONDS)
-
-    def _check_identity(self, version: int, application_id: int, tables: int) -> None:
+    def _check_identity(self, identity: SchemaIdentity) -> None:
+        version = identity.version
         if version > LATEST_VERSION:
             raise LedgerError(
-                f"ledger {self.path}: created by a newer provenance: schema {version}, this "
+                f"ledger {self.location}: created by a newer provenance: schema {version}, this "
                 f"release reads up to {LATEST_VERSION}; upgrade provenance to use it (the "
                 "ledger was not changed)"
             )
-        if version > 0 and application_id != APPLICATION_ID:
+        if version > 0 and identity.application_id != APPLICATION_ID:
             raise LedgerError(
-                f"ledger {self.path}: not a provenance ledger: application id "
-                f"{application_id:#x}, expected {APPLICATION_ID:#x} (the file was not changed)"
-            )
-        if version == 0 and tables > 0:
-            raise LedgerError(
-                f"ledger {self.path}: holds {tables} schema object(s) but no provenance schema "
-                "version; expected an empty file or a provenance ledger (the file was not "
+                f"ledger {self.location}: not a provenance ledger: application id "
+                f"{identity.application_id:#x}, expected {APPLICATION_ID:#x} (the file was not "
                 "changed)"
+            )
+        if version == 0 and identity.objects > 0:
+            raise LedgerError(
+                f"ledger {self.location}: holds {identity.objects} schema object(s) but no "
+                "provenance schema version; expected an empty file or a provenance ledger (the "
+                "file was not changed)"
             )
 
     def _check_readable_version(self, version: int) -> None:
         if version == 0:
             raise LedgerError(
-                f"ledger {self.path}: empty (no schema); expected a ledger where something was "
-                "admitted (nothing has been admitted here)"
+                f"ledger {self.location}: empty (no schema); expected a ledger where something "
+                "was admitted (nothing has been admitted here)"
             )
         if version < LATEST_VERSION:
             raise LedgerError(
-                f"ledger {self.path}: schema {version}, this release reads schema "
+                f"ledger {self.location}: schema {version}, this release reads schema "
                 f"{LATEST_VERSION}; run a command that writes to it (such as `provenance "
                 "admit`) once to upgrade it"
             )
 
     def _migrate(self) -> None:
         with self._errors("upgrading the ledger schema"):
-            self._connection.execute("BEGIN IMMEDIATE")
+            self._db.begin(write=True)
             try:
                 # Another process may have migrated while this one waited for the lock.
-                current = self._schema_version()
-                self._check_identity(current, self._scalar("PRAGMA application_id"), 0)
-                apply_migrations(self._connection, current)
+                current = self._db.identity()
+                self._check_identity(replace(current, objects=0))
+                apply_migrations(self._db, current.version)
             except BaseException:
-                self._rollback()
+                self._db.rollback()
                 raise
-            self._commit()
+            self._db.commit()
 
     # -- transactions ------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`; `ROLLBACK` if the block raises (anything)."""
+        """Begin a write transaction (holding the ledger's write lock) ... COMMIT; ROLLBACK if
+        the block raises (anything)."""
         if not self.writable:
             raise LedgerError(
-                f"ledger {self.path}: opened read-only; expected it opened with create=True "
-                "to write"
+                f"ledger {self.location}: opened read-only; expected it opened with "
+                "create=True to write"
             )
         if self._in_transaction:
             raise RuntimeError("ledger transactions do not nest")
         with self._errors("starting a write transaction"):
-            self._connection.execute("BEGIN IMMEDIATE")
+            self._db.begin(write=True)
         self._in_transaction = True
         transaction = LedgerTransaction(self)
         try:
@@ -266,12 +254,12 @@ class Ledger:
         except BaseException:
             transaction.closed = True
             self._in_transaction = False
-            self._rollback()
+            self._db.rollback()
             raise
         transaction.closed = True
         self._in_transaction = False
         with self._errors("committing"):
-            self._commit()
+            self._db.commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -280,28 +268,13 @@ class Ledger:
             yield
             return
         with self._errors("starting a read transaction"):
-            self._connection.execute("BEGIN DEFERRED")
-            self._scalar("SELECT count(*) FROM sqlite_master")  # takes the snapshot now
+            self._db.begin(write=False)
         self._in_transaction = True
         try:
             yield
         finally:
             self._in_transaction = False
-            self._rollback()
-
-    def _commit(self) -> None:
-        try:
-            self._connection.execute("COMMIT")
-        except sqlite3.Error:
-            self._rollback()
-            raise
-
-    def _rollback(self) -> None:
-        if self._connection.in_transaction:
-            # The block's own exception is what matters; a failed ROLLBACK is undone by
-            # SQLite when the connection closes, and must not mask it.
-            with suppress(sqlite3.Error):
-                self._connection.execute("ROLLBACK")
+            self._db.rollback()
 
     # -- reads -------------------------------------------------------------------------
 
@@ -329,7 +302,7 @@ class Ledger:
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         query = f"SELECT {_ADMISSION_COLUMNS} FROM admissions{where} ORDER BY id"  # noqa: S608
         for row in self._rows(query, tuple(parameters), "reading admissions"):
-            yield _admission_entry(self.path, row)
+            yield _admission_entry(self.location, row)
 
     def audit_records(self, since: datetime | None = None) -> Iterator[AuditRecord]:
         """Audit records in seq order; with `since`, those at or after that time."""
@@ -346,7 +319,7 @@ class Ledger:
                 "reading the audit log",
             )
         for row in rows:
-            yield _audit_record(self.path, row)
+            yield _audit_record(self.location, row)
 
     def audit_records_from(self, first_seq: int, last_seq: int) -> Iterator[AuditRecord]:
         """Audit records first_seq .. last_seq, in seq order."""
@@ -356,7 +329,7 @@ class Ledger:
             "reading the audit log",
         )
         for row in rows:
-            yield _audit_record(self.path, row)
+            yield _audit_record(self.location, row)
 
     def newest_admission_entry(self, sha256_hex: str, segment: str) -> AdmissionEntry | None:
         """The newest admission row of this digest to this segment, with its audit record's seq."""
@@ -368,13 +341,13 @@ class Ledger:
                 "looking up an admission",
             )
         )
-        return _admission_entry(self.path, rows[0]) if rows else None
+        return _admission_entry(self.location, rows[0]) if rows else None
 
     def admission_entries_by_audit_seq(self) -> Iterator[AdmissionEntry]:
         """Every admission, in the order of their audit records (to walk beside the log)."""
         query = f"SELECT {_ADMISSION_COLUMNS} FROM admissions ORDER BY audit_seq"  # noqa: S608
         for row in self._rows(query, (), "reading admissions"):
-            yield _admission_entry(self.path, row)
+            yield _admission_entry(self.location, row)
 
     def names_file(self, column: str, relative_path: str) -> bool:
         """True if an admission names this store file or VSA file (orphan check, indexed)."""
@@ -395,7 +368,7 @@ class Ledger:
 
     def tree(self) -> StoredTree:
         """The stored Merkle tree (reads; use inside `snapshot` with the records)."""
-        return StoredTree(self._connection)
+        return StoredTree(self._db)
 
     def stored_nodes(self) -> Iterator[tuple[int, bytes]]:
         """Every stored tree node as (position, hash), by position."""
@@ -403,11 +376,15 @@ class Ledger:
         for position, value in self._rows(query, (), "reading the audit log's tree"):
             yield int(position), bytes(value) if isinstance(value, bytes) else b""
 
-    def stored_checkpoints(self) -> Iterator[tuple[int, str]]:
-        """Every stored checkpoint as (size, signed note), by size."""
-        query = "SELECT size, note FROM checkpoints ORDER BY size"
-        for size, note in self._rows(query, (), "reading the audit log's checkpoints"):
-            yield int(size), note if isinstance(note, str) else ""
+    def stored_checkpoints(self) -> Iterator[tuple[int, str, str | None]]:
+        """Every stored checkpoint as (size, signed note, the key id its row names), by size."""
+        query = "SELECT size, note, key_id FROM checkpoints ORDER BY size"
+        for size, note, key_id in self._rows(query, (), "reading the audit log's checkpoints"):
+            yield (
+                int(size),
+                note if isinstance(note, str) else "",
+                key_id if isinstance(key_id, str) else None,
+            )
 
     def checkpoints_between(self, first_size: int, last_size: int) -> dict[int, str]:
         """The stored checkpoints for sizes first_size .. last_size (for an export)."""
@@ -418,12 +395,45 @@ class Ledger:
     def log_origin(self) -> str:
         """The log's name in its checkpoints (`LogDamaged` if the row is gone)."""
         with self._errors("reading the audit log's origin"):
-            return CheckpointStore(self._connection).origin()
+            return CheckpointStore(self._db).origin()
+
+    def adopted_log(self) -> tuple[str, str] | None:
+        """(origin, how) when this ledger keeps a log it took over: "migrated" from another
+        ledger, or "mirrored" from a central gate's kits; None for the gate's own log."""
+        with self._errors("reading the audit log's origin"):
+            row = self._db.execute("SELECT origin, how FROM log_adopted WHERE id = 1").fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def moved_to(self) -> str | None:
+        """Where this ledger's log continues, if `ledger migrate` moved it."""
+        with self._errors("reading the ledger's state"):
+            row = self._db.execute("SELECT moved_to FROM ledger_moved WHERE id = 1").fetchone()
+        return None if row is None else str(row[0])
+
+    def kit_import(self, manifest_sha256: str) -> str | None:
+        """When the kit with this manifest was imported, if it was."""
+        with self._errors("reading the kit imports"):
+            row = self._db.execute(
+                "SELECT imported_at FROM kit_imports WHERE manifest_sha256 = ?", (manifest_sha256,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def checkpoints_with_keys(
+        self, first_size: int, last_size: int
+    ) -> dict[int, tuple[str, str | None]]:
+        """Stored checkpoints for sizes first_size .. last_size, with the key id each names."""
+        query = (
+            "SELECT size, note, key_id FROM checkpoints WHERE size BETWEEN ? AND ? ORDER BY size"
+        )
+        rows = self._rows(query, (first_size, last_size), "reading the audit log's checkpoints")
+        return {
+            int(size): (str(note), None if key is None else str(key)) for size, note, key in rows
+        }
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
         """(size, signed note) of the newest stored checkpoint; nothing in it verified."""
         with self._errors("reading the audit log's checkpoints"):
-            return CheckpointStore(self._connection).latest()
+            return CheckpointStore(self._db).latest()
 
     def sign_checkpoint(self, signer: AuditSigner) -> bool:
         """Sign a checkpoint for the whole log if the newest one does not cover it yet.
@@ -435,40 +445,27 @@ class Ledger:
             return transaction.checkpoint_if_missing(signer)
 
     def integrity_problems(self) -> list[str]:
-        """SQLite's own check of the file (`PRAGMA integrity_check`); empty if sound."""
-        rows = list(self._rows("PRAGMA integrity_check", (), "checking the ledger's integrity"))
-        messages = [str(row[0]) for row in rows]
-        return [] if messages == ["ok"] else [f"ledger {self.path}: {m}" for m in messages]
+        """The engine's own check of its storage (SQLite `PRAGMA integrity_check`); empty if
+        sound."""
+        return self._db.integrity_problems()
 
     # -- plumbing ----------------------------------------------------------------------
 
-    def _errors(self, doing: str) -> Any:
-        return sqlite_errors(self.path, doing, self.busy_timeout)
+    def _errors(self, doing: str) -> AbstractContextManager[None]:
+        return self._db.errors(doing)
 
     def _scalar(self, query: str, parameters: tuple[Any, ...] = ()) -> Any:
-        row = self._connection.execute(query, parameters).fetchone()
+        row = self._db.execute(query, parameters).fetchone()
         return None if row is None else row[0]
-
-    def _schema_version(self) -> int:
-        version = self._scalar("PRAGMA user_version")
-        return int(version)
 
     def _rows(
         self, query: str, parameters: tuple[Any, ...], doing: str
     ) -> Iterator[tuple[Any, ...]]:
         with self._errors(doing):
-            cursor = self._connection.execute(query, parameters)
-            try:
-                while batch := cursor.fetchmany(_FETCH_BATCH):
-                    yield from batch
-            finally:
-                # A caller may abandon the iterator and close the ledger before it is
-                # collected; closing the cursor of a closed connection is then moot.
-                with suppress(sqlite3.ProgrammingError):
-                    cursor.close()
+            yield from self._db.stream(query, parameters)
 
     def close(self) -> None:
-        self._connection.close()
+        self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -524,13 +521,14 @@ class LedgerTransaction:
         self._require_open()
         ledger = self._ledger
         with ledger._errors("appending to the audit log"):
-            last = ledger._connection.execute(
+            last = ledger._db.execute(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
             ).fetchone()
             seq, prev_hash = (
                 (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, bytes(last[1]))
             )
-            tree, checkpoints = StoredTree(ledger._connection), CheckpointStore(ledger._connection)
+            self._require_own_log()
+            tree, checkpoints = StoredTree(ledger._db), CheckpointStore(ledger._db)
             self._require_extensible(tree, checkpoints, seq - 1)
         event_json = event.to_json()
         hash_ = record_hash(seq, prev_hash, event_json)
@@ -545,7 +543,7 @@ class LedgerTransaction:
             key_id=None if signer is None else signer.key_id,
         )
         with ledger._errors("appending to the audit log"):
-            ledger._connection.execute(
+            ledger._db.execute(
                 f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (
                     record.seq,
@@ -559,7 +557,8 @@ class LedgerTransaction:
             )
             root = tree.append(seq - 1, hash_)
             if signer is not None:
-                checkpoints.add(seq, sign_checkpoint(checkpoints.origin(), seq, root, signer))
+                note = sign_checkpoint(checkpoints.origin(), seq, root, signer)
+                checkpoints.add(seq, note, signer.key_id)
         self._appended[seq] = event
         return record
 
@@ -570,13 +569,14 @@ class LedgerTransaction:
         ledger = self._ledger
         with ledger._errors("signing a checkpoint"):
             size = int(ledger._scalar("SELECT coalesce(max(seq), 0) FROM audit"))
-            tree, checkpoints = StoredTree(ledger._connection), CheckpointStore(ledger._connection)
+            self._require_own_log()
+            tree, checkpoints = StoredTree(ledger._db), CheckpointStore(ledger._db)
             self._require_extensible(tree, checkpoints, size)
             latest = checkpoints.latest()
             if size == 0 or (latest is not None and latest[0] == size):
                 return False
             note = sign_checkpoint(checkpoints.origin(), size, tree.root(size), signer)
-            checkpoints.add(size, note)
+            checkpoints.add(size, note, signer.key_id)
         return True
 
     def inclusion(self, record: AuditRecord) -> LogInclusion:
@@ -587,13 +587,130 @@ class LedgerTransaction:
             raise ValueError(f"audit record {record.seq}: not appended in this transaction")
         ledger = self._ledger
         with ledger._errors("reading the audit log's tree"):
-            note = CheckpointStore(ledger._connection).at(record.seq)
-            proof = StoredTree(ledger._connection).inclusion(record.seq - 1, record.seq)
+            note = CheckpointStore(ledger._db).at(record.seq)
+            proof = StoredTree(ledger._db).inclusion(record.seq - 1, record.seq)
         if note is None:
             raise ValueError(f"audit record {record.seq}: appended without a signer, no checkpoint")
         return LogInclusion(
             leaf_index=record.seq - 1, record_hash=record.hash, checkpoint=note, proof=tuple(proof)
         )
+
+    def append_received(
+        self, record: AuditRecord, checkpoint: tuple[str, str | None] | None
+    ) -> None:
+        """Append a record of another ledger's log as it was received (kit import, migrate):
+        same number, link, content and signature; its leaf; its checkpoint, if any, with the
+        key id it names. The caller has verified it (chain, signature, root against a signed
+        checkpoint); this refuses only what would break the stored log's shape."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("appending a received audit record"):
+            last = ledger._db.execute(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            head = (0, GENESIS_HASH) if last is None else (int(last[0]), bytes(last[1]))
+            if (record.seq, record.prev_hash) != (head[0] + 1, head[1]):
+                raise ValueError(
+                    f"received record {record.seq}: expected record {head[0] + 1} linked to "
+                    "the stored head"
+                )
+            ledger._db.execute(
+                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (record.seq, record.at, record.event_json, record.prev_hash, record.hash,
+                 record.signature, record.key_id),
+            )  # fmt: skip
+            StoredTree(ledger._db).append(record.seq - 1, record.hash)
+            if checkpoint is not None:
+                CheckpointStore(ledger._db).add(record.seq, checkpoint[0], checkpoint[1])
+
+    def record_received_admission(self, admission: Admission, audit_seq: int) -> int:
+        """Record an admission whose "admit" record is already in the log (received with it)."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("recording a received admission"):
+            row = ledger._db.execute(
+                "SELECT event FROM audit WHERE seq = ?", (audit_seq,)
+            ).fetchone()
+        if row is None:
+            raise ValueError(f"received admission: no audit record {audit_seq}")
+        event = AuditEvent.from_json(str(row[0]))
+        expected = ("admit", admission.artifact_sha256, admission.segment)
+        got = (event.kind, event.artifact_sha256, event.segment)
+        if got != expected:
+            raise ValueError(f"received admission's audit record: expected {expected}, got {got}")
+        with ledger._errors("recording a received admission"):
+            return _insert_admission(ledger._db, admission, audit_seq)
+
+    def admission_recorded_for(self, audit_seq: int) -> bool:
+        self._require_open()
+        with self._ledger._errors("looking up an admission"):
+            row = self._ledger._db.execute(
+                "SELECT 1 FROM admissions WHERE audit_seq = ?", (audit_seq,)
+            ).fetchone()
+        return row is not None
+
+    def adopt_log(self, origin: str, how: str, at: datetime) -> None:
+        """Take over the log named `origin` (kit import, migrate); only while this ledger's
+        own log is empty, so no record is ever under two names."""
+        self._require_open()
+        ledger = self._ledger
+        with ledger._errors("adopting a log"):
+            count = int(ledger._scalar("SELECT count(*) FROM audit"))
+            if count or ledger._scalar("SELECT count(*) FROM log_adopted"):
+                raise ValueError("adopt_log: the ledger already holds a log")
+            ledger._db.execute(
+                "INSERT INTO log_adopted (id, origin, how, at) VALUES (1, ?, ?, ?)",
+                (origin, how, format_time(at)),
+            )
+
+    def record_kit_import(
+        self,
+        *,
+        manifest_sha256: str,
+        segment: str,
+        first_size: int,
+        size: int,
+        checkpoint: str,
+        imported_at: datetime,
+        manifest: str,
+    ) -> None:
+        self._require_open()
+        with self._ledger._errors("recording the kit import"):
+            self._ledger._db.execute(
+                "INSERT INTO kit_imports (manifest_sha256, segment, first_size, size, checkpoint, "
+                "imported_at, manifest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (manifest_sha256, segment, first_size, size, checkpoint,
+                 format_time(imported_at), manifest),
+            )  # fmt: skip
+
+    def mark_moved(self, moved_to: str, at: datetime) -> None:
+        """This ledger's log now continues at `moved_to`: no gate appends here again."""
+        self._require_open()
+        with self._ledger._errors("marking the ledger as moved"):
+            self._ledger._db.execute(
+                "INSERT INTO ledger_moved (id, moved_to, at) VALUES (1, ?, ?)",
+                (moved_to, format_time(at)),
+            )
+
+    def _require_own_log(self) -> None:
+        """Refuse to sign into a log this ledger only keeps: one received in transfer kits (the
+        central gate's, signed by its keys), or one moved elsewhere (appending here would fork
+        it: two logs of one name)."""
+        ledger = self._ledger
+        moved = ledger._db.execute("SELECT moved_to, at FROM ledger_moved WHERE id = 1").fetchone()
+        if moved is not None:
+            raise LedgerError(
+                f"ledger {ledger.location}: its log was moved to {moved[0]} on {moved[1]} "
+                "(`provenance ledger migrate`); expected the gate to write there: give "
+                f"--ledger {moved[0]} (or set $PROVENANCE_LEDGER). This copy is kept for reading"
+            )
+        adopted = ledger._db.execute("SELECT how FROM log_adopted WHERE id = 1").fetchone()
+        if adopted is not None and adopted[0] == "mirrored":
+            raise LedgerError(
+                f"ledger {ledger.location}: holds a central gate's log received in transfer "
+                "kits (`provenance kit import`); expected a gate's own ledger to admit into: "
+                "choose another --state-dir or --ledger"
+            )
 
     def _require_extensible(
         self, tree: StoredTree, checkpoints: CheckpointStore, size: int
@@ -617,7 +734,7 @@ class LedgerTransaction:
                 )
         except VerificationFailure as failure:
             raise LedgerError(
-                f"ledger {self._ledger.path}: refusing to extend the audit log: {failure}. "
+                f"ledger {self._ledger.location}: refusing to extend the audit log: {failure}. "
                 "Nothing was changed; run `provenance audit verify` and restore the ledger "
                 "from a backup"
             ) from failure
@@ -639,34 +756,34 @@ class LedgerTransaction:
         if got != expected:
             raise ValueError(f"admission's audit record: expected {expected}, got {got}")
         with self._ledger._errors("recording the admission"):
-            cursor = self._ledger._connection.execute(
-                "INSERT INTO admissions (artifact_sha256, artifact_name, segment, product, "
-                "version, policy_path, policy_sha256, decided_at, store_path, vsa_path, vsa, "
-                "evidence, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    admission.artifact_sha256,
-                    admission.artifact_name,
-                    admission.segment,
-                    admission.product,
-                    admission.version,
-                    admission.policy_path,
-                    admission.policy_sha256,
-                    format_time(admission.decided_at),
-                    admission.store_path,
-                    admission.vsa_path,
-                    admission.vsa,
-                    canonical_json(dict(admission.evidence)),
-                    audit.seq,
-                ),
-            )
-        row_id = cursor.lastrowid
-        if row_id is None:
-            raise RuntimeError("SQLite returned no row id for an INSERT")
-        return row_id
+            return _insert_admission(self._ledger._db, admission, audit.seq)
 
     def _require_open(self) -> None:
         if self.closed:
             raise RuntimeError("ledger transaction used after it ended")
+
+
+def _insert_admission(database: Database, admission: Admission, audit_seq: int) -> int:
+    return database.insert_returning_id(
+        "INSERT INTO admissions (artifact_sha256, artifact_name, segment, product, "
+        "version, policy_path, policy_sha256, decided_at, store_path, vsa_path, vsa, "
+        "evidence, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            admission.artifact_sha256,
+            admission.artifact_name,
+            admission.segment,
+            admission.product,
+            admission.version,
+            admission.policy_path,
+            admission.policy_sha256,
+            format_time(admission.decided_at),
+            admission.store_path,
+            admission.vsa_path,
+            admission.vsa,
+            canonical_json(dict(admission.evidence)),
+            audit_seq,
+        ),
+    )
 
 
 def _create_empty(path: Path) -> None:
@@ -691,10 +808,10 @@ def _find_admission(ledger: Ledger, sha256_hex: str, segment: str) -> Admission 
         "looking up an admission",
     )
     found = list(rows)
-    return _admission_entry(ledger.path, found[0]).admission if found else None
+    return _admission_entry(ledger.location, found[0]).admission if found else None
 
 
-def _admission_entry(path: Path, row: tuple[Any, ...]) -> AdmissionEntry:
+def _admission_entry(path: str, row: tuple[Any, ...]) -> AdmissionEntry:
     (row_id, audit_seq, digest, name, segment, product, version, policy_path, policy_sha256,
      decided_at, store_path, vsa_path, vsa, evidence) = row  # fmt: skip
     try:
@@ -721,7 +838,7 @@ def _admission_entry(path: Path, row: tuple[Any, ...]) -> AdmissionEntry:
         ) from exc
 
 
-def _audit_record(path: Path, row: tuple[Any, ...]) -> AuditRecord:
+def _audit_record(path: str, row: tuple[Any, ...]) -> AuditRecord:
     seq, at, event, prev_hash, hash_, signature, key_id = row
     if not (
         isinstance(seq, int)

@@ -8,7 +8,8 @@ with the log. For each record:
 1. Append its leaf (the recomputed chain hash) and compare the subtrees it completes with the
    stored nodes, in stored order (the cache `check` and VSAs read proofs from).
 2. If a checkpoint is stored for this size: it parses, names this ledger's origin, is signed
-   by a site key, and its root is the root recomputed from the records so far.
+   by a site key (the one its row names, where it names one: with several gate hosts, the
+   admitting host's), and its root is the root recomputed from the records so far.
 3. Witnesses: a checkpoint witnessed at this size must have this root; a record a VSA
    witnessed must be this one, unchanged, and an admission of the VSA's artifact.
 
@@ -59,8 +60,8 @@ class LogVerification:
 class _Checkpoints:
     """Stored checkpoints as they come, and what was found in them."""
 
-    stream: Iterator[tuple[int, str]]
-    pending: tuple[int, str] | None = None
+    stream: Iterator[tuple[int, str, str | None]]
+    pending: tuple[int, str, str | None] | None = None
     problems: list[str] = field(default_factory=list)
     suppressed: int = 0
     checked: int = 0
@@ -83,7 +84,7 @@ class LogVerifier:
         origin: str,
         site_keys: Sequence[PublicKeySigner],
         nodes: Iterator[tuple[int, bytes]],
-        checkpoints: Iterator[tuple[int, str]],
+        checkpoints: Iterator[tuple[int, str, str | None]],
         witnesses: Sequence[Witness] = (),
     ) -> None:
         self._origin = origin
@@ -110,8 +111,8 @@ class LogVerifier:
         size = self._border.size
         # 2. The checkpoint stored for this size, if any.
         while self._checkpoints.pending is not None and self._checkpoints.pending[0] <= size:
-            stored_size, note = self._checkpoints.pending
-            self._check_checkpoint(stored_size, note, size)
+            stored_size, note, key_id = self._checkpoints.pending
+            self._check_checkpoint(stored_size, note, key_id, size)
             self._checkpoints.next()
         # 3. Witnesses.
         for witness in self._by_size.get(size, ()):
@@ -135,7 +136,7 @@ class LogVerifier:
         checkpoints = self._checkpoints
         if checkpoints.pending is not None:
             highest = checkpoints.pending[0]
-            for later, _ in checkpoints.stream:
+            for later, _, _ in checkpoints.stream:
                 highest = later
             checkpoints.problem(
                 f"a checkpoint for {_count(highest)} is stored, but the log holds {size}: "
@@ -176,16 +177,20 @@ class LogVerifier:
                 "`check` does, will not verify"
             )
 
-    def _check_checkpoint(self, stored_size: int, note: str, size: int) -> None:
+    def _check_checkpoint(self, stored_size: int, note: str, key_id: str | None, size: int) -> None:
         checkpoints = self._checkpoints
         checkpoints.checked += 1
         label = f"checkpoint {stored_size}"
         try:
             checkpoint = parse_checkpoint(note)
-            if self._keys:
-                verify_note(checkpoint, self._keys)
+            signer = verify_note(checkpoint, self._keys) if self._keys else None
         except VerificationFailure as failure:
             checkpoints.problem(f"{label}: {failure}")
+            return
+        if signer is not None and key_id is not None and signer.key_id != key_id:
+            checkpoints.problem(
+                f"{label}: signed by key {signer.key_id}, but the log names {key_id}"
+            )
             return
         if checkpoint.size != stored_size or stored_size != size:
             checkpoints.problem(

@@ -14,8 +14,7 @@ them all from the records.
 
 from __future__ import annotations
 
-import sqlite3
-
+from provenance.record._database import Database
 from provenance.record.errors import LedgerError, LogDamaged
 from provenance.transparency.merkle import (
     CompactRange,
@@ -35,7 +34,7 @@ _BATCH = 256
 class StoredTree:
     """Reads and appends the tree through an open connection (inside the caller's transaction)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: Database) -> None:
         self._connection = connection
 
     def node(self, level: int, index: int) -> bytes:
@@ -84,7 +83,7 @@ class StoredTree:
         return border.root()
 
 
-def build_tree(connection: sqlite3.Connection) -> None:
+def build_tree(connection: Database) -> None:
     """Store the tree of the records already in the log (the schema 2 migration).
 
     The records must be numbered 1, 2, 3, ... without gaps, as this release writes them: a
