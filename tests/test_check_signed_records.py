@@ -149,6 +149,8 @@ def test_records_beyond_the_newest_checkpoint_are_refused(cli: CliRunner, gate: 
     assert result.stderr.rstrip().endswith(
         f"not admitted to {L3}: the audit log holds 2 records, its newest signed checkpoint 1 "
         "(records added without the site key, or checkpoints removed)"
+        ". Next: the ledger was changed after the gate signed it: run `provenance audit verify` "
+        "at the gate and have the file admitted again"
     )
 
 
@@ -162,6 +164,8 @@ def test_a_later_record_edited_breaks_the_checkpoint_root(cli: CliRunner, gate: 
     assert result.stderr.rstrip().endswith(
         f"not admitted to {L3}: the audit log from record 1 on is not the log the site signed at "
         "2 records (records or the stored tree edited)"
+        ". Next: the ledger was changed after the gate signed it: run `provenance audit verify` "
+        "at the gate and have the file admitted again"
     )
 
 
@@ -182,6 +186,8 @@ def test_a_stored_tree_node_edited_fails_the_proof_and_stops_the_gate(
     assert result.stderr.rstrip().endswith(
         f"not admitted to {L3}: the audit log from record 3 on is not the log the site signed "
         "at 3 records (records or the stored tree edited)"
+        ". Next: the ledger was changed after the gate signed it: run `provenance audit verify` "
+        "at the gate and have the file admitted again"
     )
     # The gate does not sign a tree that contradicts its own checkpoints.
     refused = cli(*site.admit_args(FIRMWARE, L3))

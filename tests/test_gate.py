@@ -72,9 +72,13 @@ def test_admit_allowed_writes_store_vsa_ledger_and_audit(cli: CliRunner, site: S
     )
     # Admitted to level 1 is not admitted to level 3: the check is per segment.
     other = cli("check", site.delivery / "plc-firmware-4.2.1.bin", "--segment", L3,
-                "--state-dir", site.state)  # fmt: skip
+                "--state-dir", site.state, "--policy", site.policy)  # fmt: skip
     assert other.code == 1
-    assert "not admitted to level3-operations (sha256:" in verdict(other)
+    assert verdict(other).endswith(
+        "not admitted to level3-operations: it is admitted to level1-controllers only. Next: "
+        "install it only there, or run `provenance admit FILE --policy P --segment "
+        "level3-operations` at the gate"
+    )
 
     # The VSA alone answers the same question on a workstation without the ledger.
     vsa = report["admission"]["vsa_path"]

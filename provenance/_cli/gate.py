@@ -30,9 +30,17 @@ from provenance._cli.vet import parse_reports, report_options, write_reports
 
 _GATE_CODES = """\b
 Exit codes:
-  0  allowed and admitted (check: admitted)
-  1  denied (check: not admitted); the denial is recorded in the audit log
+  0  allowed and admitted
+  1  denied; the denial is recorded in the audit log
   2  could not run as asked (bad flags, unreadable input, invalid policy, ledger locked)"""
+
+_CHECK_CODES = """\b
+Exit codes:
+  0  admitted
+  1  not admitted, saying why and what to do: denied at admission (when, why), admitted
+     only to other segments, never seen by the gate, or a ledger its signed records do not
+     back. check only reads: it records nothing.
+  2  could not run as asked (unknown segment, no site public key, unreadable ledger or VSA)"""
 
 
 @cli.command(epilog=_GATE_CODES)
@@ -135,7 +143,7 @@ def admit(
     sys.exit(EXIT_OK if result.allowed else EXIT_FAILED)
 
 
-@cli.command(epilog=_GATE_CODES)
+@cli.command(epilog=_CHECK_CODES)
 @click.argument("artifact")
 @click.option("--segment", required=True, help="The segment the file is to be installed in.")
 @state_dir_option

@@ -343,6 +343,32 @@ class Ledger:
         )
         return _admission_entry(self.location, rows[0]) if rows else None
 
+    def audit_records_mentioning(self, text: str) -> Iterator[AuditRecord]:
+        """Audit records whose stored event contains `text` (a digest, a canonical JSON pair),
+        in seq order: a scan, for explaining a "no"; the caller checks their signatures."""
+        rows = self._rows(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE event LIKE ? ESCAPE '!' "  # noqa: S608
+            "ORDER BY seq",
+            ("%" + _like_literal(text) + "%",),
+            "searching the audit log",
+        )
+        for row in rows:
+            yield _audit_record(self.location, row)
+
+    def audit_log_mentions(self, text: str) -> bool:
+        """Whether any stored event contains `text` (a scan that stops at the first)."""
+        rows = self._rows(
+            "SELECT 1 FROM audit WHERE event LIKE ? ESCAPE '!' LIMIT 1",
+            ("%" + _like_literal(text) + "%",),
+            "searching the audit log",
+        )
+        return bool(list(rows))
+
+    def segments_with_admissions(self) -> list[str]:
+        """Every segment the admissions index names (unsigned: for suggestions only)."""
+        query = "SELECT DISTINCT segment FROM admissions ORDER BY segment"
+        return [str(row[0]) for row in self._rows(query, (), "reading admissions")]
+
     def admission_entries_by_audit_seq(self) -> Iterator[AdmissionEntry]:
         """Every admission, in the order of their audit records (to walk beside the log)."""
         query = f"SELECT {_ADMISSION_COLUMNS} FROM admissions ORDER BY audit_seq"  # noqa: S608
@@ -880,3 +906,8 @@ def _text(value: Any) -> str:
 
 def _optional_text(value: Any) -> str | None:
     return None if value is None else _text(value)
+
+
+def _like_literal(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '!'."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

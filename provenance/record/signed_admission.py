@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from provenance.errors import VerificationFailure
 from provenance.record._time import format_time
@@ -52,6 +53,9 @@ MISMATCH = "ledger row does not match its signed record"
 class AdmissionAnswer:
     admitted: bool
     reason: str  # why not, or what vouched for it
+    # Why not: no row for (digest, segment); admitted, then denied by a later record; or the
+    # signed records do not back the row (an edited or truncated ledger).
+    why_not: Literal["no-row", "withdrawn", "damaged"] | None = None
     event: AuditEvent | None = None  # the signed "admit" event, when admitted
     record_seq: int | None = None
     checkpoint_size: int | None = None
@@ -65,7 +69,9 @@ def answer_from_signed_records(
         # 1.
         entry = ledger.newest_admission_entry(sha256_hex, segment)
         if entry is None:
-            return AdmissionAnswer(False, f"not admitted to {segment} (sha256:{sha256_hex})")
+            return AdmissionAnswer(
+                False, f"not admitted to {segment} (sha256:{sha256_hex})", why_not="no-row"
+            )
         try:
             # 2.
             checkpoint = _newest_checkpoint(ledger, site_keys)
@@ -77,7 +83,9 @@ def answer_from_signed_records(
             # 3. to 6.
             return _walk(ledger, entry, checkpoint, site_keys)
         except VerificationFailure as failure:
-            return AdmissionAnswer(False, f"not admitted to {segment}: {failure}")
+            return AdmissionAnswer(
+                False, f"not admitted to {segment}: {failure}", why_not="damaged"
+            )
 
 
 def _newest_checkpoint(ledger: Ledger, site_keys: Sequence[PublicKeySigner]) -> Checkpoint:
@@ -152,6 +160,7 @@ def _walk(
             False,
             f"not admitted to {segment}: admitted by record {first}, then denied by record {seq} "
             f"on {format_time(event.at)}: {event.reason or 'no reason recorded'}",
+            why_not="withdrawn",
         )
     return AdmissionAnswer(
         True,
