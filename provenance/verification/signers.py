@@ -17,9 +17,11 @@ from provenance.errors import InputError
 from provenance.inputs.files import read_bounded
 from provenance.verification.matching import Pattern
 from provenance.verification.openpgp import OpenPgpSigner
+from provenance.verification.trusted_publishers import TrustedPublisher
 from provenance.verification.x509.signer import X509Signer
 
 __all__ = [
+    "CertificateRule",
     "KeyThreshold",
     "PublicKeySigner",
     "SignerRule",
@@ -79,7 +81,16 @@ class KeyThreshold:
         return f"{self.threshold} of {len(self.keys)} keys ({sources})"
 
 
-SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner | X509Signer
+SignerRule = (
+    SigstoreIdentity
+    | TrustedPublisher
+    | PublicKeySigner
+    | KeyThreshold
+    | OpenPgpSigner
+    | X509Signer
+)
+# Keyless rules: a Sigstore certificate is held to one of these.
+CertificateRule = SigstoreIdentity | TrustedPublisher
 
 
 def key_id_of(key: VerifyingKey) -> str:

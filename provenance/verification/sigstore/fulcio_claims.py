@@ -1,0 +1,68 @@
+"""Fulcio's OIDC claim extensions (OIDs 1.3.6.1.4.1.57264.1.8 to .22), read strictly.
+
+Each is a DER UTF8String (sigstore/fulcio docs/oid-info.md). A claim that is present but not
+one fails; an absent claim is None, and whoever needs it says so.
+"""
+
+from __future__ import annotations
+
+from asn1crypto.core import UTF8String
+from cryptography import x509
+from cryptography.x509.oid import ObjectIdentifier
+
+from provenance.errors import VerificationFailure
+
+__all__ = [
+    "BUILD_CONFIG_URI",
+    "BUILD_SIGNER_URI",
+    "ISSUER_V2",
+    "SOURCE_REPOSITORY_DIGEST",
+    "SOURCE_REPOSITORY_REF",
+    "SOURCE_REPOSITORY_URI",
+    "claim_name",
+    "fulcio_claim",
+]
+
+ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+BUILD_SIGNER_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.9")
+SOURCE_REPOSITORY_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.12")
+SOURCE_REPOSITORY_DIGEST = ObjectIdentifier("1.3.6.1.4.1.57264.1.13")
+SOURCE_REPOSITORY_REF = ObjectIdentifier("1.3.6.1.4.1.57264.1.14")
+BUILD_CONFIG_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.18")
+
+_NAMES = {
+    ISSUER_V2: "OIDC Issuer (v2)",
+    BUILD_SIGNER_URI: "Build Signer URI",
+    SOURCE_REPOSITORY_URI: "Source Repository URI",
+    SOURCE_REPOSITORY_DIGEST: "Source Repository Digest",
+    SOURCE_REPOSITORY_REF: "Source Repository Ref",
+    BUILD_CONFIG_URI: "Build Config URI",
+}
+
+
+def claim_name(oid: ObjectIdentifier) -> str:
+    return _NAMES.get(oid, oid.dotted_string)
+
+
+def fulcio_claim(leaf: x509.Certificate, oid: ObjectIdentifier) -> str | None:
+    """The claim's text; None when the certificate does not carry it."""
+    try:
+        extension = leaf.extensions.get_extension_for_oid(oid).value
+    except x509.ExtensionNotFound:
+        return None
+    if not isinstance(extension, x509.UnrecognizedExtension):
+        raise VerificationFailure(
+            f"signing certificate: {claim_name(oid)} is not a Fulcio claim", check="identity"
+        )
+    try:
+        text = UTF8String.load(extension.value, strict=True).native
+    except ValueError as exc:  # wrong tag, bad length, trailing bytes, not UTF-8
+        raise VerificationFailure(
+            f"signing certificate: {claim_name(oid)} is not a DER UTF8String ({exc})",
+            check="identity",
+        ) from exc
+    if not isinstance(text, str):
+        raise VerificationFailure(
+            f"signing certificate: {claim_name(oid)} is not text", check="identity"
+        )
+    return text
