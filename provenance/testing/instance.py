@@ -86,6 +86,7 @@ class CertificateKnobs(LogKnobs, total=False):
     with_sct: bool  # default True
     code_signing_eku: bool  # default True; False lists clientAuth instead
     with_eku: bool  # default True; False omits the EKU extension altogether
+    claims: dict[str, str]  # further Fulcio claims, dotted OID -> text (default none)
 
 
 def _utc(moment: datetime, what: str) -> datetime:
@@ -328,6 +329,7 @@ class PrivateSigstoreInstance:
             issuer_extension=knobs.get("issuer_extension", "both"),
             code_signing_eku=knobs.get("code_signing_eku", True),
             with_eku=knobs.get("with_eku", True),
+            claims=tuple(sorted(knobs.get("claims", {}).items())),
         )
         leaf = issue_leaf(
             self.authority,

@@ -19,8 +19,11 @@ held are kept as checks so a report shows how far the evidence got):
    equal it) or over the DSSE PAE.
 6. Consistency: the logged entry body names this signature, signer and digest
    (CVE-2022-36056).
-7. Subject (DSSE only): an in-toto Statement v0.1/v1 whose subjects include the artifact.
-8. Identity: the certificate's SAN and OIDC issuer match a signer rule.
+7. Subject (DSSE only): an in-toto Statement v0.1/v1 whose subjects include the artifact; a
+   PEP 740 attestation's one subject also names the artifact's distribution file
+   (`distribution_subject`).
+8. Identity: the certificate's SAN and OIDC issuer match a signer rule, or its claims match a
+   PyPI trusted publisher rule (`trusted_publishers`).
 """
 
 from __future__ import annotations
@@ -36,12 +39,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from provenance.errors import VerificationFailure
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, Statement, parse_statement
+from provenance.evidence.pep740 import Pep740Bundle
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
+from provenance.verification.distribution_subject import require_distribution_subject
 from provenance.verification.dsse import dsse_hash, pae
 from provenance.verification.signatures import verify_signature
 from provenance.verification.signers import (
+    CertificateRule,
     PublicKeySigner,
     SignerRule,
     SigstoreIdentity,
@@ -383,22 +389,27 @@ class _Run:
                 check="subject",
             )
         statement = parse_statement(content.payload)
-        match = require_subject(statement, self.artifact)
+        if isinstance(self.bundle, Pep740Bundle):
+            match = require_distribution_subject(statement, self.artifact)
+            how = f"sha256 and file name {match.names[0]!r}, PEP 740"
+        else:
+            match = require_subject(statement, self.artifact)
+            how = match.algorithm
         self.passed(
             "subject",
-            f"in-toto statement ({statement.predicate_type}) names the artifact "
-            f"({match.algorithm})",
+            f"in-toto statement ({statement.predicate_type}) names the artifact ({how})",
         )
         return statement, match
 
     # 8. Identity
-    def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity]]:
-        """Keyless rules this trust root may vouch for: a CA of one instance must not be able
-        to certify the identities a policy expects from another."""
+    def identity_rules(self) -> list[tuple[NamedSigner, CertificateRule]]:
+        """Keyless rules (identities, PyPI trusted publishers) this trust root may vouch for:
+        a CA of one instance must not be able to certify the identities a policy expects from
+        another."""
         return [
             (named, named.rule)
             for named in self.signers
-            if isinstance(named.rule, SigstoreIdentity)
+            if isinstance(named.rule, CertificateRule)
             and named.rule.vouched_by(self.trust_root.name)
         ]
 
@@ -407,15 +418,23 @@ class _Run:
     ) -> tuple[NamedSigner, cert_checks.SignerIdentity]:
         who = cert_checks.signer_identity(leaf)
         rules = self.identity_rules()
+        why_not = []
         for named, rule in rules:
-            if rule.identity.matches(who.identity) and rule.issuer.matches(who.issuer):
+            if isinstance(rule, SigstoreIdentity):
+                matched = rule.identity.matches(who.identity) and rule.issuer.matches(who.issuer)
+            else:
+                mismatch = rule.mismatch(leaf)
+                matched = mismatch is None
+                why_not += [f"not {rule.publisher.describe()}: {mismatch}"] if mismatch else []
+            if matched:
                 owner = f"vendor {named.vendor}" if named.vendor else "the expected identity"
-                self.passed("identity", f"{who.identity} ({who.issuer}) matches {owner}")
+                what = "" if isinstance(rule, SigstoreIdentity) else f" ({rule.describe()})"
+                self.passed("identity", f"{who.identity} ({who.issuer}) matches {owner}{what}")
                 return named, who
         expected = " or ".join(named.describe() for named, _rule in rules)
         raise VerificationFailure(
             f"signer: expected {expected}, got identity {who.identity!r} "
-            f"from issuer {who.issuer!r}",
+            f"from issuer {who.issuer!r}" + "".join(f"; {reason}" for reason in why_not),
             check="identity",
         )
 
