@@ -25,6 +25,7 @@ from provenance.commands.policy_explain import explain_segment
 from provenance.commands.policy_test import CaseResult, run_policy_tests
 from provenance.commands.sbom_check import SbomCheckResult, check_sbom
 from provenance.commands.verify import verify
+from provenance.commands.verify_npm import verify_npm
 
 __all__ = [
     "AdmitResult",
@@ -53,4 +54,5 @@ __all__ = [
     "ledger_migrate",
     "run_policy_tests",
     "verify",
+    "verify_npm",
 ]
