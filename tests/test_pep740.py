@@ -545,3 +545,37 @@ def test_provenance_object_from_the_helper_round_trips(tmp_path: Path) -> None:
     attestation = json.loads((MINTED / (SDIST + ".publish.attestation")).read_text())
     document = provenance_object(GITLAB, [attestation])
     assert attestation_json(document) == (MINTED / (SDIST + ".provenance")).read_text()
+
+
+def test_a_publish_attestation_converted_to_a_plain_bundle_keeps_its_name_binding(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Re-wrapping PyPI's attestation as a Sigstore bundle (as pypi-attestations' `to_bundle`
+    does) must not shed the file name it is about."""
+    attestation = json.loads((REAL / (SDIST_0019 + ".publish.attestation")).read_text())
+    bundle = tmp_path / "rewrapped.sigstore.json"
+    bundle.write_text(
+        json.dumps(
+            {
+                "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                "verificationMaterial": {
+                    "certificate": {
+                        "rawBytes": attestation["verification_material"]["certificate"]
+                    },
+                    "tlogEntries": attestation["verification_material"]["transparency_entries"],
+                },
+                "dsseEnvelope": {
+                    "payload": attestation["envelope"]["statement"],
+                    "payloadType": "application/vnd.in-toto+json",
+                    "signatures": [{"sig": attestation["envelope"]["signature"]}],
+                },
+            }
+        )
+    )
+    assert_ok(cli("verify", REAL / SDIST_0019, "--bundle", bundle, *identity()), REAL / SDIST_0019)
+    renamed = copy_as(REAL / SDIST_0019, tmp_path, "pypi_attestations-0.0.20.tar.gz")
+    assert_fails(
+        cli("verify", renamed, "--bundle", bundle, *identity()),
+        renamed,
+        "expected the file name 'pypi_attestations-0.0.20.tar.gz'",
+    )

@@ -20,8 +20,8 @@ held are kept as checks so a report shows how far the evidence got):
 6. Consistency: the logged entry body names this signature, signer and digest
    (CVE-2022-36056).
 7. Subject (DSSE only): an in-toto Statement v0.1/v1 whose subjects include the artifact; a
-   PEP 740 attestation's one subject also names the artifact's distribution file
-   (`distribution_subject`).
+   PEP 740 attestation's (and any PyPI publish statement's) one subject also names the
+   artifact's distribution file (`distribution_subject`).
 8. Identity: the certificate's SAN and OIDC issuer match a signer rule, or its claims match a
    PyPI trusted publisher rule (`trusted_publishers`).
 """
@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from provenance.errors import VerificationFailure
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, Statement, parse_statement
-from provenance.evidence.pep740 import Pep740Bundle
+from provenance.evidence.pep740 import PUBLISH_V1, Pep740Bundle
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
@@ -389,7 +389,9 @@ class _Run:
                 check="subject",
             )
         statement = parse_statement(content.payload)
-        if isinstance(self.bundle, Pep740Bundle):
+        # A PyPI publish attestation is about a distribution file by name, whatever carries
+        # it: converted to a plain bundle, it must not lose its name binding.
+        if isinstance(self.bundle, Pep740Bundle) or statement.predicate_type == PUBLISH_V1:
             match = require_distribution_subject(statement, self.artifact)
             how = f"sha256 and file name {match.names[0]!r}, PEP 740"
         else:
