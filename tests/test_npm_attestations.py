@@ -249,6 +249,8 @@ def test_a_key_is_refused_when_its_keyid_names_another_key(
 def test_a_key_counts_only_before_it_expired(
     cli: CliRunner, tmp_path: Path, npm_instance: PrivateSigstoreInstance
 ) -> None:
+    later = publish(tmp_path, npm_instance, expires="2026-03-10T08:00:01.000Z")
+    assert_ok(cli(*later.args(*IDENTITY)), later.tarball)
     expired = publish(tmp_path, npm_instance, expires="2025-01-29T00:00:00.000Z")
     assert_fails(
         cli(*expired.args(*IDENTITY)),

@@ -11,7 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -579,3 +582,21 @@ def test_a_publish_attestation_converted_to_a_plain_bundle_keeps_its_name_bindin
         renamed,
         "expected the file name 'pypi_attestations-0.0.20.tar.gz'",
     )
+
+
+def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### PyPI (PEP 740) and npm registry attestations", 1)[1]
+    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=Path(__file__).parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"OK: tests/data/pep740/pypi-attestations/{SDIST_0019}\n"
