@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from provenance.verification.sigstore.certificate import signer_identity
 from provenance.verification.sigstore.fulcio_claims import (
     BUILD_CONFIG_URI,
+    ISSUER_V1,
     ISSUER_V2,
     SOURCE_REPOSITORY_DIGEST,
     SOURCE_REPOSITORY_REF,
@@ -85,11 +85,18 @@ class GooglePublisher:
         return f"Google service account {self.email}"
 
     def mismatch(self, leaf: x509.Certificate) -> str | None:
-        who = signer_identity(leaf)
-        if who.issuer != GOOGLE_ISSUER:
-            return f"OIDC issuer: expected {GOOGLE_ISSUER}, got {who.issuer!r}"
-        if who.identity != self.email:
-            return f"identity: expected {self.email}, got {who.identity!r}"
+        # sigstore-python's `policy.Identity`, as pypi-attestations uses it: the v1 issuer
+        # claim, and the email among the certificate's names.
+        issuer = fulcio_claim(leaf, ISSUER_V1)
+        if issuer != GOOGLE_ISSUER:
+            return f"{claim_name(ISSUER_V1)}: expected {GOOGLE_ISSUER}, got {issuer!r}"
+        try:
+            names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            return "expected a subject alternative name, got none"
+        emails = names.get_values_for_type(x509.RFC822Name)
+        if self.email not in emails:
+            return f"identity: expected {self.email}, got {', '.join(emails) or 'no email'}"
         return None
 
 

@@ -15,6 +15,7 @@ from provenance.errors import VerificationFailure
 __all__ = [
     "BUILD_CONFIG_URI",
     "BUILD_SIGNER_URI",
+    "ISSUER_V1",
     "ISSUER_V2",
     "SOURCE_REPOSITORY_DIGEST",
     "SOURCE_REPOSITORY_REF",
@@ -23,6 +24,8 @@ __all__ = [
     "fulcio_claim",
 ]
 
+# v1 holds the issuer as raw bytes; v2 (and every later claim) as a DER UTF8String.
+ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 BUILD_SIGNER_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.9")
 SOURCE_REPOSITORY_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.12")
@@ -31,6 +34,7 @@ SOURCE_REPOSITORY_REF = ObjectIdentifier("1.3.6.1.4.1.57264.1.14")
 BUILD_CONFIG_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.18")
 
 _NAMES = {
+    ISSUER_V1: "OIDC Issuer (v1)",
     ISSUER_V2: "OIDC Issuer (v2)",
     BUILD_SIGNER_URI: "Build Signer URI",
     SOURCE_REPOSITORY_URI: "Source Repository URI",
@@ -54,6 +58,13 @@ def fulcio_claim(leaf: x509.Certificate, oid: ObjectIdentifier) -> str | None:
         raise VerificationFailure(
             f"signing certificate: {claim_name(oid)} is not a Fulcio claim", check="identity"
         )
+    if oid == ISSUER_V1:
+        try:
+            return extension.value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise VerificationFailure(
+                f"signing certificate: {claim_name(oid)} is not UTF-8", check="identity"
+            ) from exc
     try:
         text = UTF8String.load(extension.value, strict=True).native
     except ValueError as exc:  # wrong tag, bad length, trailing bytes, not UTF-8
