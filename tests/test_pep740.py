@@ -115,6 +115,9 @@ def test_real_attestations_verify_with_identity_flags(cli: CliRunner, suffix: st
     assert_ok(result, artifact)
     assert f"signer    {IDENTITY_0019} ({GITHUB_ISSUER})" in result.stdout
     assert f"names the artifact (sha256 and file name '{SDIST_0019}', PEP 740)" in result.stdout
+    assert "ok   bundle           PEP 740 attestation as a v0.3 bundle, dsse/0.0.1" in result.stdout
+    said = "PyPI names the publisher GitHub (repository=trailofbits/pypi-attestations, "
+    assert (said in result.stdout) == (suffix == ".provenance")
 
 
 def test_real_attestation_for_the_same_bytes_renamed_fails(cli: CliRunner, tmp_path: Path) -> None:

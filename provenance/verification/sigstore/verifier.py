@@ -166,9 +166,7 @@ class _Run:
         self.trust_root = trust_root
         self.signers = signers
         self.now = now
-        self.checks: list[Check] = [
-            Check("bundle", True, f"v{bundle.version} bundle, {entry_kind(bundle)} log entry")
-        ]
+        self.checks: list[Check] = [Check("bundle", True, _bundle_detail(bundle))]
 
     def passed(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, True, detail))
@@ -476,6 +474,15 @@ class _Run:
             subject_names=subject[1].names if subject else (),
             other_subjects=subject[1].others if subject else 0,
         )
+
+
+def _bundle_detail(bundle: ParsedBundle) -> str:
+    what = f"v{bundle.version} bundle, {entry_kind(bundle)} log entry"
+    if not isinstance(bundle, Pep740Bundle):
+        return what
+    # The publisher a provenance object names is PyPI's unsigned word: shown, never used.
+    said = f"; PyPI names the publisher {bundle.publisher} (unsigned)" if bundle.publisher else ""
+    return f"PEP 740 attestation as a {what}{said}"
 
 
 def _statement(subject: tuple[Statement, SubjectMatch] | None) -> Statement | None:
