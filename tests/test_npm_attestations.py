@@ -510,3 +510,16 @@ def test_real_registry_attestations_verify_up_to_the_tarball() -> None:
         assert "names only SHA-512 digests" in run.reason
     assert publish_bundle.keyid == key.keyid
     assert "identity" in [c.name for c in run.checks if c.passed]
+
+
+def test_npm_attestations_as_a_plain_bundle_say_how_to_check_them(
+    cli: CliRunner, published: Published
+) -> None:
+    result = cli("verify", published.tarball, "--bundle", published.attestations, *IDENTITY,
+                 "--trusted-root", published.trusted_root)  # fmt: skip
+    assert_fails(
+        result,
+        published.tarball,
+        "npm registry attestations, not a Sigstore bundle: check them with --npm-package "
+        "NAME@VERSION and --npm-registry-keys FILE",
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "SLSA_PROVENANCE_TYPES",
     "NpmAttestation",
     "NpmPackage",
+    "is_npm_attestations",
     "parse_npm_attestations",
     "read_npm_attestations",
 ]
@@ -82,6 +83,11 @@ class NpmAttestation(ParsedBundle):
     keyid: str = ""  # the DSSE signature's keyid: which registry key signed ("" if none)
 
 
+def is_npm_attestations(document: Any) -> bool:
+    """Whether a parsed JSON document has the registry's shape (recognition only)."""
+    return isinstance(document, dict) and set(document) == {"attestations"}
+
+
 def read_npm_attestations(path: Path) -> tuple[NpmAttestation, ...]:
     data = read_bounded(path, MAX_BUNDLE_BYTES, "npm attestations")
     if data is None:
@@ -98,7 +104,7 @@ def parse_npm_attestations(data: bytes, source: str) -> tuple[NpmAttestation, ..
     except MalformedJson as exc:
         raise EvidenceError(f"npm attestations: not JSON ({exc})", check="bundle") from exc
     where = "npm attestations"
-    if not isinstance(document, dict) or set(document) != {"attestations"}:
+    if not is_npm_attestations(document):
         raise EvidenceError(
             f'{where}: expected an object with exactly one key, "attestations"', check="bundle"
         )

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from provenance.errors import EvidenceError
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE
 from provenance.evidence.json_input import MalformedJson, load_json
+from provenance.evidence.npm_attestations import is_npm_attestations
 from provenance.evidence.sigstore_bundle import (
     MAX_BUNDLE_BYTES,
     DsseContent,
@@ -88,9 +89,16 @@ def pep740_kind(document: Any) -> Pep740Kind | None:
 
 def read_bundle_or_attestation(path: Path) -> ParsedBundle:
     """A Sigstore bundle file, or a PEP 740 attestation (or a provenance object holding
-    exactly one) converted to its bundle: what `verify --bundle` accepts."""
+    exactly one) converted to its bundle: what `verify --bundle` accepts. npm's attestations
+    are refused with how to check them."""
     data = _read(path)
     document = _document(data)
+    if is_npm_attestations(document):
+        raise EvidenceError(
+            "npm registry attestations, not a Sigstore bundle: check them with --npm-package "
+            "NAME@VERSION and --npm-registry-keys FILE",
+            check="bundle",
+        )
     if document is None or pep740_kind(document) is None:
         return parse_bundle(data, str(path))
     bundles = parse_attestations(document, str(path))
