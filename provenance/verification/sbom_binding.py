@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,13 +49,16 @@ def is_sbom_predicate(predicate_type: str) -> bool:
     return predicate_type.startswith(SBOM_PREDICATE_PREFIXES)
 
 
-def sbom_files_beside(artifact: Path) -> tuple[list[Path], list[Path]]:
-    """(SBOM files, VEX files) beside the artifact by convention."""
+def sbom_files_beside(
+    artifact: Path, is_file: Callable[[Path], bool] = Path.is_file
+) -> tuple[list[Path], list[Path]]:
+    """(SBOM files, VEX files) beside the artifact by convention; `is_file` answers from a
+    listing of the folder when the caller has one."""
     folder, name = artifact.parent, artifact.name
     sboms = [folder / (name + suffix) for suffix in SBOM_SUFFIXES]
     sboms += [folder / name for name in FOLDER_SBOMS]
     vex = [folder / (name + suffix) for suffix in VEX_SUFFIXES]
-    return [p for p in sboms if p.is_file()], [p for p in vex if p.is_file()]
+    return [p for p in sboms if is_file(p)], [p for p in vex if is_file(p)]
 
 
 def _names(sbom: Sbom, sha256_hex: str) -> bool:
