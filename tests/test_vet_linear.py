@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,11 +287,28 @@ def test_copies_with_different_names_keep_their_own_evidence(tmp_path: Path) -> 
     assert "no evidence found" in reasons["fw-002.bin"]
 
 
-def test_parallel_run_reports_what_a_serial_one_does(tmp_path: Path) -> None:
-    _signed_delivery(tmp_path, vet_module.MIN_PARALLEL_ARTIFACTS + 4, same=True)
-    serial, parallel = _vet(tmp_path, workers=1), _vet(tmp_path, workers=2)
+def test_worker_processes_report_what_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest after the first artifacts goes to worker processes (forced here: these
+    copies are too cheap to be worth them), with the same report."""
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(vet_module, "ProcessPoolExecutor", CountedPool)
+    _signed_delivery(tmp_path, vet_module.MIN_PARALLEL_ARTIFACTS + 8, same=True)
+    serial = _vet(tmp_path, workers=2)
+    assert pools == []  # identical copies: not worth starting processes for
+    monkeypatch.setattr(vet_module, "POOL_WORTH_SECONDS", 0.0)
+    parallel = _vet(tmp_path, workers=2)
+    assert pools == [2]
     assert serial == parallel
     assert serial["decision"] == "allow"
+    assert len(serial["artifacts"]) == vet_module.MIN_PARALLEL_ARTIFACTS + 8
 
 
 def test_the_fixture_delivery_decides_as_before(tmp_path: Path) -> None:

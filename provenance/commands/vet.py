@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -62,10 +63,23 @@ from provenance.report.decision_report import decision_to_dict
 from provenance.steps import doing
 from provenance.verification.evidence_set import VerificationMemo
 
-__all__ = ["MIN_PARALLEL_ARTIFACTS", "EvidenceEntry", "Progress", "VetResult", "vet"]
+__all__ = [
+    "MIN_PARALLEL_ARTIFACTS",
+    "POOL_WORTH_SECONDS",
+    "EvidenceEntry",
+    "Progress",
+    "VetResult",
+    "vet",
+]
 
-# Below this many artifacts, starting worker processes costs more than it saves.
+# Below this many artifacts, starting worker processes costs more than it saves; this many
+# are always decided in the vet process itself, first (a forked worker inherits what they
+# verified: identical copies later on are not verified again).
 MIN_PARALLEL_ARTIFACTS = 16
+# Worker processes start only for the artifacts after those when deciding them here would
+# take longer than this (CPU seconds, estimated from the first ones): starting two workers
+# costs about 0.05 s, and a run of identical copies or small files is over sooner alone.
+POOL_WORTH_SECONDS = 0.25
 # Work units per worker: small enough for an even spread and a moving progress bar.
 _CHUNKS_PER_WORKER = 8
 
@@ -125,7 +139,8 @@ def vet(
 ) -> VetResult:
     """Decide about every artifact in `delivery` for `segment` under the policy.
 
-    `workers`: processes to use (None: one per CPU; 1: in this process). Raises `UsageError`
+    `workers`: processes to use at most (None: one per CPU; 1: in this process; worker
+    processes start only when the work is worth their start-up). Raises `UsageError`
     if the command cannot run (policy, segment, unreadable delivery); a refused archive and
     denied artifacts are results. `state_dir`: where the vulnerability database is, for a
     segment with a `vulnerabilities` rule.
@@ -263,21 +278,33 @@ def _run(
     workers: int | None,
     progress: Progress | None,
 ) -> list[_Decided]:
+    """Decide every job: the first ones here; the rest in worker processes when there are
+    workers to use and the first ones show the rest is worth their start-up."""
     total = len(jobs)
     wanted = workers if workers is not None else (os.cpu_count() or 1)
     if wanted < 1:
         raise UsageError(f"--workers: expected at least 1, got {wanted}")
     decided: list[_Decided] = []
-    if wanted == 1 or total < MIN_PARALLEL_ARTIFACTS:
-        with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
-            copies = _copy_folder(Path(scratch))
-            for job in jobs:
+    with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
+        copies = _copy_folder(Path(scratch))
+        first = len(jobs) if wanted == 1 else min(len(jobs), MIN_PARALLEL_ARTIFACTS)
+        started = time.process_time()
+        for job in jobs[:first]:
+            decided.append(_decide(gate, job, by_content, copies))
+            if progress is not None:
+                progress(len(decided), total)
+        rest = jobs[first:]
+        # What the first ones cost, for each of the rest: identical copies of an artifact
+        # decided already, or small signed files, are not worth starting processes for.
+        each = (time.process_time() - started) / max(first, 1)
+        if each * len(rest) < POOL_WORTH_SECONDS:
+            for job in rest:
                 decided.append(_decide(gate, job, by_content, copies))
                 if progress is not None:
                     progress(len(decided), total)
-        return decided
-    size = max(1, -(-total // (wanted * _CHUNKS_PER_WORKER)))
-    chunks = [list(jobs[start : start + size]) for start in range(0, total, size)]
+            return decided
+    size = max(1, -(-len(rest) // (wanted * _CHUNKS_PER_WORKER)))
+    chunks = [list(rest[start : start + size]) for start in range(0, len(rest), size)]
     with ProcessPoolExecutor(max_workers=min(wanted, len(chunks))) as pool:
         futures = [pool.submit(_decide_chunk, chunk, by_content) for chunk in chunks]
         for future in as_completed(futures):

@@ -236,6 +236,8 @@ class _Walker:
         documents: Sequence[Pattern],
     ) -> None:
         self.scratch, self.budget, self.operator = scratch, budget, operator
+        # A regular file's resolved path keeps its name: only these names need resolving.
+        self.operator_names = frozenset(path.name for path in operator)
         self.documents = documents
         self.found = _Sorted()
         self.folders = 0
@@ -294,7 +296,7 @@ class _Walker:
             )
             return
         self.budget.add_file(name)
-        reason = self.operator.get(path.resolve())
+        reason = self.operator.get(path.resolve()) if path.name in self.operator_names else None
         if reason is not None:
             found.unrecognised.append(Unrecognised(name, reason))
             return
