@@ -1,13 +1,13 @@
 """Run every benchmark, each against its reference in the same run, and print the README's
 performance table in Markdown (the figures the README shows are pasted from this output).
 
-    python -m benchmarks [--only NAME ...] [--runs N] [--audit-sizes 1000 10000]
+    python -m benchmarks [--only NAME ...] [--runs N] [--audit-sizes 1000 10000 100000]
 
 Progress goes to stderr; the table to stdout. Every whole-process figure is measured with a
 private bytecode cache (`PYTHONPYCACHEPREFIX` in a scratch folder, bytecode writing on) for
 both sides, warmed by an uncounted first run, so neither side pays compilation. Cells are
 "min / median"; a ratio is the median of the pair-by-pair ratios of alternating runs, with
-their range. About 10 minutes on the 2-core development machine.
+their range. About 8 minutes on the 2-core development machine (under 15).
 """
 
 from __future__ import annotations
