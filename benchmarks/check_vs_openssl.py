@@ -82,15 +82,16 @@ def _large_file(context: Context) -> list[Row]:
         max(3, context.runs // 2),
     )
     rows = []
-    for measure, (mine, reference, ratios) in (("wall", pairs.wall()), ("CPU", pairs.cpu())):
+    for measure, (mine, reference, ratios) in (("CPU", pairs.cpu()), ("wall", pairs.wall())):
+        judged = measure == "CPU"
         rows.append(
             Row(
                 f"`check` of a 1 GiB admitted file / `openssl dgst -sha256`, {measure}",
                 mine.seconds(),
                 reference.seconds(),
                 ratio_text(ratios),
-                f"<= {TARGET}",
-                statistics.median(ratios) <= TARGET,
+                f"<= {TARGET}" if judged else "",
+                statistics.median(ratios) <= TARGET if judged else None,
             )
         )
     artifact.unlink()
@@ -119,14 +120,15 @@ def _vsa_against_ledger(context: Context) -> list[Row]:
     )
     rows = []
     for measure, (mine, reference, ratios) in (("CPU", pairs.cpu()), ("wall", pairs.wall())):
+        judged = measure == "CPU"
         rows.append(
             Row(
                 f"`check --vsa` / ledger `check`, the sample firmware (admitted), {measure}",
                 mine.seconds(),
                 reference.seconds(),
                 ratio_text(ratios),
-                f"<= {TARGET}",
-                statistics.median(ratios) <= TARGET,
+                f"<= {TARGET}" if judged else "",
+                statistics.median(ratios) <= TARGET if judged else None,
             )
         )
     return rows

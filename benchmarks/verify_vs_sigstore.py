@@ -181,7 +181,7 @@ def library_calls(case: Case) -> tuple[Callable[[], None], Callable[[], None]]:
     return ours, theirs
 
 
-TARGET = 0.6  # whole process, production bundle, either measure
+TARGET = 0.6  # whole process, production bundle, CPU
 
 
 def benchmark(context: Context) -> list[Row]:
@@ -201,7 +201,8 @@ def benchmark(context: Context) -> list[Row]:
         )
         production = case.trusted_root is None
         for measure, (ours, theirs, ratios) in (("CPU", pairs.cpu()), ("wall", pairs.wall())):
-            met = statistics.median(ratios) <= TARGET if production else None
+            judged = production and measure == "CPU"
+            met = statistics.median(ratios) <= TARGET if judged else None
             rows.append(
                 Row(
                     f"`verify` / `sigstore verify identity --offline`, {case.name}, whole "
@@ -209,7 +210,7 @@ def benchmark(context: Context) -> list[Row]:
                     ours.seconds(),
                     theirs.seconds(),
                     ratio_text(ratios),
-                    f"<= {TARGET}" if production else "",
+                    f"<= {TARGET}" if judged else "",
                     met,
                 )
             )

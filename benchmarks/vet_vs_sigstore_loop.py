@@ -278,16 +278,16 @@ def _copies(context: Context, base: Path) -> list[Row]:
             # The target allows the one copy's time 1.2 times, plus hashing the other copies.
             allowed = [a - hashing for a in mine]
             adjusted = statistics.median(b / s for b, s in zip(allowed, single, strict=True))
-            targeted = not by_content
+            targeted = not by_content and cpu
             rows.append(
                 Row(
                     f"`vet` of {COPIES} identical copies, bundles found {how} / one copy, "
                     f"{measure}"
                     + (
-                        f" (hashing the other {COPIES - 1} copies: {seconds(hashing)}, "
+                        f" (each copy's report lists all {COPIES} bundles)"
+                        if by_content
+                        else f" (hashing the other {COPIES - 1} copies: {seconds(hashing)}, "
                         f"deducted: {adjusted:.2f})"
-                        if targeted
-                        else f" (each copy's report lists all {COPIES} bundles)"
                     ),
                     ours.seconds(),
                     theirs.seconds(),

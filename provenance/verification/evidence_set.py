@@ -51,7 +51,7 @@ from provenance.verification.sbom_binding import (
     SBOM_SUFFIXES,
     VEX_SUFFIXES,
     gather_sbom,
-    sbom_files_beside,
+    sbom_names_beside,
 )
 from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
@@ -182,30 +182,47 @@ def discover_evidence(artifact: Path, listing: FolderListing | None = None) -> l
     """Evidence beside ARTIFACT by convention: its bundles, attestations and approvals.
 
     `listing`: of the artifact's folder, when the caller has one (vet: each folder of the
-    delivery is listed once); otherwise the folder is listed here, once."""
+    delivery is listed once); otherwise the folder is listed here, once. Names are looked up
+    as strings; only what is found becomes a path."""
     folder, name = artifact.parent, artifact.name
     files = listing if listing is not None else FolderListing.of(folder)
+    # Every pattern below starts with "NAME.": one range of the sorted listing holds them all.
+    named = files.matching(f"{name}.", "")
     found = [name + suffix for suffix in (*BUNDLE_SUFFIXES, *ATTESTATION_SUFFIXES)]
-    found += files.matching(f"{name}.", ".sigstore.json")
+    found += _globbed(named, f"{name}.", ".sigstore.json")
     for suffix in ATTESTATION_SUFFIXES:
-        found += files.matching(f"{name}.", suffix)
+        found += _globbed(named, f"{name}.", suffix)
     found += [name + suffix for suffix in DETACHED_SUFFIXES]
     found += [name + LAYOUT_SUFFIX, "root.layout"]
-    sboms, vex = sbom_files_beside(artifact, lambda path: files.is_file(path.name))
-    found += [document.name for document in (*sboms, *vex)]
+    sboms, vex = sbom_names_beside(name)
+    documents = [document for document in (*sboms, *vex) if files.is_file(document)]
+    found += documents
     found += [
-        document.name + suffix
-        for document in (*sboms, *vex)
+        document + suffix
+        for document in documents
         for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES)
     ]
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
-    found += [
-        listed + suffix
-        for listed in CHECKSUM_LIST_NAMES
-        for suffix in (*DETACHED_SUFFIXES, *BUNDLE_SUFFIXES)
-    ]
-    found += files.matching(f"{name}.approval", ".json")
+    found += _LIST_SIGNATURES
+    found += _globbed(named, f"{name}.approval", ".json")
     return [folder / file for file in dict.fromkeys(found) if files.is_file(file)]
+
+
+def _globbed(names: Sequence[str], prefix: str, suffix: str) -> list[str]:
+    """The NAMES (sorted) that `glob(escaped(prefix) + "*" + suffix)` matches."""
+    shortest = len(prefix) + len(suffix)
+    return [
+        name
+        for name in names
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) >= shortest
+    ]
+
+
+_LIST_SIGNATURES = [
+    listed + suffix
+    for listed in CHECKSUM_LIST_NAMES
+    for suffix in (*DETACHED_SUFFIXES, *BUNDLE_SUFFIXES)
+]
 
 
 def looked_for(name: str) -> str:

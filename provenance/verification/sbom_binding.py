@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,6 +36,7 @@ __all__ = [
     "gather_sbom",
     "is_sbom_predicate",
     "sbom_files_beside",
+    "sbom_names_beside",
 ]
 
 SBOM_PREDICATE_PREFIXES = ("https://cyclonedx.org/bom", "https://spdx.dev/Document")
@@ -49,16 +50,20 @@ def is_sbom_predicate(predicate_type: str) -> bool:
     return predicate_type.startswith(SBOM_PREDICATE_PREFIXES)
 
 
-def sbom_files_beside(
-    artifact: Path, is_file: Callable[[Path], bool] = Path.is_file
-) -> tuple[list[Path], list[Path]]:
-    """(SBOM files, VEX files) beside the artifact by convention; `is_file` answers from a
-    listing of the folder when the caller has one."""
-    folder, name = artifact.parent, artifact.name
-    sboms = [folder / (name + suffix) for suffix in SBOM_SUFFIXES]
-    sboms += [folder / name for name in FOLDER_SBOMS]
-    vex = [folder / (name + suffix) for suffix in VEX_SUFFIXES]
-    return [p for p in sboms if is_file(p)], [p for p in vex if is_file(p)]
+def sbom_names_beside(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of (SBOM files, VEX files) that belong to a file called NAME beside it."""
+    sboms = (*(name + suffix for suffix in SBOM_SUFFIXES), *FOLDER_SBOMS)
+    return sboms, tuple(name + suffix for suffix in VEX_SUFFIXES)
+
+
+def sbom_files_beside(artifact: Path) -> tuple[list[Path], list[Path]]:
+    """(SBOM files, VEX files) beside the artifact by convention."""
+    folder = artifact.parent
+    sboms, vex = sbom_names_beside(artifact.name)
+    return (
+        [folder / name for name in sboms if (folder / name).is_file()],
+        [folder / name for name in vex if (folder / name).is_file()],
+    )
 
 
 def _names(sbom: Sbom, sha256_hex: str) -> bool:
