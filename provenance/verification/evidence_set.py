@@ -236,10 +236,6 @@ def looked_for(name: str) -> str:
     )
 
 
-def _escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
-
-
 # What a file is, by its name first (in this order); by its content otherwise.
 _KINDS_BY_NAME: tuple[tuple[tuple[str, ...], str], ...] = (
     (DETACHED_SUFFIXES, "detached"),
