@@ -126,6 +126,8 @@ BUDGETS: dict[str, Budget] = {
             "provenance.evidence.sigstore_bundle",
             "provenance.commands",
             "provenance.commands.verify",
+            # Trust roots by name; an `imported:` one alone loads the state directory and TUF.
+            "provenance.commands.trust_roots",
             "provenance.decision",
             "provenance.decision.verify_result",
             "provenance.report.verify_json",
