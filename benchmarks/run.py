@@ -29,6 +29,7 @@ from benchmarks import (
     attestations_vs_sigstore_dsse,
     audit_verify_scaling,
     check_vs_openssl,
+    ledger_admits,
     sbom_check_vs_cyclonedx,
     verify_vs_sigstore,
     vet_vs_sigstore_loop,
@@ -49,6 +50,7 @@ def _benchmarks(audit_sizes: Sequence[int]) -> dict[str, Benchmark]:
         "sbom": sbom_check_vs_cyclonedx.benchmark,
         "vulnerabilities": vulndb_import_and_match.benchmark,
         "audit": lambda context: audit_verify_scaling.benchmark(context, audit_sizes),
+        "ledger": ledger_admits.benchmark,
     }
 
 
