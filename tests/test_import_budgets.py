@@ -180,10 +180,13 @@ _CHECK = Budget(
         "provenance.commands.check",
         "provenance.commands.check_vsa",
         "provenance.record.*",  # the ledger (SQLite) and the state directory
+        "provenance.sqlite_codes",
+        "provenance.file_modes",
         "sqlite3.*",
         "_sqlite3",
         "platformdirs.*",
         "provenance.evidence.dsse_envelope",
+        "provenance.evidence.site_predicates",  # the vocabulary of what the site signs
         "provenance.evidence.in_toto",
         "provenance.facts",
         "provenance.signing",
