@@ -6,7 +6,6 @@ one fails; an absent claim is None, and whoever needs it says so.
 
 from __future__ import annotations
 
-from asn1crypto.core import UTF8String
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
@@ -65,15 +64,29 @@ def fulcio_claim(leaf: x509.Certificate, oid: ObjectIdentifier) -> str | None:
             raise VerificationFailure(
                 f"signing certificate: {claim_name(oid)} is not UTF-8", check="identity"
             ) from exc
+    return _utf8_string(extension.value, claim_name(oid))
+
+
+def _utf8_string(der: bytes, what: str) -> str:
+    """A DER UTF8String (tag 12), its length in the shortest form, nothing after it.
+
+    Read here rather than by asn1crypto: `verify` loads no ASN.1 library for X.509 PKIs
+    (tests/test_import_budgets.py), and one tag with one length is all there is to read."""
+    problem = f"signing certificate: {what} is not a DER UTF8String"
+    if len(der) < 2 or der[0] != 0x0C:
+        raise VerificationFailure(problem, check="identity")
+    length, offset = der[1], 2
+    if length & 0x80:
+        width = length & 0x7F
+        body = der[2 : 2 + width]
+        if not 1 <= width <= 4 or len(body) != width or body[0] == 0:
+            raise VerificationFailure(f"{problem} (bad length)", check="identity")
+        length, offset = int.from_bytes(body, "big"), 2 + width
+        if length < 0x80:  # DER: a length below 128 has the short form
+            raise VerificationFailure(f"{problem} (bad length)", check="identity")
+    if offset + length != len(der):
+        raise VerificationFailure(f"{problem} (bad length)", check="identity")
     try:
-        text = UTF8String.load(extension.value, strict=True).native
-    except ValueError as exc:  # wrong tag, bad length, trailing bytes, not UTF-8
-        raise VerificationFailure(
-            f"signing certificate: {claim_name(oid)} is not a DER UTF8String ({exc})",
-            check="identity",
-        ) from exc
-    if not isinstance(text, str):
-        raise VerificationFailure(
-            f"signing certificate: {claim_name(oid)} is not text", check="identity"
-        )
-    return text
+        return der[offset:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerificationFailure(f"{problem} (not UTF-8)", check="identity") from exc

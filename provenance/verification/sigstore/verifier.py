@@ -43,11 +43,9 @@ from provenance.evidence.pep740 import PUBLISH_V1, Pep740Bundle
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
-from provenance.verification.distribution_subject import require_distribution_subject
 from provenance.verification.dsse import dsse_hash, pae
 from provenance.verification.signatures import verify_signature
 from provenance.verification.signers import (
-    CertificateRule,
     PublicKeySigner,
     SignerRule,
     SigstoreIdentity,
@@ -68,6 +66,7 @@ from provenance.verification.sigstore.tlog import (
 )
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.subjects import SubjectMatch, require_subject
+from provenance.verification.trusted_publishers import TrustedPublisher
 
 __all__ = ["BundleOutcome", "Check", "NamedSigner", "verify_bundle"]
 
@@ -390,6 +389,13 @@ class _Run:
         # A PyPI publish attestation is about a distribution file by name, whatever carries
         # it: converted to a plain bundle, it must not lose its name binding.
         if isinstance(self.bundle, Pep740Bundle) or statement.predicate_type == PUBLISH_V1:
+            # Imported here: only a PyPI attestation needs distribution file names (and the
+            # `packaging` library); `verify` of any other bundle loads neither
+            # (tests/test_import_budgets.py).
+            from provenance.verification.distribution_subject import (  # noqa: PLC0415
+                require_distribution_subject,
+            )
+
             match = require_distribution_subject(statement, self.artifact)
             how = f"sha256 and file name {match.names[0]!r}, PEP 740"
         else:
@@ -402,14 +408,14 @@ class _Run:
         return statement, match
 
     # 8. Identity
-    def identity_rules(self) -> list[tuple[NamedSigner, CertificateRule]]:
+    def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity | TrustedPublisher]]:
         """Keyless rules (identities, PyPI trusted publishers) this trust root may vouch for:
         a CA of one instance must not be able to certify the identities a policy expects from
         another."""
         return [
             (named, named.rule)
             for named in self.signers
-            if isinstance(named.rule, CertificateRule)
+            if isinstance(named.rule, SigstoreIdentity | TrustedPublisher)
             and named.rule.vouched_by(self.trust_root.name)
         ]
 
