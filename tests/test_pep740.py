@@ -603,3 +603,37 @@ def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"OK: tests/data/pep740/pypi-attestations/{SDIST_0019}\n"
+
+
+def test_policy_mode_decides_renamed_altered_and_other_instance_attestations(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """The acceptance cases of identity flags, under a policy of trusted publishers."""
+    policy = write_policy(tmp_path, REAL_PUBLISHERS)
+    bundle = REAL / (SDIST_0019 + ".publish.attestation")
+    assert_ok(
+        cli("verify", REAL / SDIST_0019, "--bundle", bundle, "--policy", policy), REAL / SDIST_0019
+    )
+    renamed = copy_as(REAL / SDIST_0019, tmp_path, "pypi_attestations-0.0.20.tar.gz")
+    assert_fails(
+        cli("verify", renamed, "--bundle", bundle, "--policy", policy),
+        renamed,
+        "expected the file name 'pypi_attestations-0.0.20.tar.gz'",
+    )
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    impostor = altered / SDIST_0019
+    impostor.write_bytes(b"not the published sdist")
+    assert_fails(
+        cli("verify", impostor, "--bundle", bundle, "--policy", policy),
+        impostor,
+        "attestation subject: expected sha256 ",
+    )
+    staging = write_policy(
+        tmp_path, REAL_PUBLISHERS, trust="trust:\n  sigstore: [embedded:staging]\n"
+    )
+    assert_fails(
+        cli("verify", REAL / SDIST_0019, "--bundle", bundle, "--policy", staging),
+        REAL / SDIST_0019,
+        "which trust root embedded:staging does not name",
+    )
