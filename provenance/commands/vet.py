@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from provenance.clock import Clock, utc_now
+from provenance.commands.decision_document import decision_to_dict
 from provenance.commands.evaluation import (
     GateInputs,
     examine,
@@ -55,7 +56,6 @@ from provenance.inputs.delivery import (
 )
 from provenance.inputs.delivery_archive import DeliveryRefused, Limits, archive_kind
 from provenance.policy import Policy, load_policy
-from provenance.report.decision_report import decision_to_dict
 from provenance.steps import doing
 from provenance.verification import evidence_kinds
 from provenance.verification.evidence_set import (
