@@ -8,7 +8,6 @@ problem. A new kind's handler lives in its own module beside its kind.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.evidence.document_shapes import is_dsse_envelope, is_sigstore_bundle
@@ -25,6 +24,7 @@ from provenance.verification.evidence_context import (
     EvidenceItem,
     EvidenceProblem,
 )
+from provenance.verification.evidence_kind import Handler
 from provenance.verification.sbom_binding import MAX_SBOM_BYTES
 from provenance.verification.site_statements import verify_approval
 from provenance.verification.vendor_layouts import verify_vendor_layout
@@ -38,7 +38,6 @@ from provenance.verification.vendor_signatures import (
 
 __all__ = [
     "MAX_JSONL_LINES",
-    "Handler",
     "bundle",
     "detached",
     "envelope",
@@ -51,10 +50,6 @@ __all__ = [
 ]
 
 MAX_JSONL_LINES = 1000
-
-# Verify one item into `Collected`; the problems kept on the way (a raised
-# `VerificationFailure` is the item's one problem).
-Handler = Callable[[EvidenceContext, EvidenceItem, Collected], list[EvidenceProblem]]
 
 
 def bundle(context: EvidenceContext, item: EvidenceItem, into: Collected) -> list[EvidenceProblem]:

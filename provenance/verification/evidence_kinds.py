@@ -26,7 +26,7 @@ from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTE
 from provenance.evidence.trust_material import DER_SUFFIXES, PGP_KEY_ARMOR, trust_material_kind
 from provenance.inputs.files import read_bounded
 from provenance.verification import evidence_handlers as handle
-from provenance.verification.evidence_handlers import Handler
+from provenance.verification.evidence_kind import EvidenceKind
 from provenance.verification.sbom_binding import (
     FOLDER_SBOMS,
     MAX_SBOM_BYTES,
@@ -63,30 +63,6 @@ MAX_TRUST_FILE_BYTES = 1024 * 1024  # a certificate, key or CRL file
 # nothing under a name a system runs (`install.cmd` holding JSON is still a script).
 BY_CONTENT_NAMES = (".json", ".jsonl", ".pem", ".crt", ".cer", ".der", ".crl", ".pub",
                     ".key", ".asc", ".gpg")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class EvidenceKind:
-    """One kind of evidence. `key` is unique; `label` is the word reports and the vet
-    result use (two kinds may share one: a bundle over a checksum list is a Sigstore bundle).
-    `attached`: evidence about an artifact (`vet` refuses one that verified nothing);
-    otherwise it supports other evidence (lists, links, CRLs) or is trust material, which a
-    delivery may carry but which is never trusted from it. `routes`: found by its content,
-    it is handed to the artifact whose digest it names. `verify`: how it becomes facts (None:
-    read only by other evidence). `check`: a supporting file must parse as what its name
-    says (raises `ProvenanceError` saying why)."""
-
-    key: str
-    label: str
-    what: str
-    by_name: Callable[[Path], bool] | None = None
-    by_json: Callable[[dict[str, Any]], bool] | None = None
-    by_bytes: Callable[[bytes, Path], bool] | None = None
-    verify: Handler | None = None
-    attached: bool = False
-    routes: bool = False
-    max_bytes: int = MAX_BUNDLE_BYTES
-    check: Callable[[Path, str], None] | None = None
 
 
 def _ends(*suffixes: str) -> Callable[[Path], bool]:
