@@ -288,7 +288,7 @@ def test_an_internal_error_is_one_line_and_exit_2(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(evidence_set._Verifier, "item", broken)
+    monkeypatch.setattr(evidence_set, "_verify", broken)
     result = cli(
         "verify", ACME / "plc-firmware-4.2.1.bin", "--policy", ACME / "policy.yaml",
         "--segment", "level3-operations",

@@ -26,10 +26,11 @@ import pytest
 from provenance.commands import vet as vet_module
 from provenance.commands.vet import vet
 from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES
+from provenance.inputs.listing import FolderListing
 from provenance.report.vet_json import vet_to_dict
 from provenance.testing import PrivateSigstoreInstance
-from provenance.verification import evidence_set
-from provenance.verification.evidence_set import FolderListing, discover_evidence
+from provenance.verification import evidence_context, evidence_set
+from provenance.verification.evidence_set import discover_evidence
 from provenance.verification.sbom_binding import sbom_files_beside
 from provenance.verification.sigstore import verifier as sigstore_verifier
 from provenance.verification.vendor_layouts import LAYOUT_SUFFIX
@@ -179,7 +180,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counts:
 
     monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.setattr(Path, "glob", glob)
-    monkeypatch.setattr(evidence_set, "verify_bundle", verify_bundle)
+    monkeypatch.setattr(evidence_context, "verify_bundle", verify_bundle)
     return counts
 
 
@@ -261,7 +262,7 @@ def test_sharing_changes_nothing_in_the_report(
         _signed_delivery(folder, 20, same=True, by_content=by_content)
         shared = _vet(folder)
         with monkeypatch.context() as patch:
-            patch.setattr(evidence_set.VerificationMemo, "get", lambda *_args: None)
+            patch.setattr(evidence_context.VerificationMemo, "get", lambda *_args: None)
             alone = _vet(folder)
         assert shared == alone
         assert shared["decision"] == "allow"

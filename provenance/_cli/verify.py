@@ -27,7 +27,7 @@ from provenance._cli.vet import parse_reports, report_options, write_reports
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from provenance.verification.evidence_set import EvidenceDocument
+    from provenance.inputs.documents import EvidenceDocument
     from provenance.verification.sigstore.verifier import NamedSigner
 
 _EMBEDDED = {False: "embedded:production", True: "embedded:staging"}

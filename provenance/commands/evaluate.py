@@ -25,8 +25,9 @@ from provenance.decision.context import NoHistory
 from provenance.decision.segment import Decision, compile_segment
 from provenance.errors import UsageError
 from provenance.inputs.artifact import snapshot
+from provenance.inputs.documents import EvidenceDocument
 from provenance.policy import Policy, load_policy
-from provenance.verification.evidence_set import EvidenceDocument, discover_evidence
+from provenance.verification.evidence_set import discover_evidence
 
 __all__ = ["Evaluation", "evaluate"]
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from provenance.clock import Clock, utc_now
+from provenance.commands.decision_document import decision_to_dict
 from provenance.commands.evaluation import (
     GateInputs,
     examine,
@@ -44,12 +45,9 @@ from provenance.commands.evaluation import (
 from provenance.decision.context import NoHistory
 from provenance.decision.rules import AllOf
 from provenance.decision.segment import compile_segment
-from provenance.errors import PolicyError, ProvenanceError, UsageError
-from provenance.evidence.checksum_list import MAX_CHECKSUM_LIST_BYTES, parse_checksum_list
-from provenance.evidence.in_toto_metadata import parse_link, read_metadata
+from provenance.errors import PolicyError, UsageError
 from provenance.inputs.artifact import sha256_file, snapshot
 from provenance.inputs.delivery import (
-    ATTACHED_KINDS,
     Delivery,
     DeliveryKind,
     EvidenceFile,
@@ -57,11 +55,14 @@ from provenance.inputs.delivery import (
     open_delivery,
 )
 from provenance.inputs.delivery_archive import DeliveryRefused, Limits, archive_kind
-from provenance.inputs.files import read_bounded
 from provenance.policy import Policy, load_policy
-from provenance.report.decision_report import decision_to_dict
 from provenance.steps import doing
-from provenance.verification.evidence_set import VerificationMemo
+from provenance.verification import evidence_kinds
+from provenance.verification.evidence_set import (
+    DELIVERY_RECOGNITION,
+    VerificationMemo,
+    discover_evidence,
+)
 
 __all__ = [
     "MIN_PARALLEL_ARTIFACTS",
@@ -84,6 +85,8 @@ POOL_WORTH_SECONDS = 0.25
 _CHUNKS_PER_WORKER = 8
 
 Progress = Callable[[int, int], None]  # (artifacts decided, artifacts in all)
+# Evidence about one artifact: unused, it verified nothing, and denies the delivery.
+_ATTACHED = evidence_kinds.attached_labels()
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ def vet(
                 opened = open_delivery(
                     delivery,
                     Path(scratch),
+                    recognition=DELIVERY_RECOGNITION,
                     limits=limits,
                     operator_files={
                         policy_path.resolve(): "the policy given with --policy (the operator's "
@@ -246,7 +250,12 @@ def _jobs(opened: Delivery, gate: _Gate, now: datetime) -> list[_Job]:
             index=index,
             name=artifact.name,
             path=str(artifact.path),
-            by_name=tuple(str(path) for path in opened.evidence_beside(artifact)),
+            by_name=tuple(
+                str(path)
+                for path in discover_evidence(
+                    artifact.path, opened.listings.get(str(artifact.path.parent))
+                )
+            ),
             renames=opened.renames,
             key=gate.key,
             now=now,
@@ -393,16 +402,11 @@ def _not_what_named(opened: Delivery) -> dict[str, str]:
     alone must not make a file pass as evidence."""
     malformed: dict[str, str] = {}
     for entry in opened.evidence:
-        try:
-            if entry.by_content:
-                continue
-            if entry.kind == "checksum-list":
-                data = read_bounded(entry.path, MAX_CHECKSUM_LIST_BYTES, "checksum list")
-                parse_checksum_list(data or b"", entry.name)
-            elif entry.kind == "in-toto-link":
-                parse_link(read_metadata(entry.path))
-        except ProvenanceError as problem:
-            malformed[str(entry.path)] = f"named as {entry.kind}, but it is not one: {problem}"
+        if entry.by_content:
+            continue
+        problem = evidence_kinds.check_supporting(entry.path, entry.name)
+        if problem is not None:
+            malformed[str(entry.path)] = problem
     return malformed
 
 
@@ -417,7 +421,7 @@ def _result(
     evidence: list[EvidenceFile] = []
     refused = list(opened.refused)
     for entry in opened.evidence:
-        if entry.kind in ATTACHED_KINDS and str(entry.path) not in used:
+        if entry.kind in _ATTACHED and str(entry.path) not in used:
             refused.append(Unrecognised(entry.name, _unused_reason(entry, failures)))
         elif str(entry.path) in malformed:
             refused.append(Unrecognised(entry.name, malformed[str(entry.path)]))

@@ -19,22 +19,14 @@ signature covers its members. One without is a container: it is expanded (to
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-import re
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
+from typing import Literal, Protocol
 
 from provenance.errors import InputError
-from provenance.evidence.json_input import MalformedJson, load_json
-from provenance.evidence.sigstore_bundle import MAX_BUNDLE_BYTES
 from provenance.inputs.artifact import file_argument, snapshot
 from provenance.inputs.delivery_archive import (
     Budget,
@@ -43,79 +35,52 @@ from provenance.inputs.delivery_archive import (
     archive_kind,
     extract_archive,
 )
+from provenance.inputs.listing import FolderListing
 from provenance.inputs.magic import runnable_content
-from provenance.verification.evidence_set import (
-    FolderListing,
-    classify_evidence,
-    discover_evidence,
-)
-from provenance.verification.matching import Pattern
-from provenance.verification.vendor_signatures import CHECKSUM_LIST_NAMES
 
 __all__ = [
-    "ATTACHED_KINDS",
-    "EVIDENCE_KINDS",
+    "ARCHIVE_SUFFIXES",
     "DeliveredFile",
     "Delivery",
     "DeliveryKind",
     "EvidenceFile",
+    "EvidenceRecognition",
+    "NameGlob",
     "Unrecognised",
-    "evidence_kind",
     "open_delivery",
 ]
 
 DeliveryKind = Literal["directory", "zip", "tar", "file"]
-
-# Public evidence kinds (the report's vocabulary) for `classify_evidence`'s kinds.
-_PUBLIC_KIND = {
-    "bundle": "sigstore-bundle",
-    "list-bundle": "sigstore-bundle",
-    "envelope": "dsse-envelope",
-    "jsonl": "attestations-jsonl",
-    "detached": "detached-signature",
-    "layout": "in-toto-layout",
-    "sbom": "sbom",
-    "sbom-signature": "sbom-signature",
-    "vex": "vex",
-}
-# Evidence that belongs to an artifact: unused, it is listed as unrecognised.
-ATTACHED_KINDS = frozenset(_PUBLIC_KIND.values())
-# Evidence that other evidence reads (lists, links, CRLs), and trust material, which a
-# delivery may carry but which is never trusted from it (trust comes from the policy).
-_SUPPORTING_KINDS = (
-    "checksum-list",
-    "in-toto-link",
-    "crl",
-    "certificate",
-    "public-key",
-    "openpgp-public-key",
-    "sigstore-trusted-root",
-)
-EVIDENCE_KINDS = (*sorted(ATTACHED_KINDS), *_SUPPORTING_KINDS)
-
-# Names under which a file may be evidence by its content (bundles, envelopes, SBOMs, VEX,
-# certificates, keys, CRLs and trust roots under names no convention knows).
-BY_CONTENT_NAMES = (
-    ".json",
-    ".jsonl",
-    ".pem",
-    ".crt",
-    ".cer",
-    ".der",
-    ".crl",
-    ".pub",
-    ".key",
-    ".asc",
-    ".gpg",
-)
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2")
-MAX_SNIFF_BYTES = MAX_BUNDLE_BYTES  # larger files are not sniffed: they are artifacts
-MAX_TRUST_FILE_BYTES = 1024 * 1024  # a certificate, key or CRL file
-_DER_SUFFIXES = (".der", ".cer", ".crt", ".crl")
-_PGP_KEY_ARMOR = b"-----BEGIN PGP PUBLIC KEY BLOCK-----"
-_PEM_FILE = re.compile(
-    rb"\s*(?:-----BEGIN ([A-Z0-9 ]+)-----\s+[A-Za-z0-9+/=\s]+-----END \1-----\s*)+"
-)
+
+
+class EvidenceRecognition(Protocol):
+    """What a file of the delivery is, as the evidence registry says
+    (`verification.evidence_set.DELIVERY_RECOGNITION`). Given by the caller, so opening a
+    delivery knows no evidence kind."""
+
+    @property
+    def content_names(self) -> tuple[str, ...]:
+        """Name endings under which content may make a file evidence."""
+
+    def by_name(self, path: Path) -> str | None:
+        """The evidence kind (a report word) the file's name says; None if it says none."""
+
+    def by_content(self, path: Path, size: int) -> tuple[str, tuple[str, ...]] | None:
+        """(kind, subject digests it claims) by content; None: not evidence."""
+
+    def beside(self, file: Path, listing: FolderListing | None) -> list[Path]:
+        """The evidence beside a file by the naming conventions (from its folder's listing,
+        when there is one): an archive with some is an artifact, not a container."""
+
+
+class NameGlob(Protocol):
+    """A `delivery.documents` glob of the policy."""
+
+    @property
+    def text(self) -> str: ...
+
+    def matches(self, value: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -159,10 +124,6 @@ class Delivery:
     # Each folder walked, listed once (by its path): evidence is looked up here by name.
     listings: Mapping[str, FolderListing] = field(default_factory=dict, compare=False)
 
-    def evidence_beside(self, artifact: DeliveredFile) -> list[Path]:
-        """`discover_evidence` for an artifact, from its folder's listing (no new listing)."""
-        return discover_evidence(artifact.path, self.listings.get(str(artifact.path.parent)))
-
 
 @dataclass
 class _Sorted:
@@ -178,11 +139,13 @@ def open_delivery(
     path: Path,
     scratch: Path,
     *,
+    recognition: EvidenceRecognition,
     limits: Limits | None = None,
     operator_files: Mapping[Path, str] | None = None,
-    documents: Sequence[Pattern] = (),
+    documents: Sequence[NameGlob] = (),
 ) -> Delivery:
-    """Open the delivery at `path`; archives are copied and extracted below `scratch`.
+    """Open the delivery at `path`; archives are copied and extracted below `scratch`;
+    `recognition` says which files are evidence.
 
     `operator_files`: resolved paths that are the operator's (the policy) with why they are
     not decided about. `documents`: globs of the policy's `delivery.documents` (a glob with
@@ -192,7 +155,7 @@ def open_delivery(
     """
     limits = limits or Limits()
     budget = Budget(limits)
-    walker = _Walker(scratch, budget, operator_files or {}, documents)
+    walker = _Walker(scratch, budget, operator_files or {}, documents, recognition)
     if path.is_dir():
         root = path.resolve()
         walker.walk(root, "", depth=0)
@@ -214,28 +177,17 @@ def open_delivery(
     return walker.delivery(str(path), kind, copy.sha256.hex())
 
 
-def evidence_kind(path: Path) -> str | None:
-    """The evidence kind of one file (by name, else by content); None if it is not evidence."""
-    kind = _Walker.evidence_kind(path)
-    if kind is not None:
-        return kind
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    sniffed = _sniff(path, size)
-    return sniffed[0] if sniffed is not None else None
-
-
 class _Walker:
     def __init__(
         self,
         scratch: Path,
         budget: Budget,
         operator: Mapping[Path, str],
-        documents: Sequence[Pattern],
+        documents: Sequence[NameGlob],
+        recognition: EvidenceRecognition,
     ) -> None:
         self.scratch, self.budget, self.operator = scratch, budget, operator
+        self.recognition = recognition
         # A regular file's resolved path keeps its name: only these names need resolving.
         self.operator_names = frozenset(path.name for path in operator)
         self.documents = documents
@@ -272,8 +224,8 @@ class _Walker:
         """A delivery of one file: it is the artifact, with the evidence beside it."""
         self.found.renames.append((str(file.parent), ""))
         self.found.artifacts.append(DeliveredFile(file.name, file))
-        for evidence in discover_evidence(file):
-            kind = self.evidence_kind(evidence)
+        for evidence in self.recognition.beside(file, None):
+            kind = self.recognition.by_name(evidence) or self.by_content(evidence)
             if kind is not None:
                 self.found.evidence.append(EvidenceFile(evidence.name, evidence, kind))
 
@@ -303,11 +255,11 @@ class _Walker:
         if (
             name.endswith(ARCHIVE_SUFFIXES)
             and archive_kind(path) is not None
-            and not discover_evidence(path, self.listings[str(path.parent)])
+            and not self.recognition.beside(path, self.listings[str(path.parent)])
         ):
             self.container(path, name, depth)
             return
-        kind = self.evidence_kind(path)
+        kind = self.recognition.by_name(path)
         claimed = kind or ("document" if self.is_document(name) else None)
         if claimed is not None:
             runnable = runnable_content(path)
@@ -322,7 +274,12 @@ class _Walker:
             return
         # Content decides only under a name evidence is shipped as: `install.cmd` holding
         # JSON that reads as a trusted root is still something Windows runs.
-        sniffed = _sniff(path, info.st_size) if name.lower().endswith(BY_CONTENT_NAMES) else None
+        content_names = self.recognition.content_names
+        sniffed = (
+            self.recognition.by_content(path, info.st_size)
+            if name.lower().endswith(content_names)
+            else None
+        )
         if sniffed is None:
             found.artifacts.append(DeliveredFile(name, path))
             return
@@ -345,20 +302,13 @@ class _Walker:
         )
         self.walk(into, f"{name}!/", depth=depth + 1)
 
-    @staticmethod
-    def evidence_kind(path: Path) -> str | None:
-        """Evidence by its name (the verifier's conventions, and what other evidence reads)."""
-        name = path.name
-        if name.endswith(".asc") and _starts_with(path, _PGP_KEY_ARMOR):
-            return "openpgp-public-key"
-        kind = classify_evidence(path)
-        if kind is not None:
-            return _PUBLIC_KIND[kind]
-        if name in CHECKSUM_LIST_NAMES or name.endswith((".sha256", ".sha512")):
-            return "checksum-list"
-        if name.endswith(".link"):
-            return "in-toto-link"
-        return None
+    def by_content(self, path: Path) -> str | None:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        found = self.recognition.by_content(path, size)
+        return found[0] if found is not None else None
 
 
 def _entries(
@@ -378,144 +328,3 @@ def _entries(
             yield from _entries(Path(entry.path), name + "/", listings)
         else:
             yield entry, name
-
-
-def _starts_with(path: Path, magic: bytes) -> bool:
-    return _head(path, len(magic)) == magic
-
-
-def _sniff(path: Path, size: int) -> tuple[str, tuple[str, ...]] | None:
-    """(kind, subject digests) of evidence recognised by content; None: an artifact."""
-    der = path.name.lower().endswith(_DER_SUFFIXES)
-    head = _head(path, 64).lstrip()
-    if head[:1] == b"{" and size <= MAX_SNIFF_BYTES:
-        return _sniff_json(path, _read(path))
-    if (head.startswith(b"-----BEGIN ") or der) and size <= MAX_TRUST_FILE_BYTES:
-        kind = _trust_material(_read(path), der=der)
-        return (kind, ()) if kind is not None else None
-    return None
-
-
-def _head(path: Path, count: int) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(count)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-
-
-def _sniff_json(path: Path, data: bytes) -> tuple[str, tuple[str, ...]] | None:
-    kind = classify_evidence(path, data)
-    if kind is not None:
-        return _PUBLIC_KIND[kind], _subjects(data)
-    try:
-        document = load_json(data)
-    except MalformedJson:
-        return None
-    kind = _json_document_kind(document) if isinstance(document, dict) else None
-    return (kind, ()) if kind is not None else None
-
-
-def _json_document_kind(document: dict[str, Any]) -> str | None:
-    """Trust roots, SBOMs, VEX and key files, by the fields that define them."""
-    media_type = str(document.get("mediaType", ""))
-    keyval = document.get("keyval")
-    checks = (
-        (
-            "sigstore-trusted-root",
-            media_type.startswith("application/vnd.dev.sigstore.trustedroot"),
-        ),
-        ("sbom", document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document),
-        ("vex", str(document.get("@context", "")).startswith("https://openvex.dev/")),
-        # a securesystemslib public key file (a private key is never evidence)
-        (
-            "public-key",
-            "keytype" in document and isinstance(keyval, dict) and "private" not in keyval,
-        ),
-    )
-    return next((kind for kind, matches in checks if matches), None)
-
-
-def _subjects(data: bytes) -> tuple[str, ...]:
-    """The SHA-256 digests a bundle or envelope says it is about (unverified routing only)."""
-    try:
-        document = load_json(data)
-    except MalformedJson:
-        return ()
-    if not isinstance(document, dict):
-        return ()
-    message = document.get("messageSignature")
-    if isinstance(message, dict):
-        digest = message.get("messageDigest")
-        if isinstance(digest, dict) and digest.get("algorithm") == "SHA2_256":
-            return tuple(_hex(digest.get("digest")))
-    envelope = document.get("dsseEnvelope", document)
-    if not isinstance(envelope, dict):
-        return ()
-    statement = _decoded_json(envelope.get("payload"))
-    subjects = statement.get("subject") if isinstance(statement, dict) else None
-    if not isinstance(subjects, list):
-        return ()
-    found = [
-        subject["digest"]["sha256"]
-        for subject in subjects
-        if isinstance(subject, dict)
-        and isinstance(subject.get("digest"), dict)
-        and isinstance(subject["digest"].get("sha256"), str)
-    ]
-    return tuple(digest.lower() for digest in found)
-
-
-def _hex(encoded: Any) -> list[str]:
-    if not isinstance(encoded, str):
-        return []
-    try:
-        return [base64.b64decode(encoded, validate=True).hex()]
-    except binascii.Error:
-        return []
-
-
-def _decoded_json(encoded: Any) -> Any:
-    if not isinstance(encoded, str):
-        return None
-    try:
-        return load_json(base64.b64decode(encoded, validate=True))
-    except (binascii.Error, MalformedJson):
-        return None
-
-
-def _trust_material(data: bytes, *, der: bool) -> str | None:
-    """Certificates, public keys and CRLs, each parsed in full (not guessed from a header);
-    a PEM file must hold nothing but PEM blocks (no payload after the END line)."""
-    if data.lstrip().startswith(_PGP_KEY_ARMOR):
-        ok = data.rstrip().endswith(b"-----END PGP PUBLIC KEY BLOCK-----")
-        return "openpgp-public-key" if ok else None
-    loaders: tuple[tuple[str, Any], ...]
-    if _PEM_FILE.fullmatch(data):
-        loaders = (
-            ("certificate", x509.load_pem_x509_certificates),
-            ("crl", x509.load_pem_x509_crl),
-            ("public-key", load_pem_public_key),
-        )
-    elif der:
-        loaders = (
-            ("certificate", x509.load_der_x509_certificate),
-            ("crl", x509.load_der_x509_crl),
-            ("public-key", load_der_public_key),
-        )
-    else:
-        return None
-    for kind, load in loaders:
-        try:
-            load(data)
-        except (ValueError, TypeError):
-            continue
-        return kind
-    return None

@@ -23,7 +23,7 @@ import requests
 import urllib3
 
 from provenance.errors import InputError
-from provenance.verification.evidence_set import EvidenceDocument
+from provenance.inputs.documents import EvidenceDocument
 
 __all__ = ["API_URL_ENV", "GitHubRepository", "fetch_attestations", "parse_source"]
 

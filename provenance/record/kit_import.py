@@ -62,6 +62,7 @@ from provenance.record.kit_manifest import (
     verify_manifest,
 )
 from provenance.record.ledger import Admission, Ledger, LedgerTransaction
+from provenance.record.signed_admission import first_difference
 from provenance.record.state import STATE_DIR_MODE, StateDir
 from provenance.record.store import COPY_CHUNK_BYTES, ContentStore
 from provenance.transparency.checkpoint import Checkpoint, parse_checkpoint
@@ -505,21 +506,13 @@ def _admission(value: dict[str, Any], where: str) -> tuple[Admission, str | None
 
 def _matches(admission: Admission, event: AuditEvent, where: str) -> None:
     """The row says what its signed record says (as `check` requires)."""
-    pairs = (
-        ("digest", admission.artifact_sha256, event.artifact_sha256),
-        ("time", format_time(admission.decided_at), format_time(event.at)),
-        ("policy", admission.policy_path, event.policy.path if event.policy else None),
-        ("policy sha256", admission.policy_sha256, event.policy.sha256 if event.policy else None),
-        ("product", admission.product, event.product),
-        ("version", admission.version, event.version),
-        ("artifact name", admission.artifact_name, event.artifact_name),
-    )
-    for field, row_value, signed_value in pairs:
-        if row_value != signed_value:
-            raise KitRefused(
-                f"{where}: {field}: the admission says {row_value!r}, its signed record says "
-                f"{signed_value!r}"
-            )
+    differs = first_difference(admission, event)
+    if differs is not None:
+        field, row_value, signed_value = differs
+        raise KitRefused(
+            f"{where}: {field}: the admission says {row_value!r}, its signed record says "
+            f"{signed_value!r}"
+        )
 
 
 def _verified_vsa(

@@ -38,13 +38,13 @@ from provenance.record.audit import AuditRecord, record_hash, signed_message
 from provenance.record.audit_event import AuditEvent
 from provenance.record.audit_keys import key_signature_check
 from provenance.record.errors import LogDamaged
-from provenance.record.ledger import AdmissionEntry, Ledger
+from provenance.record.ledger import Admission, AdmissionEntry, Ledger
 from provenance.transparency.checkpoint import Checkpoint, parse_checkpoint
 from provenance.transparency.merkle import CompactRange, leaf_hash
 from provenance.transparency.note_keys import verify_note
 from provenance.verification.signers import PublicKeySigner
 
-__all__ = ["MISMATCH", "AdmissionAnswer", "answer_from_signed_records"]
+__all__ = ["MISMATCH", "AdmissionAnswer", "answer_from_signed_records", "first_difference"]
 
 MISMATCH = "ledger row does not match its signed record"
 
@@ -194,10 +194,29 @@ def _admit_record(
         raise LogDamaged(f"{MISMATCH}: record {record.seq} is not signed by the site key")
     event = _event(record)
     admission = entry.admission
-    pairs = (
+    differs = first_difference(
+        admission,
+        event,
         ("kind", "admit", event.kind),
-        ("digest", admission.artifact_sha256, event.artifact_sha256),
         ("segment", admission.segment, event.segment),
+    )
+    if differs is not None:
+        field, row_value, signed_value = differs
+        raise LogDamaged(
+            f"{MISMATCH}: {field}: the row says {row_value!r}, signed record "
+            f"{record.seq} says {signed_value!r}"
+        )
+    return event
+
+
+def first_difference(
+    admission: Admission, event: AuditEvent, *more: tuple[str, object, object]
+) -> tuple[str, object, object] | None:
+    """The first field an admission row and its signed "admit" record disagree on, as
+    (field, row's value, record's value); `more` pairs are compared first."""
+    pairs = (
+        *more,
+        ("digest", admission.artifact_sha256, event.artifact_sha256),
         ("time", format_time(admission.decided_at), format_time(event.at)),
         ("policy", admission.policy_path, event.policy.path if event.policy else None),
         ("policy sha256", admission.policy_sha256, event.policy.sha256 if event.policy else None),
@@ -205,10 +224,4 @@ def _admit_record(
         ("version", admission.version, event.version),
         ("artifact name", admission.artifact_name, event.artifact_name),
     )
-    for field, row_value, signed_value in pairs:
-        if row_value != signed_value:
-            raise LogDamaged(
-                f"{MISMATCH}: {field}: the row says {row_value!r}, signed record "
-                f"{record.seq} says {signed_value!r}"
-            )
-    return event
+    return next((pair for pair in pairs if pair[1] != pair[2]), None)

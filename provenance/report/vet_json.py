@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance import __version__
-from provenance.inputs.delivery import evidence_kind
+from provenance.verification.evidence_kinds import label_of
 
 if TYPE_CHECKING:
     from provenance.commands.vet import VetResult
@@ -61,7 +61,7 @@ def wrap_decision(decision: Mapping[str, Any]) -> dict[str, Any]:
     inputs = [entry["path"] for entry in decision["evidence"]["inputs"]]
     evidence = []
     for path in inputs:
-        kind = evidence_kind(Path(path)) if Path(path).is_file() else None
+        kind = label_of(Path(path)) if Path(path).is_file() else None
         if kind is not None:
             evidence.append({"path": path, "kind": kind})
     return {

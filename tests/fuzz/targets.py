@@ -33,8 +33,9 @@ from provenance.evidence.sbom import parse_sbom
 from provenance.evidence.sbom.vex import parse_vex
 from provenance.inputs.artifact import Artifact, sha256_file
 from provenance.inputs.delivery import open_delivery
+from provenance.inputs.documents import EvidenceDocument
 from provenance.policy import lint_policy, load_policy
-from provenance.verification.evidence_set import EvidenceDocument
+from provenance.verification.evidence_set import DELIVERY_RECOGNITION
 from provenance.verification.npm import verify_npm_attestations
 from provenance.verification.sigstore.trust_root import load_trust_root, parse_trust_root
 from provenance.verification.sigstore.verifier import NamedSigner
@@ -156,7 +157,7 @@ def _archive(suffix: str) -> Callable[[bytes], None]:
         archive = folder / f"delivery{suffix}"
         archive.write_bytes(data)
         (folder / "out").mkdir()
-        open_delivery(archive, folder / "out")
+        open_delivery(archive, folder / "out", recognition=DELIVERY_RECOGNITION)
 
     return run
 
