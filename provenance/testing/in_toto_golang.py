@@ -6,9 +6,10 @@ in declaration order and map keys sorted; every key as `{keyid, keyid_hash_algor
 ["sha256","sha512"], keytype, keyval{private "", public}, scheme}` with RSA/ECDSA public keys
 as PEM without the final newline and Ed25519 as hex, the key ID hashed over that minus
 `keyid` and `private`; every signature `{keyid, sig (hex), cert}` with `cert` the signer's PEM
-certificate or `""`; a step's `cert_constraints` only when it has some; `rootcas` and
-`intermediatecas` as key ID -> key with `keyval.certificate`, as `in-toto key layout CERT`
-prints it. ECDSA signs ASN.1 DER (RFC 6979 nonces here), Ed25519 raw.
+certificate or `""`; a step's `cert_constraints`, and the layout's `rootcas` and
+`intermediatecas`, only when there are some (`omitempty`), CAs as key ID -> key with
+`keyval.certificate`, as `in-toto key layout CERT` prints it. ECDSA signs ASN.1 DER (RFC 6979
+nonces here), Ed25519 raw.
 
 `FunctionaryPki` is a root and an intermediate CA and the leaves `in-toto run -c CERT` signs
 with (SPIFFE URI, common name, organization, keyUsage digitalSignature), all derived from a
@@ -224,16 +225,17 @@ def golang_layout(
     readme: str = "",
 ) -> dict[str, Any]:
     """The `signed` part of a layout, fields in in-toto-golang's `Layout` order."""
-    return {
+    layout: dict[str, Any] = {
         "_type": "layout",
         "steps": [dict(step) for step in steps],
         "inspect": [dict(item) for item in inspect],
         "keys": _sorted({key["keyid"]: dict(key) for key in keys}),
-        "rootcas": _sorted(dict(ca_entry(c) for c in root_cas)),
-        "intermediatecas": _sorted(dict(ca_entry(c) for c in intermediate_cas)),
-        "expires": expires,
-        "readme": readme,
     }
+    if root_cas:  # `rootcas,omitempty`
+        layout["rootcas"] = _sorted(dict(ca_entry(c) for c in root_cas))
+    if intermediate_cas:  # `intermediatecas,omitempty`
+        layout["intermediatecas"] = _sorted(dict(ca_entry(c) for c in intermediate_cas))
+    return layout | {"expires": expires, "readme": readme}
 
 
 def _artifacts(files: Mapping[str, bytes] | None) -> dict[str, Any]:
