@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from provenance.errors import EvidenceError
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE
+from provenance.evidence.in_toto_metadata import parse_layout, parse_metadata
 from provenance.testing.in_toto import derive_signer
 from provenance.testing.in_toto_golang import (
     FunctionaryPki,
@@ -514,3 +516,66 @@ def test_cli_a_certificate_from_another_ca_is_denied(cli: CliRunner, chain: Path
     code, report, _ = cli_verify(cli, chain)
     assert code == 1
     assert "certificate chain does not reach a pinned root" in layout_problem(report)
+
+
+# -- in-toto-golang's X.509 fields, parsed strictly -------------------------------------------
+
+
+def layout_error(change: Any) -> str:
+    document = json.loads((GENERATED / "root.layout").read_text())
+    change(document["signed"])
+    metadata = parse_metadata(json.dumps(document).encode(), "root.layout")
+    with pytest.raises(EvidenceError) as refused:
+        parse_layout(metadata)
+    return str(refused.value)
+
+
+def _root(signed: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = next(iter(signed["rootcas"].values()))
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s.update(rootcas=["-----BEGIN CERTIFICATE-----"]),
+            "root.layout: rootcas: a list is in-toto-golang's pre-release shape; expected an "
+            "object of key ID -> key with keyval.certificate",
+        ),
+        (
+            lambda s: _root(s)["keyval"].update(private="secret"),
+            f"root.layout: rootcas[{generate.ROOT_ID[:8]}]: holds a private key",
+        ),
+        (
+            lambda s: _root(s)["keyval"].update(public=generate.OWNER.public_pem.decode()),
+            f"root.layout: rootcas[{generate.ROOT_ID[:8]}]: keyval.public is not the "
+            "certificate's key",
+        ),
+        (
+            lambda s: _root(s)["keyval"].pop("certificate"),
+            f"root.layout: rootcas[{generate.ROOT_ID[:8]}].keyval.certificate: expected a PEM "
+            "certificate of at most 32768 chars",
+        ),
+        (
+            lambda s: s["steps"][1]["cert_constraints"][0].update(serial="1"),
+            "root.layout: step 'package'.cert_constraints[0]: expected an object of common_name, "
+            "dns_names, emails, organizations, roots, uris, got ['common_name', 'dns_names', "
+            "'emails', 'organizations', 'roots', 'serial', 'uris']",
+        ),
+        (
+            lambda s: s["steps"][1]["cert_constraints"][0].update(uris="spiffe://x"),
+            "root.layout: step 'package'.cert_constraints[0].uris: expected a list of at most "
+            "256 strings",
+        ),
+    ],
+)
+def test_malformed_x509_fields_are_named(change: Any, message: str) -> None:
+    assert layout_error(change) == message
+
+
+def test_go_nil_lists_in_constraints_mean_none() -> None:
+    document = json.loads((GENERATED / "root.layout").read_text())
+    document["signed"]["steps"][1]["cert_constraints"][0]["dns_names"] = None
+    layout = parse_layout(parse_metadata(json.dumps(document).encode(), "root.layout"))
+    assert layout.steps[1].cert_constraints[0].dns_names == ()
