@@ -1,9 +1,7 @@
 """Per-attestation verification cost: provenance vs sigstore-python's `Verifier.verify_dsse`.
 
-    python benchmarks/attestations_vs_sigstore_dsse.py [--calls 50]
-
 The same DSSE bundles (SLSA provenance v1), the same trust roots, in one process, alternating
-batches, best of 7 (the least disturbed batch). Per call:
+batches (min / median of 7). Per call:
 - provenance: read and parse the bundle, verify it (log proof, checkpoint, certificate chain,
   SCT, signature, entry body, identity), then the in-toto statement, the subject against the
   artifact and the SLSA predicate, ending in an `AttestationFact` (`assess`);
@@ -14,7 +12,6 @@ batches, best of 7 (the least disturbed batch). Per call:
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +20,9 @@ from pathlib import Path
 
 from sigstore.models import Bundle, ClientTrustConfig, TrustedRoot
 from sigstore.verify import Verifier, policy
-from verify_vs_sigstore import BEACON, CONFORMANCE, FIXTURE, GITHUB, time_calls
 
+from benchmarks.harness import Context, Row, Stat, ratio_text
+from benchmarks.verify_vs_sigstore import BATCHES, BEACON, CONFORMANCE, FIXTURE, GITHUB, time_calls
 from provenance.inputs.artifact import artifact_from_argument
 from provenance.verification.evidence_set import assess
 from provenance.verification.matching import Pattern
@@ -100,17 +98,22 @@ def calls_for(case: Case) -> tuple[Callable[[], None], Callable[[], None]]:
     return ours, theirs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=50, help="calls per batch")
-    args = parser.parse_args()
-    print(f"{'attestation':<46} {'provenance':>11} {'verify_dsse':>12} {'ratio':>6}")
+CALLS = 50
+
+
+def benchmark(context: Context) -> list[Row]:
+    rows = []
     for case in cases():
-        ours, theirs = time_calls(*calls_for(case), args.calls)
-        print(
-            f"{case.name:<46} {ours * 1000:>9.2f}ms {theirs * 1000:>10.2f}ms {ours / theirs:>6.2f}"
+        ours, theirs = time_calls(*calls_for(case), CALLS)
+        rows.append(
+            Row(
+                f"attestation (SLSA v1 in DSSE): `assess` / `Verifier.verify_dsse`, {case.name}"
+                f", library call (per call, {BATCHES} alternating batches of {CALLS})",
+                Stat.of(ours).seconds(),
+                Stat.of(theirs).seconds(),
+                ratio_text([a / b for a, b in zip(ours, theirs, strict=True)]),
+                "",
+                None,
+            )
         )
-
-
-if __name__ == "__main__":
-    main()
+    return rows

@@ -9,17 +9,21 @@ staged copy, the decision, the VSA, the store, the ledger transaction). All proc
 one state directory. PostgreSQL runs in a throwaway cluster on this machine with its default
 durability (fsync, synchronous_commit on), as SQLite runs with synchronous=FULL.
 
-    python benchmarks/ledger_admits.py [--per-process 50]
-    python benchmarks/ledger_admits.py --load-test     # the suite's load test at full size:
+    python -m benchmarks --only ledger                # in the performance table
+    python -m benchmarks.ledger_admits [--per-process 50]
+    python -m benchmarks.ledger_admits --load-test     # the suite's load test at full size:
                                                        # 8 processes x 100 admissions
 
-Prints a Markdown table; wall time from the common start to the last process's end.
+Wall time from the common start to the last process's end. In `python -m benchmarks`: two
+rounds (SQLite, then PostgreSQL with 1, 4 and 8 processes, then again) of 20 admissions per
+process; the reference is the one process on SQLite.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.harness import Context, Row, ratio_text  # noqa: E402
 from provenance.signing.keys import generate_key  # noqa: E402
 from tests import pg_cluster  # noqa: E402
 
@@ -81,6 +86,58 @@ def _database(server: str, name: str) -> str:
         admin.execute(f"CREATE DATABASE {name}")
     head, _, query = server.partition("?")
     return f"{head.rsplit('/', 1)[0]}/{name}?{query}"
+
+
+ROUNDS, PER_PROCESS, GATES = 2, 20, (1, 4, 8)
+
+
+def benchmark(context: Context) -> list[Row]:
+    if pg_cluster.find_binaries() is None:
+        return [Row("ledger admits: no PostgreSQL server binaries (skipped)", "", "", "", "", None)]
+    # Its own folder, readable by all: the cluster runs as `postgres` when this runs as root.
+    work = Path(tempfile.mkdtemp(prefix="provenance-bench-"))
+    work.chmod(0o755)
+    server = pg_cluster.start(work / "cluster", durable=True)
+    rates: dict[int, list[float]] = {gates: [] for gates in (0, *GATES)}  # 0: SQLite
+    try:
+        for number in range(ROUNDS):
+            name = f"sqlite{number}"
+            seconds = run(work, processes=1, per_process=PER_PROCESS, ledger=None, name=name)
+            rates[0].append(PER_PROCESS / seconds)
+            for gates in GATES:
+                name = f"pg{gates}r{number}"
+                uri = _database(server, name)
+                seconds = run(work, processes=gates, per_process=PER_PROCESS, ledger=uri, name=name)
+                rates[gates].append(gates * PER_PROCESS / seconds)
+    finally:
+        pg_cluster.stop(work / "cluster")
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [
+        Row(
+            f"`admit` loop, 1 gate process on SQLite (the state directory), {PER_PROCESS} "
+            f"admissions, {ROUNDS} rounds: admits per second",
+            f"{min(rates[0]):.1f} / {statistics.median(rates[0]):.1f}",
+            "",
+            "",
+            "",
+            None,
+        )
+    ]
+    for gates in GATES:
+        ratios = [a / b for a, b in zip(rates[gates], rates[0], strict=True)]
+        rows.append(
+            Row(
+                f"`admit` loops, {gates} gate process{'es' if gates > 1 else ''} on one "
+                f"PostgreSQL ledger, {gates * PER_PROCESS} admissions: admits per second; "
+                "reference: 1 process on SQLite",
+                f"{min(rates[gates]):.1f} / {statistics.median(rates[gates]):.1f}",
+                f"{min(rates[0]):.1f} / {statistics.median(rates[0]):.1f}",
+                ratio_text(ratios),
+                "",
+                None,
+            )
+        )
+    return rows
 
 
 def main() -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from provenance.evidence.sbom.model import Sbom
-from provenance.evidence.sbom.vex import VexStatement
-from provenance.evidence.slsa import BuildProvenance, VerificationSummary
+if TYPE_CHECKING:
+    # Annotations only: `verify` builds signature facts without loading the SBOM, VEX or
+    # SLSA parsers (its start-up budget, tests/test_import_budgets.py).
+    from provenance.evidence.sbom.model import Sbom
+    from provenance.evidence.sbom.vex import VexStatement
+    from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 
 __all__ = [
     "BINDING_STRENGTH",

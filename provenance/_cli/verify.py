@@ -184,7 +184,7 @@ def verify(
     By default the Sigstore production trust root embedded in the installed sigstore package
     is used; no network connection is made.
     """
-    from provenance.api import verify as run_verify
+    from provenance.commands.verify import verify as run_verify
     from provenance.errors import UsageError, VerificationFailure
     from provenance.report.verify_json import render_json
     from provenance.report.verify_text import render_text, verdict_line

@@ -18,7 +18,6 @@ from provenance.commands.check import CheckResult
 from provenance.errors import UsageError, VerificationFailure
 from provenance.inputs.artifact import artifact_from_argument
 from provenance.inputs.files import read_bounded
-from provenance.policy import load_policy
 from provenance.transparency.checkpoint import Checkpoint
 from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.signers import PublicKeySigner, load_public_key
@@ -42,6 +41,10 @@ def check_vsa(
     digest = artifact_from_argument(artifact).sha256.hex()
     keys: list[PublicKeySigner] = [load_public_key(path) for path in site_keys]
     if policy is not None and not keys:
+        # Only with --policy and no --site-key: the VSA path otherwise stays free of the
+        # policy loader (YAML, JSON Schema), its start-up budget.
+        from provenance.policy import load_policy  # noqa: PLC0415
+
         site_key = load_policy(policy).site_vsa_key
         keys = [site_key] if site_key else []
     if not keys:

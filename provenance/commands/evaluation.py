@@ -23,7 +23,13 @@ from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
 from provenance.record.crl_store import stored_crls
 from provenance.record.state import resolve_state_dir
-from provenance.verification.evidence_set import Assessment, EvidenceDocument, assess, looked_for
+from provenance.verification.evidence_set import (
+    Assessment,
+    EvidenceDocument,
+    VerificationMemo,
+    assess,
+    looked_for,
+)
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.vendor_layouts import LayoutTrust
@@ -152,9 +158,11 @@ def examine(
     run_inspections: bool = False,
     online_revocation: bool = False,
     segment: str | None = None,
+    memo: VerificationMemo | None = None,
 ) -> Examination:
     """Verify every piece of evidence (the slow, cryptographic part; no lock is held).
-    `segment`: whose evidence minimum sets the default of x509 signers' `revocation`."""
+    `segment`: whose evidence minimum sets the default of x509 signers' `revocation`;
+    `memo`: Sigstore verifications already made in this run (vet)."""
     policy = inputs.policy
     assessment = assess(
         artifact,
@@ -168,6 +176,7 @@ def examine(
         run_inspections=run_inspections,
         online_revocation=online_revocation,
         crls=inputs.crls,
+        memo=memo,
     )
     delivered = artifact.delivered_path
     identification = identify(

@@ -8,14 +8,11 @@ from pathlib import Path
 
 from provenance.clock import utc_now
 from provenance.errors import TrustRootError
-from provenance.record.state import resolve_state_dir
-from provenance.record.trust_store import newest_import
 from provenance.verification.sigstore.trust_root import (
     SigstoreTrustRoot,
     load_trust_root,
     parse_trust_root,
 )
-from provenance.verification.sigstore.tuf_snapshot import TufRefused
 
 __all__ = ["IMPORTED_PREFIX", "load_named_trust_root"]
 
@@ -30,6 +27,12 @@ def load_named_trust_root(
     re-verified through its TUF metadata every time it is read (`trust_store`)."""
     if not reference.startswith(IMPORTED_PREFIX):
         return load_trust_root(reference)
+    # Imported here: only an imported root reads the state directory and TUF metadata;
+    # `verify` with an embedded or file root loads neither (tests/test_import_budgets.py).
+    from provenance.record.state import resolve_state_dir  # noqa: PLC0415
+    from provenance.record.trust_store import newest_import  # noqa: PLC0415
+    from provenance.verification.sigstore.tuf_snapshot import TufRefused  # noqa: PLC0415
+
     repository = reference.removeprefix(IMPORTED_PREFIX)
     root = resolve_state_dir(state_dir)
     try:

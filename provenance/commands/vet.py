@@ -3,11 +3,17 @@
 1. Load the policy once and compile the segment (a bad policy or segment: `UsageError`).
 2. Open the delivery (`open_delivery`): an archive is copied, hashed and safely extracted
    into a private directory, or refused as a whole (a denial with the reason, no artifacts).
-3. Hand each artifact its evidence: the files beside it by convention (`discover_evidence`)
-   and evidence recognised by content whose subject digest is the artifact's.
+3. Hand each artifact its evidence: the files beside it by convention (`discover_evidence`,
+   answered from the listing of its folder made in step 2: each folder is listed once) and
+   evidence recognised by content whose subject digest is the artifact's (a dictionary from
+   digest to evidence, built once). Nothing here is per pair of files: vetting is linear in
+   the delivery.
 4. Decide about each artifact exactly as `provenance verify --segment` does (snapshot,
    `examine`, `judge`, `decision_to_dict`), in parallel across processes when there are many
-   (verification is CPU bound), with one clock reading for the whole delivery.
+   (verification is CPU bound), with one clock reading for the whole delivery. Each process
+   keeps the Sigstore verifications it made (`VerificationMemo`): the same bundle bytes over
+   the same digest (identical copies, a bundle found by content for each of them) are
+   verified once, and every copy is still decided and reported on its own.
 5. Name everything relative to the delivery root. Every file is an artifact (decided),
    evidence an artifact used, a declared document (not vetted), or refused: evidence that
    verified nothing for any artifact, a file whose name says evidence or document but whose
@@ -19,9 +25,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -54,12 +61,25 @@ from provenance.inputs.files import read_bounded
 from provenance.policy import Policy, load_policy
 from provenance.report.decision_report import decision_to_dict
 from provenance.steps import doing
-from provenance.verification.evidence_set import discover_evidence
+from provenance.verification.evidence_set import VerificationMemo
 
-__all__ = ["MIN_PARALLEL_ARTIFACTS", "EvidenceEntry", "Progress", "VetResult", "vet"]
+__all__ = [
+    "MIN_PARALLEL_ARTIFACTS",
+    "POOL_WORTH_SECONDS",
+    "EvidenceEntry",
+    "Progress",
+    "VetResult",
+    "vet",
+]
 
-# Below this many artifacts, starting worker processes costs more than it saves.
+# Below this many artifacts, starting worker processes costs more than it saves; this many
+# are always decided in the vet process itself, first (a forked worker inherits what they
+# verified: identical copies later on are not verified again).
 MIN_PARALLEL_ARTIFACTS = 16
+# Worker processes start only for the artifacts after those when deciding them here would
+# take longer than this (CPU seconds, estimated from the first ones): starting two workers
+# costs about 0.05 s, and a run of identical copies or small files is over sooner alone.
+POOL_WORTH_SECONDS = 0.25
 # Work units per worker: small enough for an even spread and a moving progress bar.
 _CHUNKS_PER_WORKER = 8
 
@@ -119,7 +139,8 @@ def vet(
 ) -> VetResult:
     """Decide about every artifact in `delivery` for `segment` under the policy.
 
-    `workers`: processes to use (None: one per CPU; 1: in this process). Raises `UsageError`
+    `workers`: processes to use at most (None: one per CPU; 1: in this process; worker
+    processes start only when the work is worth their start-up). Raises `UsageError`
     if the command cannot run (policy, segment, unreadable delivery); a refused archive and
     denied artifacts are results. `state_dir`: where the vulnerability database is, for a
     segment with a `vulnerabilities` rule.
@@ -142,7 +163,7 @@ def vet(
         except DeliveryRefused as refusal:
             return _refused(delivery, gate, str(refusal))
         jobs = _jobs(opened, gate, now)  # step 3
-        decided = _run(jobs, gate, workers, progress)  # step 4
+        decided = _run(jobs, _by_content(opened), gate, workers, progress)  # step 4
         malformed = _not_what_named(opened)
     return _result(opened, gate, decided, malformed)  # step 5
 
@@ -154,10 +175,15 @@ class _Job:
     index: int
     name: str
     path: str
-    by_content: tuple[tuple[str, tuple[str, ...]], ...]  # (path, subject digests)
+    by_name: tuple[str, ...]  # evidence beside it by convention (`discover_evidence`)
     renames: tuple[tuple[str, str], ...]
     key: _GateKey
     now: datetime
+
+
+# Evidence recognised by content, by the SHA-256 (hex) its subject names: paths in delivery
+# order. Sent once with each chunk of jobs, never once per job.
+_ByContent = Mapping[str, tuple[str, ...]]
 
 
 # (policy path, policy sha256, segment, state directory or "")
@@ -171,6 +197,8 @@ class _Gate:
     rules: AllOf
     segment: str
     state_dir: Path | None
+    # This process's Sigstore verifications in this run (one policy, segment and clock).
+    memo: VerificationMemo = field(default_factory=VerificationMemo, compare=False)
 
     @property
     def key(self) -> _GateKey:
@@ -213,19 +241,26 @@ def _gate_for(key: _GateKey) -> _Gate:
 
 
 def _jobs(opened: Delivery, gate: _Gate, now: datetime) -> list[_Job]:
-    by_content = tuple((str(item.path), item.subjects) for item in opened.evidence if item.subjects)
     return [
         _Job(
             index=index,
             name=artifact.name,
             path=str(artifact.path),
-            by_content=by_content,
+            by_name=tuple(str(path) for path in opened.evidence_beside(artifact)),
             renames=opened.renames,
             key=gate.key,
             now=now,
         )
         for index, artifact in enumerate(opened.artifacts)
     ]
+
+
+def _by_content(opened: Delivery) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for item in opened.evidence:
+        for digest in dict.fromkeys(item.subjects):
+            index.setdefault(digest, []).append(str(item.path))
+    return {digest: tuple(paths) for digest, paths in index.items()}
 
 
 @dataclass(frozen=True)
@@ -237,24 +272,41 @@ class _Decided:
 
 
 def _run(
-    jobs: Sequence[_Job], gate: _Gate, workers: int | None, progress: Progress | None
+    jobs: Sequence[_Job],
+    by_content: _ByContent,
+    gate: _Gate,
+    workers: int | None,
+    progress: Progress | None,
 ) -> list[_Decided]:
+    """Decide every job: the first ones here; the rest in worker processes when there are
+    workers to use and the first ones show the rest is worth their start-up."""
     total = len(jobs)
     wanted = workers if workers is not None else (os.cpu_count() or 1)
     if wanted < 1:
         raise UsageError(f"--workers: expected at least 1, got {wanted}")
     decided: list[_Decided] = []
-    if wanted == 1 or total < MIN_PARALLEL_ARTIFACTS:
-        with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
-            for job in jobs:
-                decided.append(_decide(gate, job, Path(scratch)))
+    with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
+        copies = _copy_folder(Path(scratch))
+        first = len(jobs) if wanted == 1 else min(len(jobs), MIN_PARALLEL_ARTIFACTS)
+        started = time.process_time()
+        for job in jobs[:first]:
+            decided.append(_decide(gate, job, by_content, copies))
+            if progress is not None:
+                progress(len(decided), total)
+        rest = jobs[first:]
+        # What the first ones cost, for each of the rest: identical copies of an artifact
+        # decided already, or small signed files, are not worth starting processes for.
+        each = (time.process_time() - started) / max(first, 1)
+        if each * len(rest) < POOL_WORTH_SECONDS:
+            for job in rest:
+                decided.append(_decide(gate, job, by_content, copies))
                 if progress is not None:
                     progress(len(decided), total)
-        return decided
-    size = max(1, -(-total // (wanted * _CHUNKS_PER_WORKER)))
-    chunks = [list(jobs[start : start + size]) for start in range(0, total, size)]
+            return decided
+    size = max(1, -(-len(rest) // (wanted * _CHUNKS_PER_WORKER)))
+    chunks = [list(rest[start : start + size]) for start in range(0, len(rest), size)]
     with ProcessPoolExecutor(max_workers=min(wanted, len(chunks))) as pool:
-        futures = [pool.submit(_decide_chunk, chunk) for chunk in chunks]
+        futures = [pool.submit(_decide_chunk, chunk, by_content) for chunk in chunks]
         for future in as_completed(futures):
             decided.extend(future.result())
             if progress is not None:
@@ -262,37 +314,45 @@ def _run(
     return sorted(decided, key=lambda item: item.index)
 
 
-def _decide_chunk(jobs: Sequence[_Job]) -> list[_Decided]:
+def _decide_chunk(jobs: Sequence[_Job], by_content: _ByContent) -> list[_Decided]:
     """In a worker process: decide about a run of artifacts."""
     gate = _gate_for(jobs[0].key)
     with tempfile.TemporaryDirectory(prefix="provenance-vet-copies-") as scratch:
-        return [_decide(gate, job, Path(scratch)) for job in jobs]
+        copies = _copy_folder(Path(scratch))
+        return [_decide(gate, job, by_content, copies) for job in jobs]
 
 
-def _decide(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
+def _copy_folder(scratch: Path) -> Path:
+    """The private folder each artifact is copied into in turn (one at a time per process:
+    a folder per artifact cost a mkdir and an rmdir each)."""
+    folder = scratch / "copy"
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+def _decide(gate: _Gate, job: _Job, by_content: _ByContent, folder: Path) -> _Decided:
     """One artifact, as `provenance verify --segment` decides it, on a private copy of it
-    (in its own folder below `scratch`, removed afterwards)."""
+    in `folder` (removed afterwards, so the folder is empty again)."""
     with doing("deciding about", job.name):
-        return _decide_one(gate, job, scratch)
+        return _decide_one(gate, job, by_content, folder)
 
 
-def _decide_one(gate: _Gate, job: _Job, scratch: Path) -> _Decided:
-    folder = scratch / str(job.index)
-    folder.mkdir()
+def _decide_one(gate: _Gate, job: _Job, by_content: _ByContent, folder: Path) -> _Decided:
     subject = snapshot(job.path, folder)
     try:
         digest = subject.sha256.hex()
-        # Discovery runs here, in the worker: it lists the artifact's folder.
-        evidence = [str(path) for path in discover_evidence(Path(job.path))]
-        evidence += [path for path, subjects in job.by_content if digest in subjects]
-        evidence = list(dict.fromkeys(evidence))
+        evidence = list(dict.fromkeys((*job.by_name, *by_content.get(digest, ()))))
         examination = examine(
-            gate.inputs, subject, [Path(p) for p in evidence], now=job.now, segment=gate.segment
+            gate.inputs,
+            subject,
+            [Path(p) for p in evidence],
+            now=job.now,
+            segment=gate.segment,
+            memo=gate.memo,
         )
     finally:
         if subject.path is not None:
             subject.path.unlink()
-        folder.rmdir()
     shown_folder = job.name.rpartition("/")[0]
     renames = (*job.renames, (str(folder), shown_folder + "/" if shown_folder else ""))
     decision = judge(

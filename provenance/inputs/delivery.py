@@ -44,7 +44,11 @@ from provenance.inputs.delivery_archive import (
     extract_archive,
 )
 from provenance.inputs.magic import runnable_content
-from provenance.verification.evidence_set import classify_evidence, discover_evidence
+from provenance.verification.evidence_set import (
+    FolderListing,
+    classify_evidence,
+    discover_evidence,
+)
 from provenance.verification.matching import Pattern
 from provenance.verification.vendor_signatures import CHECKSUM_LIST_NAMES
 
@@ -152,6 +156,12 @@ class Delivery:
     renames: tuple[tuple[str, str], ...]
     documents: tuple[str, ...] = ()  # names of declared documentation: not vetted
     refused: tuple[Unrecognised, ...] = ()  # files that deny the delivery, with why
+    # Each folder walked, listed once (by its path): evidence is looked up here by name.
+    listings: Mapping[str, FolderListing] = field(default_factory=dict, compare=False)
+
+    def evidence_beside(self, artifact: DeliveredFile) -> list[Path]:
+        """`discover_evidence` for an artifact, from its folder's listing (no new listing)."""
+        return discover_evidence(artifact.path, self.listings.get(str(artifact.path.parent)))
 
 
 @dataclass
@@ -226,9 +236,12 @@ class _Walker:
         documents: Sequence[Pattern],
     ) -> None:
         self.scratch, self.budget, self.operator = scratch, budget, operator
+        # A regular file's resolved path keeps its name: only these names need resolving.
+        self.operator_names = frozenset(path.name for path in operator)
         self.documents = documents
         self.found = _Sorted()
         self.folders = 0
+        self.listings: dict[str, FolderListing] = {}
 
     def delivery(self, given: str, kind: DeliveryKind, sha256: str | None) -> Delivery:
         found = self.found
@@ -242,6 +255,7 @@ class _Walker:
             renames=tuple(found.renames),
             documents=tuple(sorted(found.documents)),
             refused=tuple(sorted(found.refused, key=lambda item: item.name)),
+            listings=dict(self.listings),
         )
 
     def is_document(self, name: str) -> bool:
@@ -265,7 +279,7 @@ class _Walker:
 
     def walk(self, root: Path, prefix: str, *, depth: int) -> None:
         self.found.renames.append((str(root), prefix))
-        for entry, name in _entries(root, prefix):
+        for entry, name in _entries(root, prefix, self.listings):
             self.entry(entry, name, depth)
 
     def entry(self, entry: os.DirEntry[str], name: str, depth: int) -> None:
@@ -282,14 +296,14 @@ class _Walker:
             )
             return
         self.budget.add_file(name)
-        reason = self.operator.get(path.resolve())
+        reason = self.operator.get(path.resolve()) if path.name in self.operator_names else None
         if reason is not None:
             found.unrecognised.append(Unrecognised(name, reason))
             return
         if (
             name.endswith(ARCHIVE_SUFFIXES)
             and archive_kind(path) is not None
-            and not discover_evidence(path)
+            and not discover_evidence(path, self.listings[str(path.parent)])
         ):
             self.container(path, name, depth)
             return
@@ -347,17 +361,21 @@ class _Walker:
         return None
 
 
-def _entries(root: Path, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
-    """Every entry below `root` (links not followed), in name order."""
+def _entries(
+    root: Path, prefix: str, listings: dict[str, FolderListing]
+) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """Every entry below `root` (links not followed), in name order; each folder's listing
+    is kept in `listings` before its entries are yielded."""
     try:
         with os.scandir(root) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
     except OSError as exc:
         raise InputError(f"{root}: cannot read the delivery: {exc.strerror or exc}") from exc
+    listings[str(root)] = FolderListing.from_entries(root, entries)
     for entry in entries:
         name = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from _entries(Path(entry.path), name + "/")
+            yield from _entries(Path(entry.path), name + "/", listings)
         else:
             yield entry, name
 

@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from provenance.file_modes import PRIVATE_FILE_MODE, SEALED_FILE_MODE
+
 __all__ = [
     "PRIVATE_FILE_MODE",
     "SEALED_FILE_MODE",
@@ -16,11 +18,6 @@ __all__ = [
     "unique_name",
     "write_durably",
 ]
-
-# A staged or temporary file is readable and writable by the owner only.
-PRIVATE_FILE_MODE = 0o600
-# A file in the store or among the VSAs is never written again, only replaced by a rename.
-SEALED_FILE_MODE = 0o400
 
 
 def unique_name(prefix: str, suffix: str) -> str:

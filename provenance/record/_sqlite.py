@@ -21,24 +21,23 @@ from urllib.parse import quote
 
 from provenance.record._database import FETCH_BATCH, Cursor, Database, SchemaIdentity
 from provenance.record.errors import LedgerError
+from provenance.sqlite_codes import (
+    SQLITE_BUSY,
+    SQLITE_CANTOPEN,
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_IOERR,
+    SQLITE_LOCKED,
+    SQLITE_NOTADB,
+    SQLITE_PERM,
+    SQLITE_READONLY,
+    primary_code,
+)
 
 __all__ = ["SqliteDatabase", "connect", "is_busy", "sqlite_errors"]
 
 # Pause between attempts to switch a new ledger to WAL while another process holds it.
 WAL_SWITCH_RETRY_SECONDS = 0.02
-
-# Primary result codes (https://www.sqlite.org/rescode.html); extended codes keep these in
-# their low byte.
-SQLITE_PERM = 3
-SQLITE_BUSY = 5
-SQLITE_LOCKED = 6
-SQLITE_READONLY = 8
-SQLITE_IOERR = 10
-SQLITE_CORRUPT = 11
-SQLITE_FULL = 13
-SQLITE_CANTOPEN = 14
-SQLITE_NOTADB = 26
-_PRIMARY_CODE_MASK = 0xFF
 
 
 def connect(path: Path, *, read_only: bool, busy_timeout: float) -> sqlite3.Connection:
@@ -55,8 +54,7 @@ def connect(path: Path, *, read_only: bool, busy_timeout: float) -> sqlite3.Conn
 
 def is_busy(exc: sqlite3.Error) -> bool:
     """True if `exc` says another connection holds a lock this one needs."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & _PRIMARY_CODE_MASK in (SQLITE_BUSY, SQLITE_LOCKED)
+    return primary_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
 @contextmanager
@@ -74,10 +72,9 @@ def sqlite_errors(path: Path, doing: str, busy_timeout: float) -> Iterator[None]
 def _translate(
     path: Path, exc: sqlite3.Error, doing: str, busy_timeout: float
 ) -> LedgerError | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:
+    primary = primary_code(exc)
+    if primary is None:
         return None
-    primary = code & _PRIMARY_CODE_MASK
     if primary in (SQLITE_BUSY, SQLITE_LOCKED):
         return LedgerError(
             f"ledger {path}: locked by another process while {doing} (waited {busy_timeout:g} "

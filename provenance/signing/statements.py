@@ -15,6 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from provenance import __version__
+from provenance.evidence.site_predicates import (
+    APPROVAL_PREDICATE_TYPE,
+    SEGMENT_LEVEL_PREFIX,
+    STATEMENT_V1,
+    VERIFIER_ID,
+    VSA_PREDICATE_TYPE,
+)
 
 __all__ = [
     "APPROVAL_PREDICATE_TYPE",
@@ -24,13 +31,6 @@ __all__ = [
     "approval_statement",
     "vsa_statement",
 ]
-
-STATEMENT_V1 = "https://in-toto.io/Statement/v1"
-APPROVAL_PREDICATE_TYPE = "urn:ot-provenance:approval:v1"
-VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
-VERIFIER_ID = "urn:ot-provenance:gate"
-# A VSA's verifiedLevels names the segment it admits to; SLSA reserves only "SLSA_" prefixes.
-SEGMENT_LEVEL_PREFIX = "OT_PROVENANCE_SEGMENT_"
 
 
 def _time(moment: datetime) -> str:

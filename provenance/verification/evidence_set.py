@@ -16,9 +16,12 @@ never becomes a fact. What a file is, by its name first, then by its content:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import itertools
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -48,7 +51,7 @@ from provenance.verification.sbom_binding import (
     SBOM_SUFFIXES,
     VEX_SUFFIXES,
     gather_sbom,
-    sbom_files_beside,
+    sbom_names_beside,
 )
 from provenance.verification.signers import PublicKeySigner
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
@@ -71,6 +74,8 @@ __all__ = [
     "Assessment",
     "EvidenceDocument",
     "EvidenceProblem",
+    "FolderListing",
+    "VerificationMemo",
     "assess",
     "classify_evidence",
     "discover_evidence",
@@ -119,30 +124,105 @@ class Assessment:
     used: frozenset[str] = frozenset()
 
 
-def discover_evidence(artifact: Path) -> list[Path]:
-    """Evidence beside ARTIFACT by convention: its bundles, attestations and approvals."""
+class FolderListing:
+    """The regular files of one folder (links followed, as `Path.is_file` sees them), listed
+    once: `discover_evidence` looks names up here instead of globbing the folder, so vetting
+    a delivery of N files lists each folder once, not once per artifact (O(N), not O(N^2)).
+
+    A folder that cannot be listed (searchable but not readable) finds, as globbing it did,
+    nothing by pattern; its fixed names are still looked up one by one.
+    """
+
+    def __init__(self, folder: Path, names: Iterable[str] | None) -> None:
+        self.folder = folder
+        self._names = frozenset(names) if names is not None else None
+        self._sorted = sorted(self._names) if self._names is not None else []
+
+    @classmethod
+    def of(cls, folder: Path) -> FolderListing:
+        """List `folder` now (a missing folder has no files)."""
+        try:
+            with os.scandir(folder) as scan:
+                return cls.from_entries(folder, list(scan))
+        except (FileNotFoundError, NotADirectoryError):
+            return cls(folder, ())
+        except PermissionError:
+            return cls(folder, None)
+
+    @classmethod
+    def from_entries(cls, folder: Path, entries: Iterable[os.DirEntry[str]]) -> FolderListing:
+        """From a listing already made (`os.scandir(folder)`)."""
+        return cls(folder, (entry.name for entry in entries if _is_file(entry)))
+
+    def is_file(self, name: str) -> bool:
+        if self._names is None:
+            return (self.folder / name).is_file()
+        return name in self._names
+
+    def matching(self, prefix: str, suffix: str) -> list[str]:
+        """Names that `Path.glob(escaped(prefix) + "*" + suffix)` finds, in sorted order."""
+        start = bisect.bisect_left(self._sorted, prefix)
+        found = []
+        for name in itertools.islice(self._sorted, start, None):
+            if not name.startswith(prefix):
+                break
+            if name.endswith(suffix) and len(name) >= len(prefix) + len(suffix):
+                found.append(name)
+        return found
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """`Path.is_file` of a listed entry: a link is followed (and a broken one is no file)."""
+    if entry.is_symlink():
+        return Path(entry.path).is_file()
+    return entry.is_file(follow_symlinks=False)
+
+
+def discover_evidence(artifact: Path, listing: FolderListing | None = None) -> list[Path]:
+    """Evidence beside ARTIFACT by convention: its bundles, attestations and approvals.
+
+    `listing`: of the artifact's folder, when the caller has one (vet: each folder of the
+    delivery is listed once); otherwise the folder is listed here, once. Names are looked up
+    as strings; only what is found becomes a path."""
     folder, name = artifact.parent, artifact.name
-    found = [folder / (name + suffix) for suffix in (*BUNDLE_SUFFIXES, *ATTESTATION_SUFFIXES)]
-    found += sorted(folder.glob(f"{_escape(name)}.*.sigstore.json"))
+    files = listing if listing is not None else FolderListing.of(folder)
+    # Every pattern below starts with "NAME.": one range of the sorted listing holds them all.
+    named = files.matching(f"{name}.", "")
+    found = [name + suffix for suffix in (*BUNDLE_SUFFIXES, *ATTESTATION_SUFFIXES)]
+    found += _globbed(named, f"{name}.", ".sigstore.json")
     for suffix in ATTESTATION_SUFFIXES:
-        found += sorted(folder.glob(f"{_escape(name)}.*{suffix}"))
-    found += [folder / (name + suffix) for suffix in DETACHED_SUFFIXES]
-    found += [folder / (name + LAYOUT_SUFFIX), folder / "root.layout"]
-    sboms, vex = sbom_files_beside(artifact)
-    found += sboms + vex
+        found += _globbed(named, f"{name}.", suffix)
+    found += [name + suffix for suffix in DETACHED_SUFFIXES]
+    found += [name + LAYOUT_SUFFIX, "root.layout"]
+    sboms, vex = sbom_names_beside(name)
+    documents = [document for document in (*sboms, *vex) if files.is_file(document)]
+    found += documents
     found += [
-        document.with_name(document.name + suffix)
-        for document in (*sboms, *vex)
+        document + suffix
+        for document in documents
         for suffix in (*BUNDLE_SUFFIXES, *DETACHED_SUFFIXES)
     ]
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
-    found += [
-        folder / (listed + suffix)
-        for listed in CHECKSUM_LIST_NAMES
-        for suffix in (*DETACHED_SUFFIXES, *BUNDLE_SUFFIXES)
+    found += _LIST_SIGNATURES
+    found += _globbed(named, f"{name}.approval", ".json")
+    return [folder / file for file in dict.fromkeys(found) if files.is_file(file)]
+
+
+def _globbed(names: Sequence[str], prefix: str, suffix: str) -> list[str]:
+    """The NAMES (sorted) that `glob(escaped(prefix) + "*" + suffix)` matches."""
+    shortest = len(prefix) + len(suffix)
+    return [
+        name
+        for name in names
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) >= shortest
     ]
-    found += sorted(folder.glob(APPROVAL_GLOB.format(name=_escape(name))))
-    return [path for path in dict.fromkeys(found) if path.is_file()]
+
+
+_LIST_SIGNATURES = [
+    listed + suffix
+    for listed in CHECKSUM_LIST_NAMES
+    for suffix in (*DETACHED_SUFFIXES, *BUNDLE_SUFFIXES)
+]
 
 
 def looked_for(name: str) -> str:
@@ -154,10 +234,6 @@ def looked_for(name: str) -> str:
         f"{name}.dsse.json, {name}{detached}, {name}{LAYOUT_SUFFIX}, SBOM and VEX files, a "
         f"signed {lists}, {APPROVAL_GLOB.format(name=name)}, Authenticode inside a PE file"
     )
-
-
-def _escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
 # What a file is, by its name first (in this order); by its content otherwise.
@@ -235,6 +311,55 @@ class _Collected:
         )
 
 
+# (SHA-256 of the bundle's bytes, the subject's SHA-256, whether the subject is a digest only)
+_MemoKey = tuple[bytes, bytes, bool]
+_MemoContext = tuple[tuple[NamedSigner, ...], tuple[SigstoreTrustRoot, ...], datetime]
+
+
+class VerificationMemo:
+    """Sigstore bundles that verified in this run, so that the same bundle bytes over the
+    same digest are verified once: a delivery of identical copies, each with its bundle, or
+    one bundle found by its content for each of them (vet).
+
+    What a verification that held yields depends on the bundle's bytes, the subject's digest
+    (and bytes, which the digest fixes), the signers, the trust roots and the clock, never
+    on the file names: the fact is kept without its source and issued again under each file
+    that carries the bytes. Failures are not kept (a reason may name the file). The memo
+    binds to the first signers, trust roots and clock it is used with; under any others it
+    is not consulted.
+    """
+
+    def __init__(self) -> None:
+        self._context: _MemoContext | None = None
+        self._held: dict[_MemoKey, tuple[SignatureFact, Statement | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def binds(
+        self,
+        signers: Sequence[NamedSigner],
+        trust_roots: Sequence[SigstoreTrustRoot],
+        now: datetime,
+    ) -> bool:
+        """Whether the memo may answer for verifications under these."""
+        context = (tuple(signers), tuple(trust_roots), now)
+        if self._context is None:
+            self._context = context
+            return True
+        return context == self._context
+
+    def get(self, key: _MemoKey, source: str) -> tuple[SignatureFact, Statement | None] | None:
+        held = self._held.get(key)
+        if held is None:
+            return None
+        fact, statement = held
+        return replace(fact, bundle=source), statement
+
+    def put(self, key: _MemoKey, fact: SignatureFact, statement: Statement | None) -> None:
+        self._held[key] = (fact, statement)
+
+
 @dataclass(frozen=True)
 class _Verifier:
     artifact: Artifact
@@ -246,6 +371,7 @@ class _Verifier:
     run_inspections: bool = False
     online_revocation: bool = False  # OCSP for X.509 signers, only when the operator asks
     crls: Sequence[CrlFile] = ()  # from the state directory, beside those of the delivery
+    memo: VerificationMemo | None = None
 
     def item(
         self, item: Path | EvidenceDocument, kind: str, source: str, data: bytes, into: _Collected
@@ -355,17 +481,25 @@ class _Verifier:
     def bundle(
         self, data: bytes, source: str, *, subject: Artifact | None = None
     ) -> tuple[SignatureFact, Statement | None]:
+        target = subject or self.artifact
+        memo = self.memo
+        if memo is not None and not memo.binds(self.signers, self.trust_roots, self.now):
+            memo = None
+        key: _MemoKey = (b"", b"", False)
+        if memo is not None:
+            key = (hashlib.sha256(data).digest(), target.sha256, target.path is None)
+            held = memo.get(key, source)
+            if held is not None:
+                return held
         bundle = parse_bundle(data, source)
         reasons = []
         for root in self.trust_roots:
             outcome = verify_bundle(
-                bundle,
-                subject or self.artifact,
-                trust_root=root,
-                signers=self.signers,
-                now=self.now,
+                bundle, target, trust_root=root, signers=self.signers, now=self.now
             )
             if outcome.fact is not None:
+                if memo is not None:
+                    memo.put(key, outcome.fact, outcome.statement)
                 return outcome.fact, outcome.statement
             reasons.append(
                 outcome.reason
@@ -388,12 +522,14 @@ def assess(
     run_inspections: bool = False,
     online_revocation: bool = False,
     crls: Sequence[CrlFile] = (),
+    memo: VerificationMemo | None = None,
 ) -> Assessment:
     """Verify each piece of evidence on its own; `expected_sha256` is the operator's
     published hash, if given (`InputError` if it is not a SHA-256); `layout_trust` the
     vendors' in-toto layout keys; inspections run only if `run_inspections`; OCSP is asked
     (the one online check here) only if `online_revocation`; `crls` are those the gate
-    carries (state directory), used beside each delivery's."""
+    carries (state directory), used beside each delivery's; `memo`: Sigstore verifications
+    already made in this run, for a caller that assesses many artifacts (vet)."""
     verifier = _Verifier(
         artifact,
         signers,
@@ -404,6 +540,7 @@ def assess(
         run_inspections,
         online_revocation,
         crls,
+        memo,
     )
     collected = _Collected()
     problems: list[EvidenceProblem] = []

@@ -36,6 +36,7 @@ __all__ = [
     "gather_sbom",
     "is_sbom_predicate",
     "sbom_files_beside",
+    "sbom_names_beside",
 ]
 
 SBOM_PREDICATE_PREFIXES = ("https://cyclonedx.org/bom", "https://spdx.dev/Document")
@@ -49,13 +50,20 @@ def is_sbom_predicate(predicate_type: str) -> bool:
     return predicate_type.startswith(SBOM_PREDICATE_PREFIXES)
 
 
+def sbom_names_beside(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of (SBOM files, VEX files) that belong to a file called NAME beside it."""
+    sboms = (*(name + suffix for suffix in SBOM_SUFFIXES), *FOLDER_SBOMS)
+    return sboms, tuple(name + suffix for suffix in VEX_SUFFIXES)
+
+
 def sbom_files_beside(artifact: Path) -> tuple[list[Path], list[Path]]:
     """(SBOM files, VEX files) beside the artifact by convention."""
-    folder, name = artifact.parent, artifact.name
-    sboms = [folder / (name + suffix) for suffix in SBOM_SUFFIXES]
-    sboms += [folder / name for name in FOLDER_SBOMS]
-    vex = [folder / (name + suffix) for suffix in VEX_SUFFIXES]
-    return [p for p in sboms if p.is_file()], [p for p in vex if p.is_file()]
+    folder = artifact.parent
+    sboms, vex = sbom_names_beside(artifact.name)
+    return (
+        [folder / name for name in sboms if (folder / name).is_file()],
+        [folder / name for name in vex if (folder / name).is_file()],
+    )
 
 
 def _names(sbom: Sbom, sha256_hex: str) -> bool:

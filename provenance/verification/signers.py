@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -16,8 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from provenance.errors import InputError
 from provenance.inputs.files import read_bounded
 from provenance.verification.matching import Pattern
-from provenance.verification.openpgp import OpenPgpSigner
-from provenance.verification.x509.signer import X509Signer
+
+if TYPE_CHECKING:
+    # Types only: a Sigstore or key signer must not load the OpenPGP or X.509 verifiers
+    # (`verify`'s start-up budget, tests/test_import_budgets.py).
+    from provenance.verification.openpgp import OpenPgpSigner
+    from provenance.verification.x509.signer import X509Signer
 
 __all__ = [
     "KeyThreshold",
@@ -79,7 +84,11 @@ class KeyThreshold:
         return f"{self.threshold} of {len(self.keys)} keys ({sources})"
 
 
-SignerRule = SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner | X509Signer
+# A string, so that the alias names the OpenPGP and X.509 rules without importing them; it is
+# used in annotations only.
+SignerRule: TypeAlias = (
+    "SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner | X509Signer"
+)
 
 
 def key_id_of(key: VerifyingKey) -> str:

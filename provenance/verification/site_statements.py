@@ -15,13 +15,13 @@ from typing import Any
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.evidence.dsse_envelope import Envelope, parse_envelope
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, Statement, parse_statement
-from provenance.facts import ApprovalFact
-from provenance.signing.statements import (
+from provenance.evidence.site_predicates import (
     APPROVAL_PREDICATE_TYPE,
     SEGMENT_LEVEL_PREFIX,
     VERIFIER_ID,
     VSA_PREDICATE_TYPE,
 )
+from provenance.facts import ApprovalFact
 from provenance.transparency.inclusion import LogInclusion
 from provenance.verification.dsse_keys import signers_of, unverified_detail
 from provenance.verification.signers import PublicKeySigner

@@ -41,8 +41,8 @@ from urllib.parse import quote
 
 from provenance.errors import InputError
 from provenance.evidence.json_input import MalformedJson, load_json
-from provenance.record._fs import PRIVATE_FILE_MODE
-from provenance.record._sqlite import (
+from provenance.file_modes import PRIVATE_FILE_MODE
+from provenance.sqlite_codes import (
     SQLITE_BUSY,
     SQLITE_CANTOPEN,
     SQLITE_CORRUPT,
@@ -52,6 +52,7 @@ from provenance.record._sqlite import (
     SQLITE_NOTADB,
     SQLITE_PERM,
     SQLITE_READONLY,
+    primary_code,
 )
 from provenance.vulnerabilities.matching import (
     ComponentRef,
@@ -93,7 +94,6 @@ SCHEMA_VERSION = 1
 # `PRAGMA application_id`: "PVDB" in ASCII; marks the file as this database.
 APPLICATION_ID = 0x50564442
 BUSY_TIMEOUT_SECONDS = 10.0
-_PRIMARY_CODE_MASK = 0xFF
 
 StoreOutcome = Literal["added", "updated", "unchanged", "older"]
 # Added within schema version 1 before any release; `_check_schema` asks for them.
@@ -244,10 +244,9 @@ def _sqlite_errors(path: Path, doing: str) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code is None:
+        primary = primary_code(exc)
+        if primary is None:
             raise
-        primary = code & _PRIMARY_CODE_MASK
         if primary in (SQLITE_NOTADB, SQLITE_CORRUPT):
             raise VulnDatabaseError(
                 f"vulnerability database {path}: corrupted or not a SQLite database ({exc}) "

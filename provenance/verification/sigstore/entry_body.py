@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import ValidationError
-from sigstore_models.rekor.v2.entry import Spec
 
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.evidence.json_input import MalformedJson, load_json
@@ -184,6 +183,10 @@ def _intoto_v002(
 
 
 def _v002_entry(spec: dict[str, Any], field: str) -> Any:
+    # Imported here: only Rekor v2 entries need these models, and `verify`'s start-up is
+    # mostly imports (tests/test_import_budgets.py).
+    from sigstore_models.rekor.v2.entry import Spec  # noqa: PLC0415
+
     try:
         parsed = Spec.from_json(json.dumps(spec))
     except ValidationError as exc:

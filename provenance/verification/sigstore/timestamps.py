@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from rfc3161_client import VerificationError as Rfc3161Error
-from rfc3161_client import VerifierBuilder, decode_timestamp_response
-
 from provenance.errors import EvidenceError, VerificationFailure
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 
@@ -35,6 +32,11 @@ def verify_rfc3161_timestamp(
     token: bytes, signature: bytes, trust_root: SigstoreTrustRoot, index: int
 ) -> VerifiedTime:
     """The token is signed by a TSA of the trust root over `signature`, inside its validity."""
+    # Imported here: most bundles carry no RFC 3161 token, and `verify`'s start-up is mostly
+    # imports (tests/test_import_budgets.py).
+    from rfc3161_client import VerificationError as Rfc3161Error  # noqa: PLC0415
+    from rfc3161_client import VerifierBuilder, decode_timestamp_response  # noqa: PLC0415
+
     label = f"RFC 3161 timestamp #{index + 1}"
     try:
         # rfc3161-client parses the token lazily; touch what verification reads, here, so a
