@@ -124,6 +124,8 @@ BUDGETS: dict[str, Budget] = {
             # The in-toto Statement (a DSSE bundle's payload): a parser of ours, no library.
             "provenance.evidence.in_toto",
             "provenance.evidence.sigstore_bundle",
+            # Names what a --bundle is when it is none (shape only, no library of its own).
+            "provenance.evidence.what_is_it",
             "provenance.commands",
             "provenance.commands.verify",
             # Trust roots by name; an `imported:` one alone loads the state directory and TUF.
@@ -194,6 +196,7 @@ _CHECK = Budget(
         "provenance.verification",
         "provenance.verification.dsse",
         "provenance.verification.dsse_keys",
+        "provenance.verification.ecdsa_encodings",  # DER or P1363 r||s, as a key signed
         "provenance.verification.matching",
         "provenance.verification.signatures",
         "provenance.verification.signers",
