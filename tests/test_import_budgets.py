@@ -124,10 +124,10 @@ BUDGETS: dict[str, Budget] = {
             # The in-toto Statement (a DSSE bundle's payload): a parser of ours, no library.
             "provenance.evidence.in_toto",
             "provenance.evidence.sigstore_bundle",
-            # `--bundle` may be a PEP 740 attestation (converted to its bundle) or npm's
-            # attestations (refused with how to check them): recognised by their shape.
+            # `--bundle` may be a PEP 740 attestation, converted to its bundle.
             "provenance.evidence.pep740",
-            "provenance.evidence.npm_attestations",
+            # Names what a --bundle is when it is none (shape only, no library of its own).
+            "provenance.evidence.what_is_it",
             "provenance.commands",
             "provenance.commands.verify",
             # Trust roots by name; an `imported:` one alone loads the state directory and TUF.
@@ -200,6 +200,7 @@ _CHECK = Budget(
         "provenance.verification",
         "provenance.verification.dsse",
         "provenance.verification.dsse_keys",
+        "provenance.verification.ecdsa_encodings",  # DER or P1363 r||s, as a key signed
         "provenance.verification.matching",
         "provenance.verification.signatures",
         "provenance.verification.signers",

@@ -130,9 +130,27 @@ def test_metablock_keeps_signed_as_received() -> None:
         ),
         (
             '{"signed": {"_type": "link"}, "signatures": '
-            '[{"keyid": "k", "sig": "00", "other_headers": "x"}]}',
-            "m.link: signatures[0]: expected exactly keyid and sig (GPG signatures are not "
-            "supported), got ['keyid', 'other_headers', 'sig']",
+            '[{"keyid": "k", "signature": "00", "other_headers": "x"}]}',
+            "m.link: signatures[0]: a GPG signature (other_headers, signature) is not supported",
+        ),
+        (
+            '{"signed": {"_type": "link"}, "signatures": [{"keyid": "k", "sig": "00", "x": 1}]}',
+            "m.link: signatures[0]: expected keyid and sig, and optionally cert (in-toto-golang), "
+            "got ['keyid', 'sig', 'x']",
+        ),
+        (
+            '{"signed": {"_type": "link"}, "signatures": [{"keyid": "k", "cert": ""}]}',
+            "m.link: signatures[0]: expected keyid and sig, and optionally cert (in-toto-golang), "
+            "got ['cert', 'keyid']",
+        ),
+        (
+            '{"signed": {"_type": "link"}, "signatures": '
+            '[{"keyid": "k", "sig": "00", "cert": "-----BEGIN CERTIFICATE-----\\nAAAA\\n"}]}',
+            "m.link: signatures[0].cert: expected exactly one PEM CERTIFICATE block",
+        ),
+        (
+            '{"signed": {"_type": "link"}, "signatures": [{"keyid": "k", "sig": "00", "cert": 7}]}',
+            "m.link: signatures[0].cert: expected a PEM certificate of at most 32768 chars",
         ),
         (
             '{"signed": {"_type": "link"}, "signatures": [{"keyid": "k", "sig": "xyz"}]}',

@@ -520,6 +520,6 @@ def test_npm_attestations_as_a_plain_bundle_say_how_to_check_them(
     assert_fails(
         result,
         published.tarball,
-        "npm registry attestations, not a Sigstore bundle: check them with --npm-package "
-        "NAME@VERSION and --npm-registry-keys FILE",
+        "an npm attestations document (2: publish, SLSA provenance), not one Sigstore bundle: "
+        "check it with --npm-package NAME@VERSION and --npm-registry-keys FILE",
     )

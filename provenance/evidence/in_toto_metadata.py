@@ -1,14 +1,17 @@
 """in-toto v0.9 metadata (layouts and links), strictly, as classic metablocks or DSSE envelopes.
 
-A classic metablock is `{"signed": {...}, "signatures": [{"keyid", "sig"}]}`: the signatures
-cover the OLPC canonical JSON of `signed`. We keep the `signed` object exactly as received and
-canonicalize *that*, never a re-serialization of a model, so layouts written by other
-implementations (in-toto-golang adds fields the Python model drops, such as `rootcas` or a
-step's `cert_constraints`) still verify, and any changed byte fails. A DSSE envelope
+A classic metablock is `{"signed": {...}, "signatures": [{"keyid", "sig"}]}` (in-toto-golang
+adds `"cert"`, a PEM certificate or `""`): the signatures cover the OLPC canonical JSON of
+`signed`. We keep the `signed` object exactly as received and canonicalize *that*, never a
+re-serialization of a model, so layouts written by other implementations (in-toto-golang adds
+fields the Python model drops, such as `rootcas` or a step's `cert_constraints`) still verify,
+and any changed byte fails. A DSSE envelope
 (payloadType `application/vnd.in-toto+json`) signs its payload bytes as they are.
 
 Known fields are parsed strictly (types, sizes, names usable as file names); unknown fields are
-kept, unread, under the signature. Nothing here is trusted until verification checks it.
+kept, unread, under the signature; in-toto-golang's X.509 fields (`rootcas`, `intermediatecas`,
+`cert_constraints`, a signature's `cert`) are read by `in_toto_x509`. Nothing here is trusted
+until verification checks it.
 """
 
 from __future__ import annotations
@@ -20,10 +23,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from cryptography import x509
+
 from provenance.errors import EvidenceError
 from provenance.evidence.canonical_json import NotCanonicalizable, encode_canonical
 from provenance.evidence.dsse_envelope import parse_envelope
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE
+from provenance.evidence.in_toto_x509 import (
+    CertConstraint,
+    LayoutCa,
+    parse_cas,
+    parse_cert_constraints,
+    parse_signature_certificate,
+)
 from provenance.evidence.json_input import MalformedJson, load_json
 from provenance.inputs.files import read_bounded
 
@@ -67,6 +79,7 @@ _NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+")
 _KEYID = re.compile(r"[0-9a-f]{64}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 # RFC 3339 with a mandatory offset: in-toto writes `...Z`, in-toto-golang may write an offset.
+_SIGNATURE_FIELDS = frozenset({"keyid", "sig", "cert"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 
 
@@ -74,6 +87,9 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]
 class MetadataSignature:
     keyid: str  # an unauthenticated hint
     sig: bytes
+    # in-toto-golang: the signer's certificate, checked against the layout's CAs and the
+    # step's cert_constraints before its key may count; None when absent or "".
+    certificate: x509.Certificate | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,7 @@ class Step:
     expected_command: tuple[str, ...]
     expected_materials: tuple[ArtifactRule, ...]
     expected_products: tuple[ArtifactRule, ...]
+    cert_constraints: tuple[CertConstraint, ...] = ()  # in-toto-golang X.509 functionaries
 
 
 @dataclass(frozen=True)
@@ -135,6 +152,8 @@ class Layout:
     steps: tuple[Step, ...]
     inspections: tuple[Inspection, ...]
     readme: str
+    root_cas: tuple[LayoutCa, ...] = ()  # in-toto-golang: anchors for functionary certificates
+    intermediate_cas: tuple[LayoutCa, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,27 +189,33 @@ def _canonical(signed: Mapping[str, Any], source: str) -> bytes:
         raise _fail(source, f"signed metadata is not canonical JSON ({exc})") from exc
 
 
+def _signature_entry(entry: object, index: int, source: str) -> MetadataSignature:
+    where = f"signatures[{index}]"
+    if not isinstance(entry, dict):
+        raise _fail(source, f"{where}: expected an object, got {type(entry).__name__}")
+    if {"other_headers", "signature"} & set(entry):
+        raise _fail(source, f"{where}: a GPG signature (other_headers, signature) is not supported")
+    if not {"keyid", "sig"} <= set(entry) <= _SIGNATURE_FIELDS:
+        raise _fail(
+            source,
+            f"{where}: expected keyid and sig, and optionally cert (in-toto-golang), got "
+            f"{sorted(entry)}",
+        )
+    keyid, sig = entry["keyid"], entry["sig"]
+    if not isinstance(keyid, str) or not isinstance(sig, str):
+        raise _fail(source, f"{where}: keyid and sig must be strings")
+    if not _HEX.fullmatch(sig) or len(sig) % 2:
+        raise _fail(source, f"{where}: expected sig as hexadecimal")
+    certificate = parse_signature_certificate(entry.get("cert", ""), where, source)
+    return MetadataSignature(keyid, bytes.fromhex(sig), certificate)
+
+
 def _metablock_signatures(raw: object, source: str) -> tuple[MetadataSignature, ...]:
     if not isinstance(raw, list):
         raise _fail(source, "expected 'signatures' to be a list")
     if len(raw) > MAX_SIGNATURES:
         raise _fail(source, f"expected at most {MAX_SIGNATURES} signatures, got {len(raw)}")
-    signatures = []
-    for index, entry in enumerate(raw):
-        if not isinstance(entry, dict) or set(entry) != {"keyid", "sig"}:
-            keys = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-            raise _fail(
-                source,
-                f"signatures[{index}]: expected exactly keyid and sig (GPG signatures are not "
-                f"supported), got {keys}",
-            )
-        keyid, sig = entry["keyid"], entry["sig"]
-        if not isinstance(keyid, str) or not isinstance(sig, str):
-            raise _fail(source, f"signatures[{index}]: keyid and sig must be strings")
-        if not _HEX.fullmatch(sig) or len(sig) % 2:
-            raise _fail(source, f"signatures[{index}]: expected sig as hexadecimal")
-        signatures.append(MetadataSignature(keyid, bytes.fromhex(sig)))
-    return tuple(signatures)
+    return tuple(_signature_entry(entry, index, source) for index, entry in enumerate(raw))
 
 
 def _check_type(signed: Mapping[str, Any], source: str) -> None:
@@ -406,6 +431,9 @@ def _step(raw: object, index: int, keys: Mapping[str, Any], source: str) -> Step
         expected_products=_rules(
             step.get("expected_products", []), f"{where}.expected_products", source
         ),
+        cert_constraints=parse_cert_constraints(
+            step.get("cert_constraints"), f"{where}.cert_constraints", source
+        ),
     )
 
 
@@ -467,6 +495,8 @@ def parse_layout(metadata: SignedMetadata) -> Layout:
         steps=steps,
         inspections=inspections,
         readme=readme,
+        root_cas=parse_cas(signed.get("rootcas"), "rootcas", source),
+        intermediate_cas=parse_cas(signed.get("intermediatecas"), "intermediatecas", source),
     )
 
 

@@ -31,7 +31,6 @@ from typing import Any, Literal
 from provenance.errors import EvidenceError
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE
 from provenance.evidence.json_input import MalformedJson, load_json
-from provenance.evidence.npm_attestations import is_npm_attestations
 from provenance.evidence.sigstore_bundle import (
     MAX_BUNDLE_BYTES,
     DsseContent,
@@ -89,16 +88,10 @@ def pep740_kind(document: Any) -> Pep740Kind | None:
 
 def read_bundle_or_attestation(path: Path) -> ParsedBundle:
     """A Sigstore bundle file, or a PEP 740 attestation (or a provenance object holding
-    exactly one) converted to its bundle: what `verify --bundle` accepts. npm's attestations
-    are refused with how to check them."""
+    exactly one) converted to its bundle: what `verify --bundle` accepts. Anything else is
+    left to the bundle parser (which says what a file that is no bundle is)."""
     data = _read(path)
     document = _document(data)
-    if is_npm_attestations(document):
-        raise EvidenceError(
-            "npm registry attestations, not a Sigstore bundle: check them with --npm-package "
-            "NAME@VERSION and --npm-registry-keys FILE",
-            check="bundle",
-        )
     if document is None or pep740_kind(document) is None:
         return parse_bundle(data, str(path))
     bundles = parse_attestations(document, str(path))
@@ -133,7 +126,7 @@ def parse_attestations(document: Any, source: str) -> tuple[Pep740Bundle, ...]:
         raise EvidenceError(
             "expected a PEP 740 attestation or a PyPI provenance object", check="bundle"
         )
-    where = "provenance object"
+    where = "PyPI provenance object"
     _keys(document, {"version", "attestation_bundles"}, where)
     _version(document, where)
     groups = _list(document["attestation_bundles"], f"{where}: attestation_bundles")

@@ -18,6 +18,7 @@ from sigstore_models.rekor.v1 import TransparencyLogEntry
 
 from provenance.errors import EvidenceError, InputError
 from provenance.evidence.certificates import MalformedCertificate, load_der_certificate
+from provenance.evidence.what_is_it import what_is_it
 from provenance.inputs.files import read_bounded
 
 __all__ = [
@@ -122,11 +123,7 @@ def parse_bundle(data: bytes, source: str) -> ParsedBundle:
     try:
         bundle = Bundle.from_json(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            problem = str(first["msg"]).removeprefix("Invalid JSON: ")
-            raise EvidenceError(f"bundle is not valid JSON: {problem}", check="bundle") from exc
-        raise EvidenceError(f"bundle is malformed: {_first_error(exc)}", check="bundle") from exc
+        raise _unreadable(data, exc) from exc
 
     material = bundle.verification_material
     certificate = _signing_certificate(bundle.media_type, material)
@@ -192,6 +189,18 @@ def parse_bundle(data: bytes, source: str) -> ParsedBundle:
         entry=entry,
         timestamps=timestamps,
     )
+
+
+def _unreadable(data: bytes, exc: ValidationError) -> EvidenceError:
+    """Why the bytes are no bundle: what they are instead, when that is recognised (other
+    evidence given as a bundle), else the parser's first complaint."""
+    if (what := what_is_it(data)) is not None:
+        return EvidenceError(what, check="bundle")
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        problem = str(first["msg"]).removeprefix("Invalid JSON: ")
+        return EvidenceError(f"bundle is not valid JSON: {problem}", check="bundle")
+    return EvidenceError(f"bundle is malformed: {_first_error(exc)}", check="bundle")
 
 
 def _signing_certificate(

@@ -22,7 +22,7 @@ from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, Statement, parse_s
 from provenance.evidence.slsa import parse_predicate
 from provenance.facts import AttestationFact, SignatureFact
 from provenance.inputs.artifact import Artifact
-from provenance.verification.dsse_keys import signers_of
+from provenance.verification.dsse_keys import encoding_note, signers_of, unverified_detail
 from provenance.verification.signers import KeyThreshold, PublicKeySigner
 from provenance.verification.sigstore.verifier import NamedSigner
 from provenance.verification.subjects import require_subject
@@ -53,8 +53,10 @@ def verify_key_envelope(
         elif isinstance(named.rule, KeyThreshold) and signed:
             shortfalls.append(f"{named.describe()}: only {len(signed)} signed")
     if not matched:
+        encodings = unverified_detail([s.sig for s in envelope.signatures], every_key)
         detail = "; ".join(shortfalls) or (
             f"{len(envelope.signatures)} signature(s), none valid under a policy vendor key"
+            + (f" ({encodings})" if encodings else "")
         )
         raise VerificationFailure(
             f"{source}: expected a signature by a vendor key of the policy, got {detail}",
@@ -73,11 +75,12 @@ def verify_key_envelope(
     facts: dict[str | None, AttestationFact] = {}
     for named, keys in matched:
         # A key signature without a log or timestamp has no trusted time.
+        notes = [note for key in keys if (note := encoding_note(envelope, key))]
         signature = SignatureFact.without_log(
             artifact_sha256=artifact.sha256.hex(),
             signer_kind="key",
             key_id=",".join(key.key_id for key in keys),
-            matched_rule=named.rule.describe(),
+            matched_rule="; ".join([named.rule.describe(), *dict.fromkeys(notes)]),
             vendor=named.vendor,
             source=source,
             content="dsse",

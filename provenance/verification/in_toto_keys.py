@@ -8,6 +8,10 @@ the ID its writer gave. RSA and ECDSA public values are PEM, Ed25519 values 64 h
 
 The scheme decides how a signature is checked; it must agree with the key (an ECDSA P-384 key
 under `ecdsa-sha2-nistp256` is refused, not tried).
+
+in-toto-golang derives a key from a functionary's or CA's certificate: the default scheme for
+its key type, `keyid_hash_algorithms` `["sha256", "sha512"]`, and the PEM public key without
+its final newline; `key_from_certificate` and `certificate_keyid` give the ID it gives.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from provenance.verification.signers import VerifyingKey, parse_public_key
 __all__ = [
     "InTotoKey",
     "Scheme",
+    "certificate_keyid",
     "compute_keyid",
+    "key_from_certificate",
     "key_from_public",
     "load_layout_key",
     "parse_key_dict",
@@ -41,6 +47,8 @@ __all__ = [
 
 MAX_KEY_FILE_BYTES = 64 * 1024
 MIN_RSA_BITS = 2048
+# What in-toto-golang writes into every key it derives (and hashes into its ID).
+GOLANG_KEYID_HASH_ALGORITHMS = ("sha256", "sha512")
 
 Scheme = Literal[
     "rsassa-pss-sha256",
@@ -91,6 +99,14 @@ class InTotoKey:
     scheme: Scheme
     public: VerifyingKey
     source: str
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the public key itself: one functionary however many IDs name its key."""
+        raw = self.public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return hashlib.sha256(raw).hexdigest()
 
     @property
     def short_id(self) -> str:
@@ -230,6 +246,40 @@ def key_from_public(key: VerifyingKey, source: str, *, scheme: Scheme | None = N
         raise InputError(f"{source}: {exc}") from exc
     draft = InTotoKey("", _keytype(chosen), chosen, key, source)
     return InTotoKey(compute_keyid(draft.to_dict()), draft.keytype, chosen, key, source)
+
+
+def _golang_dict(key: VerifyingKey, fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **{name: value for name, value in fields.items() if name not in ("keyid", "keyval")},
+        "keyval": {"public": _public_value(key).strip()},
+    }
+
+
+def certificate_keyid(key: VerifyingKey, fields: Mapping[str, Any]) -> str:
+    """The key ID in-toto-golang gives a CA entry (`rootcas`, `intermediatecas`): computed over
+    the entry's fields with `keyval.public` set to the certificate's key, as it loaded it."""
+    try:
+        return compute_keyid(_golang_dict(key, fields))
+    except _KeyProblem as exc:
+        raise EvidenceError(str(exc), check="in-toto key") from exc
+
+
+def key_from_certificate(key: VerifyingKey, source: str) -> InTotoKey:
+    """A functionary key from its certificate's public key, with in-toto-golang's defaults
+    (ECDSA P-384 gets ecdsa-sha2-nistp384: in-toto-golang would refuse its curve); raises
+    `EvidenceError` for a key we do not verify with (RSA under 2048 bits)."""
+    scheme = _default_scheme(key)
+    try:
+        _check_key_matches_scheme(key, scheme)
+    except _KeyProblem as exc:
+        raise EvidenceError(f"{source}: {exc}", check="in-toto key") from exc
+    fields = {
+        "keytype": _keytype(scheme),
+        "scheme": scheme,
+        "keyid_hash_algorithms": list(GOLANG_KEYID_HASH_ALGORITHMS),
+    }
+    keyid = compute_keyid(_golang_dict(key, fields))
+    return InTotoKey(keyid, _keytype(scheme), scheme, key, source)
 
 
 def load_layout_key(path: Path, *, scheme: Scheme | None = None) -> InTotoKey:

@@ -23,7 +23,7 @@ from provenance.evidence.site_predicates import (
 )
 from provenance.facts import ApprovalFact
 from provenance.transparency.inclusion import LogInclusion
-from provenance.verification.dsse_keys import signers_of
+from provenance.verification.dsse_keys import signers_of, unverified_detail
 from provenance.verification.signers import PublicKeySigner
 
 __all__ = ["SiteVsa", "VerifiedVsa", "read_site_vsa", "verify_approval", "verify_vsa"]
@@ -83,10 +83,11 @@ def verify_approval(
     every_member = [key for members in group_members.values() for key in members.values()]
     signed = signers_of(envelope, every_member)
     if not signed:
+        encodings = unverified_detail([s.sig for s in envelope.signatures], every_member)
         raise VerificationFailure(
             f"{source}: expected a signature by a member of a site group "
             f"({', '.join(sorted(group_members)) or 'the policy defines none'}), got none that "
-            "verifies",
+            "verifies" + (f" ({encodings})" if encodings else ""),
             check="approval",
         )
     statement = _statement(envelope, source, APPROVAL_PREDICATE_TYPE, artifact_sha256)
@@ -161,9 +162,11 @@ def read_site_vsa(data: bytes, source: str, *, site_keys: Sequence[PublicKeySign
     envelope = parse_envelope(data, source)
     signed = signers_of(envelope, site_keys)
     if not signed:
+        encodings = unverified_detail([s.sig for s in envelope.signatures], site_keys)
         raise VerificationFailure(
             f"{source}: expected a signature by the site key "
-            f"({', '.join(k.key_id for k in site_keys)}), got none that verifies",
+            f"({', '.join(k.key_id for k in site_keys)}), got none that verifies"
+            + (f" ({encodings})" if encodings else ""),
             check="vsa",
         )
     statement = _statement(envelope, source, VSA_PREDICATE_TYPE, None)

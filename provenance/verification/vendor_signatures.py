@@ -29,7 +29,7 @@ from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
 from provenance.inputs.files import read_bounded
 from provenance.verification.checksum_list import SignatureCheck, SignedBy, verify_checksum_list
-from provenance.verification.dsse_keys import signature_valid
+from provenance.verification.dsse_keys import signature_valid, unverified_detail
 from provenance.verification.openpgp import (
     OpenPgpSigner,
     verify_openpgp_signature,
@@ -228,9 +228,11 @@ def _key_signed_list(
                 return SignedBy(
                     "key", rule.describe(), rule.key_id, None, str(source), vendor=named.vendor
                 )
+        tried = [n.rule for n in keys if isinstance(n.rule, PublicKeySigner)]
+        encodings = unverified_detail([signature], tried)
         raise VerificationFailure(
             f"{source}: signature over {target.name} verifies under none of the policy's "
-            f"vendor keys ({len(keys)} tried)",
+            f"vendor keys ({len(keys)} tried" + (f"; {encodings})" if encodings else ")"),
             check="signature",
         )
 

@@ -17,6 +17,9 @@ Algorithm, per layout (sublayouts recurse at step 4):
      agree on materials and products (in-toto's threshold constraint). in-toto checks agreement
      only for thresholds above 1 and otherwise takes whichever link it read first; we require
      it whenever several links count, so which link speaks for a step never depends on order.
+     A step with in-toto-golang `cert_constraints` also reads any `<step>.<8 hex>.link` and
+     counts a signature whose certificate chains to the layout's `rootcas` and meets a
+     constraint (see `functionary_certificates`). Functionaries are counted by public key.
   4. Sublayouts: a step's "link" may itself be a layout, signed by the functionary: verify it
      (same workflow, its links in `<step>.<keyid8>/`, nesting at most MAX_SUBLAYOUT_DEPTH) and
      use its summary (first step's materials, last step's products) as the step's link.
@@ -37,6 +40,8 @@ in in-toto: a functionary can alias any command, so it is no evidence either way
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +62,11 @@ from provenance.evidence.in_toto_metadata import (
 from provenance.verification.dsse import pae
 from provenance.verification.in_toto_keys import InTotoKey, parse_key_dict
 from provenance.verification.in_toto_layout import inspections
+from provenance.verification.in_toto_layout.functionary_certificates import (
+    CertificateRejected,
+    LayoutAuthorities,
+    certified_key,
+)
 from provenance.verification.in_toto_layout.result import (
     LayoutFailure,
     LayoutResult,
@@ -72,6 +82,11 @@ __all__ = ["MAX_SUBLAYOUT_DEPTH", "signers_of", "verify_layout"]
 MAX_SUBLAYOUT_DEPTH = 8
 # How many product paths a binding failure lists, so the reason stays one readable line.
 _LISTED_PRODUCTS = 5
+# Links by certified functionaries are named after keys the layout does not list, so a step
+# with cert_constraints takes every `<step>.<8 hex>.link` (in-toto-golang globs
+# `<step>.????????.link`); this bounds the work a crowded folder can cause.
+MAX_CERTIFIED_LINKS = 64
+_SHORT_ID = re.compile(r"[0-9a-f]{8}")
 
 
 def _utc(moment: datetime) -> str:
@@ -164,9 +179,43 @@ class _Verified:
     summary: Link
 
 
-def _load_candidates(step: Step, link_dir: Path, progress: _Progress) -> list[_Candidate]:
+def _certified_link_ids(step: Step, names: Sequence[str], progress: _Progress) -> list[str]:
+    """Key ID prefixes of `<step>.<8 hex>.link` files, for certified functionaries."""
+    prefix, suffix = f"{step.name}.", ".link"
+    found = sorted(
+        middle
+        for name in names
+        if name.startswith(prefix)
+        and name.endswith(suffix)
+        and _SHORT_ID.fullmatch(middle := name[len(prefix) : -len(suffix)])
+    )
+    if len(found) > MAX_CERTIFIED_LINKS:
+        raise progress.fail(
+            "links",
+            f"step {step.name!r}: {len(found)} link files for certified functionaries, expected "
+            f"at most {MAX_CERTIFIED_LINKS}",
+            step=step.name,
+        )
+    return found
+
+
+def _folder_names(link_dir: Path) -> list[str]:
+    try:
+        return [entry.name for entry in os.scandir(link_dir)]
+    except OSError as exc:
+        raise InputError(f"{link_dir}: cannot list link files: {exc.strerror or exc}") from exc
+
+
+def _load_candidates(
+    step: Step, link_dir: Path, progress: _Progress, folder: Sequence[str] | None
+) -> list[_Candidate]:
+    """The step's link files; `folder` (the link folder's names) when the step may take
+    certified functionaries' links."""
+    short_ids = dict.fromkeys(keyid[:8] for keyid in step.pubkeys)
+    if folder is not None:
+        short_ids.update(dict.fromkeys(_certified_link_ids(step, folder, progress)))
     candidates: list[_Candidate] = []
-    for short_id in dict.fromkeys(keyid[:8] for keyid in step.pubkeys):
+    for short_id in short_ids:
         path = link_dir / f"{step.name}.{short_id}.link"
         try:
             present = path.is_file()
@@ -180,24 +229,59 @@ def _load_candidates(step: Step, link_dir: Path, progress: _Progress) -> list[_C
             raise progress.fail("metadata", str(exc), step=step.name, link=path.name) from exc
         candidates.append(_Candidate(path, short_id, metadata))
     if len(candidates) < step.threshold:
-        wanted = ", ".join(f"{step.name}.{keyid[:8]}.link" for keyid in step.pubkeys)
+        wanted = [f"{step.name}.{keyid[:8]}.link" for keyid in step.pubkeys]
+        if folder is not None:
+            wanted.append(f"{step.name}.<keyid8>.link by a certified functionary")
         raise progress.fail(
             "links",
             f"step {step.name!r}: found {len(candidates)} link files, expected at least "
-            f"threshold {step.threshold} (looked for {wanted or 'nothing: no functionaries'})",
+            f"threshold {step.threshold} (looked for "
+            f"{', '.join(wanted) or 'nothing: no functionaries'})",
             step=step.name,
         )
     return candidates
 
 
+def _certified_signers(
+    metadata: SignedMetadata, step: Step, authorities: LayoutAuthorities, now: datetime
+) -> tuple[list[InTotoKey], list[str]]:
+    """Keys vouched for by the certificates in the link's signatures that also signed it, and
+    why the other certificates do not count."""
+    keys: list[InTotoKey] = []
+    reasons: list[str] = []
+    for signature in metadata.signatures:
+        if signature.certificate is None:
+            continue
+        try:
+            key = certified_key(signature.certificate, step, authorities, now=now)
+        except CertificateRejected as rejected:
+            reasons.append(rejected.reason)
+            continue
+        if signers_of(metadata, [key]):
+            keys.append(key)
+        else:
+            reasons.append(f"{key.source}: no signature of the link verifies under its key")
+    return keys, reasons
+
+
 def _accept(
-    candidate: _Candidate, step: Step, keys: Mapping[str, InTotoKey], progress: _Progress
+    candidate: _Candidate,
+    step: Step,
+    keys: Mapping[str, InTotoKey],
+    authorities: LayoutAuthorities,
+    *,
+    now: datetime,
+    progress: _Progress,
 ) -> tuple[tuple[InTotoKey, ...], str | None]:
     """The functionaries who signed this candidate, or a reason it does not count."""
     name = candidate.path.name
-    signers = signers_of(candidate.metadata, [keys[keyid] for keyid in step.pubkeys])
+    listed = signers_of(candidate.metadata, [keys[keyid] for keyid in step.pubkeys])
+    certified, reasons = _certified_signers(candidate.metadata, step, authorities, now)
+    # One functionary per key, whether the layout lists it or a certificate vouches for it.
+    signers = tuple({key.fingerprint: key for key in (*certified, *listed)}.values())
     if not signers:
-        return (), f"{name}: no valid signature by an authorized functionary"
+        detail = f" ({'; '.join(reasons)})" if reasons else ""
+        return (), f"{name}: no valid signature by an authorized functionary{detail}"
     if candidate.metadata.kind == "link":
         try:
             link = parse_link(candidate.metadata)
@@ -211,6 +295,7 @@ def _accept(
 def _verify_steps(
     layout: Layout,
     keys: Mapping[str, InTotoKey],
+    authorities: LayoutAuthorities,
     *,
     link_dir: Path,
     options: _Options,
@@ -218,18 +303,28 @@ def _verify_steps(
     depth: int,
 ) -> dict[str, Link]:
     # 3. Links for every step first, then signatures, as in-toto orders its checks.
-    found = {step.name: _load_candidates(step, link_dir, progress) for step in layout.steps}
+    certified = authorities.roots and any(step.cert_constraints for step in layout.steps)
+    folder = _folder_names(link_dir) if certified else None
+    found = {
+        step.name: _load_candidates(
+            step, link_dir, progress, folder if step.cert_constraints else None
+        )
+        for step in layout.steps
+    }
     reduced: dict[str, Link] = {}
     for step in layout.steps:
         accepted: list[tuple[_Candidate, tuple[InTotoKey, ...]]] = []
         rejections: list[str] = []
         for candidate in found[step.name]:
-            signers, rejection = _accept(candidate, step, keys, progress)
+            signers, rejection = _accept(
+                candidate, step, keys, authorities, now=options.now, progress=progress
+            )
             if rejection is not None:
                 rejections.append(rejection)
             else:
                 accepted.append((candidate, signers))
-        functionaries = tuple(dict.fromkeys(k.keyid for _, signers in accepted for k in signers))
+        by_key = {k.fingerprint: k.keyid for _, signers in accepted for k in signers}
+        functionaries = tuple(dict.fromkeys(by_key.values()))
         if len(functionaries) < step.threshold:
             detail = f" ({'; '.join(rejections)})" if rejections else ""
             raise progress.fail(
@@ -383,6 +478,7 @@ def _verify_metadata(
             keyid: parse_key_dict(raw, f"{metadata.source}: keys[{keyid[:8]}]", keyid=keyid)
             for keyid, raw in layout.keys.items()
         }
+        authorities = LayoutAuthorities.of(layout, metadata.source)
     except EvidenceError as exc:
         raise progress.fail("metadata", str(exc)) from exc
     progress.expires = layout.expires
@@ -397,6 +493,7 @@ def _verify_metadata(
     links = _verify_steps(
         layout,
         functionary_keys,
+        authorities,
         link_dir=link_dir,
         options=options,
         progress=progress,
