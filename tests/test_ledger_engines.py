@@ -14,6 +14,7 @@ from provenance.record import Ledger, LedgerError, StateDir, check_consistency
 from provenance.record._postgresql import PostgresLocation
 from provenance.record.location import LedgerTarget
 from provenance.record.migrations import LATEST_VERSION, MIGRATIONS
+from provenance.record.not_admitted import explain_not_admitted, unknown_segment
 from provenance.record.signed_admission import MISMATCH, answer_from_signed_records
 from tests.record_helpers.support import (
     admit_bytes,
@@ -235,3 +236,26 @@ def test_streaming_reads_walk_several_cursors_side_by_side(engine: Engine, ledge
         pairs = list(zip(records, nodes, strict=False))
     assert [record.seq for record, _ in pairs] == list(range(1, 301))
     assert check_consistency(engine.state, ledger, site_keys=[public_signer(key)]).ok
+
+
+def test_check_explains_a_no_alike_on_both(engine: Engine, ledger: Ledger) -> None:
+    """The searches behind `check`'s explanations (LIKE with an escape, DISTINCT) read the
+    same on both engines, including a segment name with LIKE's wildcards in it."""
+    key = signing_key()
+    keys = [public_signer(key)]
+    admission = admit_bytes(engine.state, ledger, engine.state.root / "a.bin", b"fw")
+    digest = admission.artifact_sha256
+    denied = event(5, sha256_hex=digest, segment="level_3%")
+    with ledger.transaction() as transaction:
+        transaction.append_audit(denied, signer=key)
+    assert unknown_segment(ledger, "level1-controllers") is None
+    assert unknown_segment(ledger, "level_3%") is None  # known from its signed denial only
+    typo = unknown_segment(ledger, "level1-controlers")
+    assert typo is not None
+    assert "(did you mean level1-controllers?)" in typo
+    assert unknown_segment(ledger, "level_3") is not None  # `_` and `%` matched literally
+    why = explain_not_admitted(ledger, digest, "level_3%", keys)
+    assert why.startswith("not admitted to level_3%: the gate denied it on ")
+    assert "it is admitted to level1-controllers only" in why
+    stranger = explain_not_admitted(ledger, "ab" * 32, "level1-controllers", keys)
+    assert "this gate has no signed record of sha256:" + "ab" * 32 in stranger
