@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from provenance.commands.policy_test import CaseResult, run_policy_tests
     from provenance.commands.sbom_check import SbomCheckResult, check_sbom
     from provenance.commands.verify import verify
+    from provenance.commands.verify_npm import verify_npm
 
 __all__ = [
     "AdmitResult",
@@ -60,6 +61,7 @@ __all__ = [
     "ledger_migrate",
     "run_policy_tests",
     "verify",
+    "verify_npm",
 ]
 
 # module -> the names it provides here (as `name` or `name:attribute there`)
@@ -83,6 +85,7 @@ _MODULES = {
     "provenance.commands.policy_test": ("CaseResult", "run_policy_tests"),
     "provenance.commands.sbom_check": ("SbomCheckResult", "check_sbom"),
     "provenance.commands.verify": ("verify",),
+    "provenance.commands.verify_npm": ("verify_npm",),
 }
 # name -> (module, attribute there)
 _HOME = {

@@ -124,6 +124,8 @@ BUDGETS: dict[str, Budget] = {
             # The in-toto Statement (a DSSE bundle's payload): a parser of ours, no library.
             "provenance.evidence.in_toto",
             "provenance.evidence.sigstore_bundle",
+            # `--bundle` may be a PEP 740 attestation, converted to its bundle.
+            "provenance.evidence.pep740",
             # Names what a --bundle is when it is none (shape only, no library of its own).
             "provenance.evidence.what_is_it",
             "provenance.commands",
@@ -141,6 +143,8 @@ BUDGETS: dict[str, Budget] = {
             "provenance.verification.signers",
             "provenance.verification.sigstore.*",
             "provenance.verification.subjects",
+            # Keyless rules: a PyPI trusted publisher reads the certificate's Fulcio claims.
+            "provenance.verification.trusted_publishers",
             "provenance.verification.validity",
             # Bundle and trusted-root models (pydantic), TSA tokens, canonical JSON for the
             # inclusion promise; `sigstore` itself only for its embedded trust roots.

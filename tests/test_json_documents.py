@@ -52,7 +52,7 @@ def _json(text: str) -> dict[str, Any]:
 def test_every_schema_is_named_after_its_id() -> None:
     ids = {schema["$id"]: path.name for path in SCHEMAS.glob("*.json")
            for schema in [json.loads(path.read_text())]}  # fmt: skip
-    assert len(ids) == 8
+    assert len(ids) == 9
     for schema_id, name in ids.items():
         assert schema_id.startswith("urn:ot-provenance:schema:")
         assert name.startswith(schema_id.split(":")[3].removesuffix("-v1"))

@@ -105,12 +105,13 @@ def cases() -> dict[str, tuple[bytes, str]]:
                     "envelope": {"statement": "", "signature": ""},
                 }
             ).encode(),
-            "a PEP 740 attestation (PyPI), not a Sigstore bundle",
+            # verify reads PEP 740 attestations (tests/test_pep740.py): this one is malformed.
+            "PEP 740 attestation: verification_material.transparency_entries: expected a "
+            "non-empty list",
         ),
         "PyPI Integrity API provenance": (
             json.dumps({"version": 1, "attestation_bundles": [{}, {}]}).encode(),
-            "a PyPI provenance object (PEP 740 Integrity API, 2 attestation bundles), not a "
-            "Sigstore bundle",
+            "PyPI provenance object: attestation_bundles[0]: missing attestations, publisher",
         ),
         "in-toto layout": (
             layout,
@@ -143,7 +144,7 @@ def cases() -> dict[str, tuple[bytes, str]]:
                 }
             ).encode(),
             "an npm attestations document (2: publish, SLSA provenance), not one Sigstore "
-            "bundle: each entry's bundle is one",
+            "bundle: check it with --npm-package NAME@VERSION and --npm-registry-keys FILE",
         ),
         "GitHub attestations response": (
             json.dumps({"attestations": [{"bundle": {}, "repository_id": 1}]}).encode(),

@@ -321,7 +321,8 @@ def test_an_internal_error_is_one_line_and_exit_2(
 # Mutations per target: a few thousand where a run takes microseconds, fewer where each input
 # is a whole verification (so that the smoke run stays under a minute).
 _MUTATIONS = {"bundle": 600, "dsse-envelope": 600, "cms": 150, "authenticode": 150,
-              "openpgp": 600, "policy": 200, "zip": 400, "tar": 400, "osv-yaml": 1000}  # fmt: skip
+              "openpgp": 600, "policy": 200, "zip": 400, "tar": 400, "osv-yaml": 1000,
+              "pep740-attestation": 400, "npm-attestations": 300}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))

@@ -141,6 +141,26 @@ def _signers_from_flags(
     metavar="V",
     help="With --segment: the artifact's version, when no signed evidence names one.",
 )
+@click.option(
+    "--npm-package",
+    metavar="NAME@VERSION",
+    help="ARTIFACT is this npm package version's tarball and --bundle the registry's "
+    "attestations for it: check them as `npm audit signatures` does (the provenance "
+    "attestation's identity against the identity flags or --policy).",
+)
+@click.option(
+    "--npm-registry-keys",
+    type=InputPath("npm registry keys"),
+    metavar="FILE",
+    help="With --npm-package: npm's registry signing keys, the /-/npm/v1/keys document "
+    "(never fetched).",
+)
+@click.option(
+    "--npm-integrity",
+    metavar="SRI",
+    help="With --npm-package: the registry's integrity for the version (sha512-...); the "
+    "tarball must match it.",
+)
 @expected_sha256_option
 @run_inspections_option
 @online_revocation_option
@@ -170,6 +190,9 @@ def verify(
     attestations_from: str | None,
     product: str | None,
     product_version: str | None,
+    npm_package: str | None,
+    npm_registry_keys: Path | None,
+    npm_integrity: str | None,
     expected_sha256: str | None,
     run_inspections: bool,
     online_revocation: bool,
@@ -189,11 +212,20 @@ def verify(
     from provenance.report.verify_json import render_json
     from provenance.report.verify_text import render_text, verdict_line
 
+    npm_flags = [
+        flag
+        for flag, given in (
+            ("--npm-package", npm_package),
+            ("--npm-registry-keys", npm_registry_keys),
+            ("--npm-integrity", npm_integrity),
+        )
+        if given
+    ]
     if segment is not None:
-        if policy is None or bundle is not None or vendor is not None:
+        if policy is None or bundle is not None or vendor is not None or npm_flags:
             usage_exit(
                 "--segment needs --policy (its requirements come from it) and takes evidence "
-                "with --evidence, not --bundle or --vendor"
+                "with --evidence, not --bundle, --vendor or --npm-* flags"
             )
         _verify_segment(
             artifact,
@@ -230,6 +262,26 @@ def verify(
     ]
     if segment_only:
         usage_exit(f"{', '.join(segment_only)}: only with --segment (a decision under a policy)")
+    if npm_flags:
+        _verify_npm(
+            artifact,
+            package=npm_package,
+            registry_keys=npm_registry_keys,
+            integrity=npm_integrity,
+            attestations=bundle,
+            identity_flags=(
+                certificate_identity,
+                certificate_identity_regexp,
+                certificate_oidc_issuer,
+                certificate_oidc_issuer_regexp,
+            ),
+            key=key,
+            trusted_root=trusted_root,
+            staging=staging,
+            policy=policy,
+            vendor=vendor,
+            output_format=output_format,
+        )
     try:
         if trusted_root is not None and staging:
             usage_exit("give --trusted-root or --staging, not both")
@@ -260,12 +312,66 @@ def verify(
         click.echo(verdict("FAIL", artifact, str(exc)), err=True)
         sys.exit(EXIT_FAILED)
 
-    if output_format == "json":
-        echo_report(render_json(result))
-    else:
-        echo_report(render_text(result))
+    echo_report(render_json(result) if output_format == "json" else render_text(result))
     click.echo(verdict_line(result), err=True)
     sys.exit(EXIT_OK if result.decision == "verified" else EXIT_FAILED)
+
+
+def _verify_npm(
+    artifact: str,
+    *,
+    package: str | None,
+    registry_keys: Path | None,
+    integrity: str | None,
+    attestations: Path | None,
+    identity_flags: tuple[str | None, str | None, str | None, str | None],
+    key: Path | None,
+    trusted_root: Path | None,
+    staging: bool,
+    policy: Path | None,
+    vendor: str | None,
+    output_format: str,
+) -> NoReturn:
+    from provenance.api import verify_npm
+    from provenance.errors import UsageError
+    from provenance.report.npm_verify import render_json, render_text, verdict_line
+
+    if package is None or registry_keys is None or attestations is None:
+        usage_exit(
+            "npm attestations need --npm-package NAME@VERSION, --npm-registry-keys FILE (npm's "
+            "keys, never fetched) and --bundle FILE (the registry's attestations)"
+        )
+    if key is not None:
+        usage_exit("--key: npm's publish attestations are checked with --npm-registry-keys")
+    if trusted_root is not None and staging:
+        usage_exit("give --trusted-root or --staging, not both")
+    try:
+        signers = _signers_from_flags(*identity_flags, None)
+        if policy is not None:
+            if signers or trusted_root or staging:
+                usage_exit(
+                    "--policy brings its own signers and trust roots: do not combine it with "
+                    "identity, --trusted-root or --staging flags"
+                )
+            signers, trust = _policy_signers(policy, vendor)
+        else:
+            if vendor is not None:
+                usage_exit("--vendor needs --policy")
+            trust = [str(trusted_root) if trusted_root else _EMBEDDED[staging]]
+        result = verify_npm(
+            artifact,
+            attestations=attestations,
+            package=package,
+            registry_keys=registry_keys,
+            signers=signers,
+            trust_roots=trust,
+            integrity=integrity,
+        )
+    except UsageError as exc:
+        usage_exit(str(exc))
+    echo_report(render_json(result) if output_format == "json" else render_text(result))
+    click.echo(verdict_line(result), err=True)
+    sys.exit(EXIT_OK if result.verified else EXIT_FAILED)
 
 
 def _verify_segment(

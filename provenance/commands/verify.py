@@ -9,7 +9,8 @@ from provenance.clock import Clock, utc_now
 from provenance.commands.trust_roots import load_named_trust_root
 from provenance.decision.verify_result import VerifyResult
 from provenance.errors import EvidenceError, UsageError
-from provenance.evidence.sigstore_bundle import find_bundle_beside, read_bundle
+from provenance.evidence.pep740 import read_bundle_or_attestation
+from provenance.evidence.sigstore_bundle import find_bundle_beside
 from provenance.inputs.artifact import artifact_from_argument
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import BundleOutcome, NamedSigner, verify_bundle
@@ -49,7 +50,8 @@ def verify(
         r if isinstance(r, SigstoreTrustRoot) else load_named_trust_root(r) for r in trust_roots
     ]
     try:
-        parsed = read_bundle(bundle)
+        # A PEP 740 attestation is verified as the bundle it is equivalent to.
+        parsed = read_bundle_or_attestation(bundle)
     except EvidenceError as malformed:
         # Malformed evidence is a failed verification (exit 1), reported like any other.
         rejected = BundleOutcome.rejected(str(bundle), str(malformed))

@@ -96,8 +96,8 @@ def _attestations(document: Mapping[str, Any]) -> str:
             for e in entries
         )  # fmt: skip
         return (
-            f"an npm attestations document ({count}: {kinds}), not one Sigstore bundle: each "
-            "entry's bundle is one"
+            f"an npm attestations document ({count}: {kinds}), not one Sigstore bundle: check "
+            "it with --npm-package NAME@VERSION and --npm-registry-keys FILE"
         )
     return (
         f"an attestations API response ({count} entries, as GitHub's), not one Sigstore "

@@ -60,6 +60,13 @@ from provenance.verification.signers import (
     key_id_of,
     load_public_key,
 )
+from provenance.verification.trusted_publishers import (
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+    Publisher,
+    TrustedPublisher,
+)
 from provenance.verification.x509.signer import X509Signer, load_x509_signer
 
 __all__ = [
@@ -345,6 +352,7 @@ class _Checker:
     def _signer(self, at: JsonPath, entry: Any) -> SignerRule | None:
         readers: dict[str, Callable[[JsonPath, Any], SignerRule | None]] = {
             "sigstore": self._sigstore_signer,
+            "pypi_publisher": self._pypi_publisher,
             "key": self._key,
             "keys": self._key_threshold,
             "openpgp": self._openpgp_signer,
@@ -388,6 +396,40 @@ class _Checker:
         if root is None:
             return None
         return SigstoreIdentity(identity=identity, issuer=issuer, trust_root=root)
+
+    def _pypi_publisher(self, at: JsonPath, rule: Any) -> TrustedPublisher | None:
+        """A PyPI Trusted Publisher; the schema has checked each kind's fields."""
+        if not isinstance(rule, dict):
+            return None
+        publisher: Publisher
+        if isinstance(github := rule.get("github"), dict):
+            kind, spec = "github", github
+            publisher = GitHubPublisher(str(github.get("repository")), str(github.get("workflow")))
+        elif isinstance(gitlab := rule.get("gitlab"), dict):
+            kind, spec = "gitlab", gitlab
+            publisher = GitLabPublisher(
+                str(gitlab.get("repository")), str(gitlab.get("workflow_filepath"))
+            )
+        elif isinstance(google := rule.get("google"), dict):
+            publisher = GooglePublisher(str(google.get("email")))
+            kind, spec = "google", google
+        else:
+            return None
+        if "environment" in spec:
+            # Absent means "not checked"; a present rule that nothing checks would mislead.
+            self.error(
+                (*at, kind, "environment"),
+                "expected no environment: the signing certificate does not record the "
+                "deployment environment (Fulcio has no such claim), so it cannot be verified "
+                "here; PyPI checks it when the file is uploaded. Remove it, and protect the "
+                "environment in the repository instead",
+                at_key=True,
+            )
+            return None
+        root = self._signer_trust_root(at, rule.get("trust_root"))
+        if root is None:
+            return None
+        return TrustedPublisher(publisher, trust_root=root)
 
     def _x509_signer(self, at: JsonPath, spec: Any) -> X509Signer | None:
         if not isinstance(spec, dict):

@@ -14,7 +14,7 @@ from provenance import __version__
 from provenance.decision.verify_result import VerifyResult
 from provenance.facts import SignatureFact
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "render_json", "result_to_dict"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "render_json", "result_to_dict", "signature_to_dict"]
 
 SCHEMA_VERSION = 1
 SCHEMA = "urn:ot-provenance:schema:verify-result:v1"
@@ -24,7 +24,7 @@ def _time(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _signature(fact: SignatureFact) -> dict[str, Any]:
+def signature_to_dict(fact: SignatureFact) -> dict[str, Any]:
     return {
         "signer": {
             "kind": fact.signer_kind,
@@ -63,7 +63,7 @@ def result_to_dict(result: VerifyResult) -> dict[str, Any]:
             "mode": "file" if result.artifact.path is not None else "digest",
         },
         "bundle": result.bundle,
-        "signature": _signature(fact) if fact else None,
+        "signature": signature_to_dict(fact) if fact else None,
         "attempts": [
             {
                 "trust_root": outcome.trust_root or None,

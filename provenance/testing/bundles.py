@@ -23,6 +23,7 @@ __all__ = [
     "bundle_json",
     "dsse_body",
     "hashedrekord_body",
+    "intoto_body",
     "pae",
 ]
 
@@ -83,6 +84,41 @@ def dsse_body(
                     "value": hashlib.sha256(payload).hexdigest(),
                 },
                 "signatures": [{"signature": _b64(signature), "verifier": _b64(cert_pem)}],
+            },
+        }
+    )
+
+
+def intoto_body(
+    *, envelope: dict[str, Any], payload: bytes, signature: bytes, verifier_pem: bytes
+) -> bytes:
+    """intoto 0.0.2, as Rekor stores it (npm's attestations use it): the envelope's signatures
+    with their base64 strings base64-encoded once more, the verifier's PEM, and hashes."""
+    signatures = []
+    for entry in envelope["signatures"]:
+        logged = {"publicKey": _b64(verifier_pem), "sig": _b64(_b64(signature).encode())}
+        if entry.get("keyid"):
+            logged["keyid"] = entry["keyid"]
+        signatures.append(logged)
+    return canonical_json(
+        {
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {
+                "content": {
+                    "envelope": {
+                        "payloadType": envelope["payloadType"],
+                        "signatures": signatures,
+                    },
+                    "hash": {
+                        "algorithm": "sha256",
+                        "value": hashlib.sha256(canonical_json(envelope)).hexdigest(),
+                    },
+                    "payloadHash": {
+                        "algorithm": "sha256",
+                        "value": hashlib.sha256(payload).hexdigest(),
+                    },
+                }
             },
         }
     )

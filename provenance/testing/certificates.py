@@ -63,6 +63,9 @@ class LeafProfile:
     issuer_extension: IssuerExtension = "both"
     code_signing_eku: bool = True
     with_eku: bool = True
+    # Further Fulcio claims (dotted OID -> text, each a DER UTF8String), such as a CI run's
+    # Source Repository URI and Build Config URI.
+    claims: tuple[tuple[str, str], ...] = ()
 
 
 def _sign(builder: x509.CertificateBuilder, key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
@@ -218,6 +221,11 @@ def _leaf_builder(
     if profile.issuer_extension in ("v2", "both"):
         builder = builder.add_extension(
             x509.UnrecognizedExtension(OIDC_ISSUER_V2_OID, der.utf8_string(profile.issuer)),
+            critical=False,
+        )
+    for oid, text in profile.claims:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(ObjectIdentifier(oid), der.utf8_string(text)),
             critical=False,
         )
     return builder

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -28,6 +28,7 @@ from provenance.testing.bundles import (
     assemble_bundle,
     dsse_body,
     hashedrekord_body,
+    intoto_body,
     pae,
 )
 from provenance.testing.certificates import (
@@ -74,6 +75,7 @@ class LogKnobs(TypedDict, total=False):
     log_index: int  # default 5: the entry's index in the proof's tree
     tree_size: int  # default 7
     entry_log_index: int  # default log_index: the entry's (sharded, global) logIndex
+    entry_kind: Literal["dsse", "intoto"]  # DSSE bundles: dsse 0.0.1 (default) or intoto 0.0.2
 
 
 class CertificateKnobs(LogKnobs, total=False):
@@ -86,6 +88,7 @@ class CertificateKnobs(LogKnobs, total=False):
     with_sct: bool  # default True
     code_signing_eku: bool  # default True; False lists clientAuth instead
     with_eku: bool  # default True; False omits the EKU extension altogether
+    claims: dict[str, str]  # further Fulcio claims, dotted OID -> text (default none)
 
 
 def _utc(moment: datetime, what: str) -> datetime:
@@ -251,18 +254,75 @@ class PrivateSigstoreInstance:
             "payloadType": payload_type,
             "signatures": [{"sig": _b64(signature)}],
         }
-        body = dsse_body(
-            envelope=envelope,
-            payload=payload,
-            signature=signature,
-            cert_pem=leaf.public_bytes(Encoding.PEM),
-        )
         return assemble_bundle(
             media_type=knobs.get("media_type", DEFAULT_MEDIA_TYPE),
-            tlog_entry=self.log.entry(body, kind="dsse", options=_entry_options(signed_at, knobs)),
+            tlog_entry=self._dsse_entry(
+                envelope,
+                payload,
+                signature=signature,
+                verifier_pem=leaf.public_bytes(Encoding.PEM),
+                signed_at=signed_at,
+                knobs=knobs,
+            ),
             content=("dsseEnvelope", envelope),
             leaf_der=leaf.public_bytes(Encoding.DER),
         )
+
+    def sign_dsse_with_key(
+        self,
+        statement: dict[str, Any],
+        private_key: ec.EllipticCurvePrivateKey,
+        *,
+        signed_at: datetime,
+        keyid: str,
+        payload_type: str = IN_TOTO_PAYLOAD_TYPE,
+        **knobs: Unpack[LogKnobs],
+    ) -> dict[str, Any]:
+        """A managed-key DSSE bundle, as npm's registry signs publish attestations: the
+        signature carries `keyid`, the bundle a `publicKey` hint of the same value."""
+        _check_knobs(dict(knobs), LogKnobs)
+        payload = json.dumps(statement, separators=(",", ":"), ensure_ascii=False).encode()
+        signature = sign(private_key, pae(payload_type, payload))
+        envelope = {
+            "payload": _b64(payload),
+            "payloadType": payload_type,
+            "signatures": [{"sig": _b64(signature), "keyid": keyid}],
+        }
+        pem = public_key_pem(private_key.public_key())
+        return assemble_bundle(
+            media_type=knobs.get("media_type", DEFAULT_MEDIA_TYPE),
+            tlog_entry=self._dsse_entry(
+                envelope,
+                payload,
+                signature=signature,
+                verifier_pem=pem,
+                signed_at=signed_at,
+                knobs=knobs,
+            ),
+            content=("dsseEnvelope", envelope),
+            key_hint=keyid,
+        )
+
+    def _dsse_entry(
+        self,
+        envelope: dict[str, Any],
+        payload: bytes,
+        *,
+        signature: bytes,
+        verifier_pem: bytes,
+        signed_at: datetime,
+        knobs: LogKnobs,
+    ) -> dict[str, Any]:
+        options = _entry_options(signed_at, knobs)
+        if knobs.get("entry_kind", "dsse") == "intoto":
+            body = intoto_body(
+                envelope=envelope, payload=payload, signature=signature, verifier_pem=verifier_pem
+            )
+            return self.log.entry(body, kind="intoto", options=options, version="0.0.2")
+        body = dsse_body(
+            envelope=envelope, payload=payload, signature=signature, cert_pem=verifier_pem
+        )
+        return self.log.entry(body, kind="dsse", options=options)
 
     def sign_with_key(
         self,
@@ -328,6 +388,7 @@ class PrivateSigstoreInstance:
             issuer_extension=knobs.get("issuer_extension", "both"),
             code_signing_eku=knobs.get("code_signing_eku", True),
             with_eku=knobs.get("with_eku", True),
+            claims=tuple(sorted(knobs.get("claims", {}).items())),
         )
         leaf = issue_leaf(
             self.authority,

@@ -114,7 +114,9 @@ class TransparencyLog:
         }
         return sign(self.key, canonical_json(payload))
 
-    def entry(self, body: bytes, *, kind: str, options: EntryOptions) -> dict[str, Any]:
+    def entry(
+        self, body: bytes, *, kind: str, options: EntryOptions, version: str = "0.0.1"
+    ) -> dict[str, Any]:
         """A bundle's `tlogEntries[0]`; 64-bit integers as JSON strings, as protobuf-JSON has it."""
         if not 0 <= options.log_index < options.tree_size:
             raise ValueError(
@@ -127,7 +129,7 @@ class TransparencyLog:
         entry: dict[str, Any] = {
             "logIndex": str(entry_index),
             "logId": {"keyId": _b64(self.log_id)},
-            "kindVersion": {"kind": kind, "version": "0.0.1"},
+            "kindVersion": {"kind": kind, "version": version},
             "integratedTime": str(options.integrated_time),
         }
         if options.inclusion_promise:

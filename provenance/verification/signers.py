@@ -20,8 +20,10 @@ from provenance.verification.matching import Pattern
 
 if TYPE_CHECKING:
     # Types only: a Sigstore or key signer must not load the OpenPGP or X.509 verifiers
-    # (`verify`'s start-up budget, tests/test_import_budgets.py).
+    # (`verify`'s start-up budget, tests/test_import_budgets.py), nor `check` the Fulcio
+    # claims a PyPI trusted publisher rule reads.
     from provenance.verification.openpgp import OpenPgpSigner
+    from provenance.verification.trusted_publishers import TrustedPublisher
     from provenance.verification.x509.signer import X509Signer
 
 __all__ = [
@@ -87,7 +89,8 @@ class KeyThreshold:
 # A string, so that the alias names the OpenPGP and X.509 rules without importing them; it is
 # used in annotations only.
 SignerRule: TypeAlias = (
-    "SigstoreIdentity | PublicKeySigner | KeyThreshold | OpenPgpSigner | X509Signer"
+    "SigstoreIdentity | TrustedPublisher | PublicKeySigner | KeyThreshold | OpenPgpSigner"
+    " | X509Signer"
 )
 
 

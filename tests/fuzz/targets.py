@@ -23,10 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from provenance.commands.evaluation import GateInputs, examine
+from provenance.commands.verify import verify
 from provenance.evidence.checksum_list import parse_checksum_list
 from provenance.evidence.in_toto import parse_statement
 from provenance.evidence.in_toto_metadata import parse_layout, parse_link, parse_metadata
 from provenance.evidence.json_input import MalformedJson, load_json
+from provenance.evidence.npm_attestations import NpmPackage
 from provenance.evidence.sbom import parse_sbom
 from provenance.evidence.sbom.vex import parse_vex
 from provenance.inputs.artifact import Artifact, sha256_file
@@ -34,7 +36,10 @@ from provenance.inputs.delivery import open_delivery
 from provenance.inputs.documents import EvidenceDocument
 from provenance.policy import lint_policy, load_policy
 from provenance.verification.evidence_set import DELIVERY_RECOGNITION
-from provenance.verification.sigstore.trust_root import parse_trust_root
+from provenance.verification.npm import verify_npm_attestations
+from provenance.verification.sigstore.trust_root import load_trust_root, parse_trust_root
+from provenance.verification.sigstore.verifier import NamedSigner
+from provenance.verification.trusted_publishers import GitHubPublisher, TrustedPublisher
 from provenance.vulnerabilities.csaf_products import parse_csaf
 from provenance.vulnerabilities.kev import parse_kev
 from provenance.vulnerabilities.osv_records import InvalidRecord, load_document, parse_record
@@ -180,6 +185,42 @@ def _json_then(parse: Callable[[object, str], object]) -> Callable[[bytes], None
     return run
 
 
+PEP740 = ROOT / "tests/data/pep740/minted"
+PEP740_WHEEL = "acme_plc_tools-2.1.0-py3-none-any.whl"
+NPM_REAL = ROOT / "tests/data/npm/slsa-verifier"
+
+
+def _pep740(data: bytes) -> None:
+    """`verify --bundle` on an attestation file: recognised, converted, verified."""
+    path = _beside("fuzz.publish.attestation", data, [])
+    verify(
+        str(PEP740 / PEP740_WHEEL),
+        signers=[
+            NamedSigner(
+                TrustedPublisher(GitHubPublisher("acme-automation/plc-tools", "release.yml"))
+            )
+        ],
+        bundle=path,
+        trust_roots=[load_trust_root(str(PEP740 / "trusted_root.json"))],
+        clock=lambda: NOW,
+    )
+
+
+def _npm(data: bytes) -> None:
+    """The registry's attestations about a tarball (the firmware stands in for it)."""
+    path = _beside("attestations.json", data, [])
+    firmware = ACME / "plc-firmware-4.2.1.bin"
+    verify_npm_attestations(
+        path,
+        Artifact(firmware.name, sha256_file(firmware), firmware),
+        package=NpmPackage("gundam-visor", "1.0.1"),
+        registry_keys=(),
+        signers=[],
+        trust_roots=[load_trust_root("embedded:production")],
+        now=NOW,
+    )
+
+
 def _zip_seed() -> list[Path]:
     return [FIXTURES / "deliveries" / "acme-2026-06.zip"]
 
@@ -317,6 +358,13 @@ TARGETS: dict[str, Target] = {
             lambda: [ACME / "trusted_root.json"],
             shape="json",
         ),
+        Target(
+            "pep740-attestation",
+            _pep740,
+            lambda: [*_glob(PEP740, "*.attestation"), *_glob(PEP740, "*.provenance")],
+            shape="json",
+        ),
+        Target("npm-attestations", _npm, lambda: _glob(NPM_REAL, "*.json"), shape="json"),
         Target("zip", _archive(".zip"), lambda: [_small_zip_seed(), *_zip_seed()], shape="archive"),
         Target("tar", _archive(".tar"), lambda: [_tar_seed()], shape="archive"),
     )

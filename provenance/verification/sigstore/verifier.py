@@ -19,8 +19,11 @@ held are kept as checks so a report shows how far the evidence got):
    equal it) or over the DSSE PAE.
 6. Consistency: the logged entry body names this signature, signer and digest
    (CVE-2022-36056).
-7. Subject (DSSE only): an in-toto Statement v0.1/v1 whose subjects include the artifact.
-8. Identity: the certificate's SAN and OIDC issuer match a signer rule.
+7. Subject (DSSE only): an in-toto Statement v0.1/v1 whose subjects include the artifact; a
+   PEP 740 attestation's (and any PyPI publish statement's) one subject also names the
+   artifact's distribution file (`distribution_subject`).
+8. Identity: the certificate's SAN and OIDC issuer match a signer rule, or its claims match a
+   PyPI trusted publisher rule (`trusted_publishers`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from provenance.errors import VerificationFailure
 from provenance.evidence.in_toto import IN_TOTO_PAYLOAD_TYPE, Statement, parse_statement
+from provenance.evidence.pep740 import PUBLISH_V1, Pep740Bundle
 from provenance.evidence.sigstore_bundle import DsseContent, ParsedBundle
 from provenance.facts import SignatureFact
 from provenance.inputs.artifact import Artifact
@@ -62,6 +66,7 @@ from provenance.verification.sigstore.tlog import (
 )
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.subjects import SubjectMatch, require_subject
+from provenance.verification.trusted_publishers import TrustedPublisher
 
 __all__ = ["BundleOutcome", "Check", "NamedSigner", "verify_bundle"]
 
@@ -160,9 +165,7 @@ class _Run:
         self.trust_root = trust_root
         self.signers = signers
         self.now = now
-        self.checks: list[Check] = [
-            Check("bundle", True, f"v{bundle.version} bundle, {entry_kind(bundle)} log entry")
-        ]
+        self.checks: list[Check] = [Check("bundle", True, _bundle_detail(bundle))]
 
     def passed(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, True, detail))
@@ -383,22 +386,36 @@ class _Run:
                 check="subject",
             )
         statement = parse_statement(content.payload)
-        match = require_subject(statement, self.artifact)
+        # A PyPI publish attestation is about a distribution file by name, whatever carries
+        # it: converted to a plain bundle, it must not lose its name binding.
+        if isinstance(self.bundle, Pep740Bundle) or statement.predicate_type == PUBLISH_V1:
+            # Imported here: only a PyPI attestation needs distribution file names (and the
+            # `packaging` library); `verify` of any other bundle loads neither
+            # (tests/test_import_budgets.py).
+            from provenance.verification.distribution_subject import (  # noqa: PLC0415
+                require_distribution_subject,
+            )
+
+            match = require_distribution_subject(statement, self.artifact)
+            how = f"sha256 and file name {match.names[0]!r}, PEP 740"
+        else:
+            match = require_subject(statement, self.artifact)
+            how = match.algorithm
         self.passed(
             "subject",
-            f"in-toto statement ({statement.predicate_type}) names the artifact "
-            f"({match.algorithm})",
+            f"in-toto statement ({statement.predicate_type}) names the artifact ({how})",
         )
         return statement, match
 
     # 8. Identity
-    def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity]]:
-        """Keyless rules this trust root may vouch for: a CA of one instance must not be able
-        to certify the identities a policy expects from another."""
+    def identity_rules(self) -> list[tuple[NamedSigner, SigstoreIdentity | TrustedPublisher]]:
+        """Keyless rules (identities, PyPI trusted publishers) this trust root may vouch for:
+        a CA of one instance must not be able to certify the identities a policy expects from
+        another."""
         return [
             (named, named.rule)
             for named in self.signers
-            if isinstance(named.rule, SigstoreIdentity)
+            if isinstance(named.rule, SigstoreIdentity | TrustedPublisher)
             and named.rule.vouched_by(self.trust_root.name)
         ]
 
@@ -407,15 +424,23 @@ class _Run:
     ) -> tuple[NamedSigner, cert_checks.SignerIdentity]:
         who = cert_checks.signer_identity(leaf)
         rules = self.identity_rules()
+        why_not = []
         for named, rule in rules:
-            if rule.identity.matches(who.identity) and rule.issuer.matches(who.issuer):
+            if isinstance(rule, SigstoreIdentity):
+                matched = rule.identity.matches(who.identity) and rule.issuer.matches(who.issuer)
+            else:
+                mismatch = rule.mismatch(leaf)
+                matched = mismatch is None
+                why_not += [f"not {rule.publisher.describe()}: {mismatch}"] if mismatch else []
+            if matched:
                 owner = f"vendor {named.vendor}" if named.vendor else "the expected identity"
-                self.passed("identity", f"{who.identity} ({who.issuer}) matches {owner}")
+                what = "" if isinstance(rule, SigstoreIdentity) else f" ({rule.describe()})"
+                self.passed("identity", f"{who.identity} ({who.issuer}) matches {owner}{what}")
                 return named, who
         expected = " or ".join(named.describe() for named, _rule in rules)
         raise VerificationFailure(
             f"signer: expected {expected}, got identity {who.identity!r} "
-            f"from issuer {who.issuer!r}",
+            f"from issuer {who.issuer!r}" + "".join(f"; {reason}" for reason in why_not),
             check="identity",
         )
 
@@ -455,6 +480,15 @@ class _Run:
             subject_names=subject[1].names if subject else (),
             other_subjects=subject[1].others if subject else 0,
         )
+
+
+def _bundle_detail(bundle: ParsedBundle) -> str:
+    what = f"v{bundle.version} bundle, {entry_kind(bundle)} log entry"
+    if not isinstance(bundle, Pep740Bundle):
+        return what
+    # The publisher a provenance object names is PyPI's unsigned word: shown, never used.
+    said = f"; PyPI names the publisher {bundle.publisher} (unsigned)" if bundle.publisher else ""
+    return f"PEP 740 attestation as a {what}{said}"
 
 
 def _statement(subject: tuple[Statement, SubjectMatch] | None) -> Statement | None:
