@@ -33,7 +33,9 @@ class EvidenceKind:
     delivery may carry but which is never trusted from it. `routes`: found by its content,
     it is handed to the artifact whose digest it names. `verify`: how it becomes facts (None:
     read only by other evidence). `check`: a supporting file must parse as what its name
-    says (raises `ProvenanceError` saying why)."""
+    says (raises `ProvenanceError` saying why). `beside`: the names it goes by next to the
+    artifact it is about, for discovery (`{name}` is the artifact's file name; one `*` may
+    stand for any text), beyond the conventions `discover_evidence` has always known."""
 
     key: str
     label: str
@@ -46,3 +48,4 @@ class EvidenceKind:
     routes: bool = False
     max_bytes: int = MAX_BUNDLE_BYTES
     check: Callable[[Path, str], None] | None = None
+    beside: tuple[str, ...] = ()

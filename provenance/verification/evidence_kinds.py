@@ -26,6 +26,7 @@ from provenance.evidence.sigstore_bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTE
 from provenance.evidence.trust_material import DER_SUFFIXES, PGP_KEY_ARMOR, trust_material_kind
 from provenance.inputs.files import read_bounded
 from provenance.verification import evidence_handlers as handle
+from provenance.verification import pep740
 from provenance.verification.evidence_kind import EvidenceKind
 from provenance.verification.sbom_binding import (
     FOLDER_SBOMS,
@@ -158,6 +159,7 @@ KINDS: tuple[EvidenceKind, ...] = (
         "jsonl", "attestations-jsonl", "Sigstore bundles or DSSE envelopes, one per line",
         by_name=_ends(".jsonl"), verify=handle.jsonl, attached=True, max_bytes=MAX_JSONL_BYTES,
     ),
+    pep740.KIND,
     EvidenceKind(
         "checksum-list", "checksum-list", "a checksum list (read by its signature)",
         by_name=lambda path: path.name in CHECKSUM_LIST_NAMES

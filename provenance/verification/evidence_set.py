@@ -121,6 +121,10 @@ def discover_evidence(artifact: Path, listing: FolderListing | None = None) -> l
     # Signed checksum lists beside it: the signature files (a list alone proves nothing).
     found += _LIST_SIGNATURES
     found += _globbed(named, f"{name}.approval", ".json")
+    for kind in evidence_kinds.KINDS:
+        for pattern in kind.beside:
+            prefix, star, suffix = pattern.format(name=name).partition("*")
+            found += _globbed(files.matching(prefix, suffix), prefix, suffix) if star else [prefix]
     return [folder / file for file in dict.fromkeys(found) if files.is_file(file)]
 
 

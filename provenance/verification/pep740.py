@@ -19,14 +19,33 @@ from datetime import datetime
 from pathlib import Path
 
 from provenance.errors import EvidenceError
-from provenance.evidence.pep740 import Pep740Bundle, read_attestations
+from provenance.evidence.json_input import MalformedJson, load_json
+from provenance.evidence.pep740 import (
+    Pep740Bundle,
+    parse_attestations,
+    pep740_kind,
+    read_attestations,
+)
 from provenance.facts import AttestationFact, SignatureFact
 from provenance.inputs.artifact import Artifact
 from provenance.verification.attestations import attestation_fact
+from provenance.verification.evidence_context import (
+    Collected,
+    EvidenceContext,
+    EvidenceItem,
+    EvidenceProblem,
+)
+from provenance.verification.evidence_kind import EvidenceKind
 from provenance.verification.sigstore.trust_root import SigstoreTrustRoot
 from provenance.verification.sigstore.verifier import BundleOutcome, NamedSigner, verify_bundle
 
-__all__ = ["AttestationOutcome", "Pep740Result", "verify_attestation_bundle", "verify_pep740"]
+__all__ = [
+    "KIND",
+    "AttestationOutcome",
+    "Pep740Result",
+    "verify_attestation_bundle",
+    "verify_pep740",
+]
 
 
 @dataclass(frozen=True)
@@ -127,3 +146,46 @@ def verify_attestation_bundle(
                 return AttestationOutcome(bundle.source, tuple(runs), problem=str(malformed))
             return AttestationOutcome(bundle.source, tuple(runs), attestation=fact)
     return AttestationOutcome(bundle.source, tuple(runs))
+
+
+def _verify_item(
+    context: EvidenceContext, item: EvidenceItem, into: Collected
+) -> list[EvidenceProblem]:
+    """The registry's handler: every attestation of the file must hold, and then each adds
+    a signature and an attestation about the artifact."""
+    try:
+        document = load_json(item.data)
+    except MalformedJson as exc:
+        raise EvidenceError(f"not JSON: {exc}", check="bundle") from exc
+    bundles = parse_attestations(document, item.source)
+    result = Pep740Result(
+        context.artifact,
+        item.source,
+        tuple(
+            verify_attestation_bundle(
+                bundle,
+                context.artifact,
+                signers=context.signers,
+                trust_roots=context.trust_roots,
+                now=context.now,
+            )
+            for bundle in bundles
+        ),
+    )
+    if not result.verified:
+        raise EvidenceError(result.reason or "no attestation in it", check="bundle")
+    into.attestations.extend(result.facts)
+    into.signatures.extend(fact.signature for fact in result.facts)
+    return []
+
+
+KIND = EvidenceKind(
+    "pep740",
+    "pep740-attestation",
+    "a PEP 740 attestation (PyPI), or a PyPI provenance object holding them",
+    by_name=lambda path: path.name.endswith((".attestation", ".provenance")),
+    by_json=lambda document: pep740_kind(document) is not None,
+    verify=_verify_item,
+    attached=True,
+    beside=("{name}.*.attestation", "{name}.provenance"),
+)
