@@ -8,8 +8,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from provenance.testing.pep740_fixtures import WHEEL
 from tests.conftest import CliRunner
-from tests.test_pep740 import MINTED, MINTED_PUBLISHERS, WHEEL
+from tests.test_pep740 import MINTED, MINTED_PUBLISHERS
 
 SEGMENT = "lab"
 
@@ -23,7 +24,8 @@ def _delivery(tmp_path: Path, *names: str) -> tuple[Path, Path]:
     policy.write_text(
         f"version: 1\ntrust:\n  sigstore: [{MINTED / 'trusted_root.json'}]\n"
         f"vendors:\n  acme:\n    signers:\n{MINTED_PUBLISHERS}"
-        f"segments:\n  {SEGMENT}:\n    require: {{signed_by: [acme], evidence: {{minimum: attested-build}}}}\n"
+        f"segments:\n  {SEGMENT}:\n    require:\n      signed_by: [acme]\n"
+        "      evidence: {minimum: attested-build}\n"
     )
     return folder, policy
 
