@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from provenance.decision.context import AdmissionHistory, DecisionContext
-from provenance.decision.evidence_strength import STRENGTHS, Strength, evidence_strength, rank
+from provenance.decision.evidence_strength import evidence_strength
 from provenance.decision.product import Identification, identify
 from provenance.decision.requirements.baseline import OperatorHash
 from provenance.decision.rules import AllOf, Finding
@@ -23,6 +23,7 @@ from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
 from provenance.record.crl_store import stored_crls
 from provenance.record.state import resolve_state_dir
+from provenance.scales import STRENGTHS, Strength, rank
 from provenance.verification.evidence_set import (
     Assessment,
     EvidenceDocument,

@@ -22,6 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from provenance.policy._yaml import JsonPath
+from provenance.scales import SEVERITY_ORDER, STRENGTHS, rank
 
 __all__ = [
     "KINDS",
@@ -319,15 +320,12 @@ def _provenance_weakening(inherited: Any, own: Any) -> Weakening:
     return []
 
 
-_STRENGTH_ORDER = ("published-hash", "signed-checksum-list", "signed-identity", "attested-build")
-
-
 def _evidence_weakening(inherited: Any, own: Any) -> Weakening:
     before = inherited.get("minimum") if isinstance(inherited, dict) else None
     after = own.get("minimum") if isinstance(own, dict) else None
-    if before not in _STRENGTH_ORDER or after not in _STRENGTH_ORDER:
+    if before not in STRENGTHS or after not in STRENGTHS:
         return []
-    if _STRENGTH_ORDER.index(after) < _STRENGTH_ORDER.index(before):
+    if rank(after) < rank(before):
         return [(("minimum",), f"expected {before} or stronger, got {after}")]
     return []
 
@@ -385,8 +383,6 @@ def _check_licenses(context: CheckContext, at: JsonPath, entry: Any) -> None:
 
 # --- vulnerabilities ----------------------------------------------------------------------------
 
-_SEVERITY_ORDER = ("none", "low", "medium", "high", "critical")
-
 
 def _check_vulnerabilities(context: CheckContext, at: JsonPath, entry: Any) -> None:
     if not isinstance(entry, dict):
@@ -421,9 +417,9 @@ def _vulnerabilities_weakening(inherited: Any, own: Any) -> Weakening:
     out: Weakening = []
     before, after = inherited.get("max_severity", "none"), own.get("max_severity", "none")
     if (
-        before in _SEVERITY_ORDER
-        and after in _SEVERITY_ORDER
-        and _SEVERITY_ORDER.index(after) > _SEVERITY_ORDER.index(before)
+        before in SEVERITY_ORDER
+        and after in SEVERITY_ORDER
+        and SEVERITY_ORDER.index(after) > SEVERITY_ORDER.index(before)
     ):
         out.append((("max_severity",), f"expected {before} or lower, got {after}"))
     oldest, own_oldest = _int(inherited.get("max_db_age_days")), _int(own.get("max_db_age_days"))

@@ -1,5 +1,5 @@
-"""`evidence`: the weakest evidence a segment accepts, on the scale of
-`provenance.decision.evidence_strength`.
+"""`evidence`: the weakest evidence a segment accepts, on the scale `provenance.scales.STRENGTHS`
+(as `provenance.decision.evidence_strength` measures it).
 
     evidence: {minimum: signed-identity, from: [acme-automation]}
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.evidence_strength import Strength, rank
 from provenance.decision.requirements import signed_by
 from provenance.decision.rules import Finding
+from provenance.scales import Strength, rank
 
 __all__ = ["MinimumEvidence", "compile_rule"]
 

@@ -36,13 +36,10 @@ from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.binding import by_products_vendor
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
+from provenance.scales import SEVERITY_ORDER, SeverityBand
 
 __all__ = ["IgnoreEntry", "VulnerabilitiesRequirement", "compile_rule"]
 
-Severity = Literal["none", "low", "medium", "high", "critical"]
-# The order of vulnerabilities.severity.SEVERITY_ORDER, not imported from there: compiling a
-# policy must not load the CVSS library.
-SEVERITIES: tuple[Severity, ...] = ("none", "low", "medium", "high", "critical")
 MAX_SHOWN = 5  # findings named in a reason
 MAX_EVIDENCE = 100  # findings listed per category in the evidence
 
@@ -91,7 +88,7 @@ def _as_evidence(finding: VulnerabilityFinding, **extra: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class VulnerabilitiesRequirement:
     max_db_age_days: int | None = None
-    max_severity: Severity = "none"
+    max_severity: SeverityBand = "none"
     unscored: Literal["allow", "deny"] = "deny"
     known_exploited: Literal["allow", "deny"] = "deny"
     possible: Literal["warn", "deny"] = "warn"
@@ -285,13 +282,13 @@ class VulnerabilitiesRequirement:
             return "no CVSS score (unscored: deny)" if self.unscored == "deny" else None
         return self._above_bar(finding.severity)
 
-    def _above_bar(self, severity: Severity) -> str | None:
+    def _above_bar(self, severity: SeverityBand) -> str | None:
         # `max_severity: none` denies every known vulnerability, as the schema says: a record
         # scored 0.0 (CVSS band "none") is still a published vulnerability of this version,
         # and only a person (an `ignore` entry) or the vendor (VEX) may set it aside.
         if self.max_severity == "none" and severity == "none":
             return "scored 0.0, and max_severity none denies every known vulnerability"
-        if SEVERITIES.index(severity) > SEVERITIES.index(self.max_severity):
+        if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(self.max_severity):
             return f"above max_severity {self.max_severity}"
         return None
 
