@@ -447,6 +447,16 @@ CASES: list[tuple[str, str, int, int, str]] = [
         "quote it to make it a string",
     ),
     (
+        "tag_version per product (one specifier: a tag versions the whole repository)",
+        _replace(
+            'version: ">=4.0,<5"',
+            'version: ">=4.0,<5"\n      provenance: {tag_version: {fw: ">=4"}}',
+        ),
+        24,
+        33,
+        "segments.level3.require.provenance.tag_version: expected a string, got a mapping",
+    ),
+    (
         "empty require",
         _replace(
             '      freshness: {max_age_days: 90, not_before: "2025-01-01"}\n'
