@@ -12,7 +12,7 @@ from provenance.decision.requirements.licenses import compile_rule as licenses_r
 from provenance.decision.requirements.sbom import SbomRequirement
 from provenance.decision.sbom import SbomFacts, measure_coverage, names_artifact
 from provenance.decision.sbom.binding import binding_satisfies
-from provenance.decision.sbom.components import compile_pattern, prefilter
+from provenance.decision.sbom.components import prefilter
 from provenance.errors import EvidenceError
 from provenance.evidence.sbom import (
     Component,
@@ -24,6 +24,7 @@ from provenance.evidence.sbom import (
 )
 from provenance.evidence.sbom.model import DocumentMetadata
 from provenance.evidence.sbom.purl import split_purl
+from provenance.policy.requirements.component_patterns import compile_pattern
 
 
 def sbom(*components: Component, **metadata: Any) -> Sbom:

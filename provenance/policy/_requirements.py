@@ -350,7 +350,7 @@ def _check_sbom(context: CheckContext, at: JsonPath, entry: Any) -> None:
 
 def _check_components(context: CheckContext, at: JsonPath, entry: Any) -> None:
     # Imported here: policy loading should not pay for version-range libraries it may not need.
-    from provenance.decision.sbom.components import (  # noqa: PLC0415
+    from provenance.policy.requirements.component_patterns import (  # noqa: PLC0415
         PatternError,
         compile_pattern,
     )
@@ -366,7 +366,7 @@ def _check_components(context: CheckContext, at: JsonPath, entry: Any) -> None:
 
 
 def _check_licenses(context: CheckContext, at: JsonPath, entry: Any) -> None:
-    from provenance.decision.sbom.licenses import (  # noqa: PLC0415
+    from provenance.policy.requirements.licence_names import (  # noqa: PLC0415
         PolicyLicenseError,
         canonical_licence,
     )

@@ -6,7 +6,8 @@
       allow: ["pkg:pypi/**", "pkg:generic/acme/**"]   # if present, every component must match
 
 A component matches a pattern by its purl (a component without a purl can match only
-supplier patterns). See `provenance.decision.sbom.components` for patterns and ranges.
+supplier patterns). See `provenance.policy.requirements.component_patterns` for patterns and
+ranges.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 
 from provenance.decision.context import DecisionContext
 from provenance.decision.rules import Finding
-from provenance.decision.sbom.components import ComponentPattern, compile_pattern, prefilter
+from provenance.decision.sbom.components import prefilter
 from provenance.decision.sbom.facts import SbomFacts
 from provenance.evidence.sbom.model import Component
 from provenance.evidence.sbom.purl import split_purl
+from provenance.policy.requirements.component_patterns import ComponentPattern, compile_pattern
 
 __all__ = ["ComponentsRequirement", "compile_rule"]
 

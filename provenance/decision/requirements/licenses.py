@@ -21,7 +21,8 @@ from provenance.decision.rules import Finding
 from provenance.decision.sbom.facts import SbomFacts
 
 if TYPE_CHECKING:
-    from provenance.decision.sbom.licenses import LicenseJudgement, LicensePolicy
+    from provenance.decision.sbom.licenses import LicenseJudgement
+    from provenance.policy.requirements.licence_names import LicensePolicy
 
 __all__ = ["LicensesRequirement", "compile_rule"]
 
@@ -96,7 +97,7 @@ class LicensesRequirement:
 
 def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> LicensesRequirement:
     # license-expression loads the SPDX licence index (~0.1 s): only for policies using it.
-    from provenance.decision.sbom.licenses import LicensePolicy  # noqa: PLC0415
+    from provenance.policy.requirements.licence_names import LicensePolicy  # noqa: PLC0415
 
     return LicensesRequirement(
         policy=LicensePolicy.of(spec.get("allow"), spec.get("deny", ())),
