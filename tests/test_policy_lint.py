@@ -9,10 +9,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from provenance.decision.requirements import COMPILERS
 from provenance.errors import PolicyError
 from provenance.policy import LintProblem, lint_policy, load_policy
 from provenance.policy._loader import MAX_POLICY_BYTES
+from provenance.policy.requirements import requirement_kinds
 from provenance.verification.signers import load_public_key
 from tests.test_policy import MINIMAL, SCHEMA_CASES, YAML_CASES
 from tests.test_policy_segments import CASES, KEY_NAMES, SITE
@@ -20,7 +20,7 @@ from tests.test_policy_segments import CASES, KEY_NAMES, SITE
 DATA = Path(__file__).parent / "data" / "policy" / "lint"
 
 # Every requirement kind, as an unknown-key message lists them.
-KINDS = ", ".join(sorted(COMPILERS))
+KINDS = ", ".join(sorted(requirement_kinds()))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ policy that names licences. Judging an SBOM's licence expressions against them:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,13 +60,6 @@ def canonical_licence(text: str) -> str:
 class LicensePolicy:
     allow: frozenset[str] | None  # canonical keys; None: no allow list
     deny: frozenset[str]
-
-    @classmethod
-    def of(cls, allow: Iterable[str] | None, deny: Iterable[str]) -> LicensePolicy:
-        return cls(
-            frozenset(map(canonical_licence, allow)) if allow is not None else None,
-            frozenset(map(canonical_licence, deny)),
-        )
 
     def leaf(self, symbol: Any, unknown_keys: frozenset[str]) -> LicenseValue:
         key = _key(symbol)
