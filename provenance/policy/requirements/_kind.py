@@ -9,7 +9,14 @@ from typing import Generic, NamedTuple, TypeVar
 from provenance.policy._yaml import JsonPath
 from provenance.policy.requirements._entry import Entry
 
-__all__ = ["RequirementHelp", "RequirementKind", "RequirementSpec", "Weakening", "Weaker"]
+__all__ = [
+    "RequirementHelp",
+    "RequirementKind",
+    "RequirementSpec",
+    "Weakening",
+    "Weaker",
+    "raised_limit",
+]
 
 
 class RequirementSpec:
@@ -34,6 +41,18 @@ class Weaker(NamedTuple):
 
 
 Weakening = list[Weaker]
+
+
+def raised_limit(setting: str, inherited: int | None, own: int | None, note: str = "") -> Weakening:
+    """An upper limit (`max_...`) that a segment's own entry raises, or drops (`note`: why
+    dropping it counts)."""
+    if inherited is None:
+        return []
+    if own is None:
+        return [Weaker(setting, (), f"expected {setting} at most {inherited}, got none{note}")]
+    if own > inherited:
+        return [Weaker(setting, (setting,), f"expected at most {inherited}, got {own}")]
+    return []
 
 
 @dataclass(frozen=True)

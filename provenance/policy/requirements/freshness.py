@@ -15,6 +15,7 @@ from provenance.policy.requirements._kind import (
     RequirementSpec,
     Weakening,
     Weaker,
+    raised_limit,
 )
 from provenance.policy.requirements._values import Day, read_day
 
@@ -34,14 +35,7 @@ def _parse(entry: Entry) -> FreshnessSpec:
 
 
 def _weakening(inherited: FreshnessSpec, own: FreshnessSpec) -> Weakening:
-    out: Weakening = []
-    oldest, own_oldest = inherited.max_age_days, own.max_age_days
-    if oldest is not None and own_oldest is None:
-        problem = f"expected max_age_days at most {oldest}, got none {_WHOLE}"
-        out.append(Weaker("max_age_days", (), problem))
-    elif oldest is not None and own_oldest is not None and own_oldest > oldest:
-        problem = f"expected at most {oldest}, got {own_oldest}"
-        out.append(Weaker("max_age_days", ("max_age_days",), problem))
+    out = raised_limit("max_age_days", inherited.max_age_days, own.max_age_days, f" {_WHOLE}")
     earliest, own_earliest = inherited.not_before, own.not_before
     if earliest is not None and own_earliest is None:
         problem = f"expected not_before {earliest.text!r} or later, got none {_WHOLE}"

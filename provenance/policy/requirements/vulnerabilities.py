@@ -26,6 +26,7 @@ from provenance.policy.requirements._kind import (
     RequirementSpec,
     Weakening,
     Weaker,
+    raised_limit,
 )
 from provenance.policy.requirements._values import Day, read_day
 from provenance.scales import SEVERITY_ORDER, SeverityBand
@@ -103,13 +104,7 @@ def _weakening(inherited: VulnerabilitiesSpec, own: VulnerabilitiesSpec) -> Weak
         out.append(
             Weaker("max_severity", ("max_severity",), f"expected {before} or lower, got {after}")
         )
-    oldest, own_oldest = inherited.max_db_age_days, own.max_db_age_days
-    if oldest is not None and own_oldest is None:
-        problem = f"expected max_db_age_days at most {oldest}, got none"
-        out.append(Weaker("max_db_age_days", (), problem))
-    elif oldest is not None and own_oldest is not None and own_oldest > oldest:
-        problem = f"expected at most {oldest}, got {own_oldest}"
-        out.append(Weaker("max_db_age_days", ("max_db_age_days",), problem))
+    out += raised_limit("max_db_age_days", inherited.max_db_age_days, own.max_db_age_days)
     for key, strict in _STRICT:
         if getattr(inherited, key) == strict and getattr(own, key) != strict:
             out.append(Weaker(key, (key,), f"expected {strict}, got {getattr(own, key)}"))
