@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from provenance.evidence.sbom.model import Sbom
     from provenance.evidence.sbom.vex import VexStatement
     from provenance.evidence.slsa import BuildProvenance, VerificationSummary
+    from provenance.scales import SeverityBand
 
 __all__ = [
     "BINDING_STRENGTH",
@@ -254,7 +255,7 @@ class VulnerabilityFinding:
     match: str  # how it matched: versions, range, git-commit, undetermined; cve, model-number,
     # purl, cpe, product-name (CSAF)
     certain: bool  # False: an undetermined version (OSV) or a "possible" advisory (CSAF)
-    severity: Literal["none", "low", "medium", "high", "critical"] | None  # None: no CVSS
+    severity: SeverityBand | None  # None: no CVSS
     score: float | None
     known_exploited: bool  # in CISA's KEV catalog
     detail: str  # one line: what decided

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from provenance.decision.context import DecisionContext, NoHistory
-from provenance.decision.requirements import COMPILERS, VendorSignature
-from provenance.decision.rules import AllOf, AnyOf, Finding
+from provenance.decision.requirements import VendorSignature, compile_requirement
+from provenance.decision.rules import AllOf, AnyOf, Finding, Rule
 from provenance.facts import ApprovalFact, ProductVersion, SignatureFact
 from provenance.policy import Product
+from provenance.policy.requirements import read_requirements
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 FW = Product("fw", "pkg:generic/acme/fw", "acme")
@@ -81,10 +82,17 @@ def context(**changes: Any) -> DecisionContext:
     return replace(base, **changes)
 
 
+def rule(kind: str, spec: Any, requirements: dict[str, Any] | None = None) -> Rule:
+    """The rule of `spec` as a policy would compile it, beside the segment's other
+    `requirements`."""
+    effective = read_requirements({**(requirements or {}), kind: spec})
+    return compile_requirement(effective[kind], effective)
+
+
 def evaluate(
     kind: str, spec: Any, ctx: DecisionContext, requirements: dict[str, Any] | None = None
 ) -> Finding:
-    return COMPILERS[kind](spec, requirements or {kind: spec}).evaluate(ctx)
+    return rule(kind, spec, requirements).evaluate(ctx)
 
 
 def test_default_deny_without_a_vendor_signature() -> None:
@@ -148,7 +156,7 @@ def test_freshness_counts_only_the_products_vendor_over_this_file() -> None:
     )
     unknown = context(product=None, identification_problem="product not identified: ...")
     assert evaluate("freshness", spec, unknown).reason == "product not identified: ..."
-    assert COMPILERS["freshness"](spec, {"signed_by": ["acme"]}).describe() == (
+    assert rule("freshness", spec, {"signed_by": ["acme"]}).describe() == (
         "the newest signature by the product's vendor over this file at most 365 days old"
     )
 
@@ -240,7 +248,7 @@ def test_approvals_count_distinct_members_of_the_group_for_this_segment() -> Non
 
 
 def test_composites_keep_every_childs_reason() -> None:
-    rules = [COMPILERS["signed_by"](["siemens"], {}), COMPILERS["version"](">=5", {})]
+    rules = [rule("signed_by", ["siemens"]), rule("version", ">=5")]
     any_of = AnyOf("any", rules).evaluate(context())
     assert not any_of.passed
     assert any_of.reason == (

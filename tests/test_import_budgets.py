@@ -98,6 +98,7 @@ CLI = (
     "provenance.inputs.files",
     "provenance.report",
     "provenance.report.lines",
+    "provenance.scales",  # constants: the severity bands `sbom scan --fail-on` offers
 )
 # Cryptographic primitives (cryptography's compiled extension registers `_openssl`).
 CRYPTOGRAPHY = ("cryptography.*", "_cffi_backend", "_openssl.*")

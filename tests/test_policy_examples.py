@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from provenance.policy import Policy, lint_policy, load_policy
+from provenance.policy.requirements.approvals import ApprovalsSpec
+from provenance.policy.requirements.signed_by import SignedBySpec
 from provenance.verification.signers import PublicKeySigner
 
 POLICIES = Path(__file__).parents[1] / "policies"
@@ -49,11 +51,10 @@ def test_site_example_covers_the_usual_zones() -> None:
         "enterprise-dmz",
     ]
     effective = policy.effective_requirements("level1-controllers")
-    assert effective["approvals"] == {"count": 2, "group": "ot-security"}
-    assert effective["signed_by"] == {
-        "vendors": ["acme-automation", "example-integrator"],
-        "count": 2,
-    }
+    assert effective["approvals"] == ApprovalsSpec(count=2, group="ot-security")
+    assert effective["signed_by"] == SignedBySpec(
+        vendors=("acme-automation", "example-integrator"), count=2
+    )
     assert policy.requirement_origin("level1-controllers", "rollback") == "level3-operations"
 
 

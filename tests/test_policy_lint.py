@@ -9,10 +9,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from provenance.decision.requirements import COMPILERS
 from provenance.errors import PolicyError
 from provenance.policy import LintProblem, lint_policy, load_policy
 from provenance.policy._loader import MAX_POLICY_BYTES
+from provenance.policy.requirements import requirement_kinds
 from provenance.verification.signers import load_public_key
 from tests.test_policy import MINIMAL, SCHEMA_CASES, YAML_CASES
 from tests.test_policy_segments import CASES, KEY_NAMES, SITE
@@ -20,7 +20,7 @@ from tests.test_policy_segments import CASES, KEY_NAMES, SITE
 DATA = Path(__file__).parent / "data" / "policy" / "lint"
 
 # Every requirement kind, as an unknown-key message lists them.
-KINDS = ", ".join(sorted(COMPILERS))
+KINDS = ", ".join(sorted(requirement_kinds()))
 
 
 @pytest.fixture
@@ -523,4 +523,25 @@ def test_a_product_of_a_ci_signed_vendor_without_source_is_a_warning(tmp_path: P
     assert _lines(lint_policy(path)) == [
         f"{path}:8:7: warning: vendors.acme.products.tool: no source: a release tag of acme's "
         "signing identities never versions tool (give the repository it is built from)"
+    ]
+
+
+def test_weakening_is_judged_beside_a_schema_problem_in_the_same_entry(
+    tmp_path: Path, keys: None
+) -> None:
+    # A setting the schema refuses is not compared; the entry's other settings still are.
+    text = SITE.replace(
+        "      freshness: {max_age_days: 365}\n",
+        '      freshness: {max_age_days: 365, not_before: "2025-01-01"}\n',
+    ).replace(
+        '      freshness: {max_age_days: 90, not_before: "2025-01-01"}\n',
+        '      freshness: {max_age_days: "90", not_before: "2024-01-01"}\n',
+    )
+    path = _write(tmp_path, text)
+
+    assert _lines(lint_policy(path)) == [
+        f"{path}:32:33: error: segments.level1.require.freshness.max_age_days: expected an "
+        "integer, got string '90'",
+        f"{path}:32:51: warning: segments.level1.require.freshness.not_before: weaker than the "
+        "freshness inherited from level3: expected '2025-01-01' or later, got '2024-01-01'",
     ]

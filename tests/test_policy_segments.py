@@ -4,15 +4,20 @@ effective requirements, and a positioned message for each problem."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from provenance.decision.requirements import COMPILERS
 from provenance.errors import PolicyError, UsageError
 from provenance.policy import Group, Mark, Policy, Segment, load_policy
+from provenance.policy.requirements import Day, read_requirements, requirement_kinds
+from provenance.policy.requirements.approvals import ApprovalsSpec
+from provenance.policy.requirements.freshness import FreshnessSpec
+from provenance.policy.requirements.signed_by import SignedBySpec
+from provenance.policy.requirements.version import VersionSpec
 from provenance.verification.signers import PublicKeySigner, key_id_of
 from tests.conftest import CliRunner
 
@@ -56,7 +61,7 @@ segments:
 KEY_NAMES = ("alice", "bob", "carol", "site")
 
 # Every requirement kind, as an unknown-key message lists them.
-KINDS = ", ".join(sorted(COMPILERS))
+KINDS = ", ".join(sorted(requirement_kinds()))
 
 
 @pytest.fixture
@@ -116,8 +121,8 @@ def test_groups_site_key_and_segments_load_into_the_model(
         name="level1",
         extends="level2",
         require={
-            "freshness": {"max_age_days": 90, "not_before": "2025-01-01"},
-            "approvals": {"count": 2, "group": "ot-security"},
+            "freshness": FreshnessSpec(max_age_days=90, not_before=Day("2025-01-01")),
+            "approvals": ApprovalsSpec(count=2, group="ot-security"),
         },
     )
     assert policy.segments["level3"].extends is None
@@ -164,28 +169,34 @@ def test_effective_requirements_through_a_three_level_chain(
 ) -> None:
     policy = _load(tmp_path)
 
-    assert dict(policy.effective_requirements("level3")) == {
-        "signed_by": ["acme", "beta"],
-        "freshness": {"max_age_days": 365},
-        "version": ">=4.0,<5",
-    }
+    assert policy.effective_requirements("level3") == read_requirements(
+        {
+            "signed_by": ["acme", "beta"],
+            "freshness": {"max_age_days": 365},
+            "version": ">=4.0,<5",
+        }
+    )
     # level2 replaces signed_by whole and adds rollback.
-    assert dict(policy.effective_requirements("level2")) == {
-        "signed_by": {"vendors": ["acme", "beta"], "count": 2},
-        "freshness": {"max_age_days": 365},
-        "version": ">=4.0,<5",
-        "rollback": "deny",
-    }
+    assert policy.effective_requirements("level2") == read_requirements(
+        {
+            "signed_by": {"vendors": ["acme", "beta"], "count": 2},
+            "freshness": {"max_age_days": 365},
+            "version": ">=4.0,<5",
+            "rollback": "deny",
+        }
+    )
     # level1 replaces freshness whole (no merge inside an entry) and adds approvals.
     effective = policy.effective_requirements("level1")
     assert list(effective) == ["signed_by", "freshness", "version", "rollback", "approvals"]
-    assert dict(effective) == {
-        "signed_by": {"vendors": ["acme", "beta"], "count": 2},
-        "freshness": {"max_age_days": 90, "not_before": "2025-01-01"},
-        "version": ">=4.0,<5",
-        "rollback": "deny",
-        "approvals": {"count": 2, "group": "ot-security"},
-    }
+    assert effective == read_requirements(
+        {
+            "signed_by": {"vendors": ["acme", "beta"], "count": 2},
+            "freshness": {"max_age_days": 90, "not_before": "2025-01-01"},
+            "version": ">=4.0,<5",
+            "rollback": "deny",
+            "approvals": {"count": 2, "group": "ot-security"},
+        }
+    )
     assert policy.extends_chain("level1") == ["level1", "level2", "level3"]
 
 
@@ -222,22 +233,21 @@ def test_requirement_position_points_at_the_entry_where_it_is_written(
     assert policy.position("segments", "nowhere") is None
 
 
-def test_effective_requirements_are_copies(
+def test_effective_requirements_are_read_only(
     tmp_path: Path, keys: dict[str, ed25519.Ed25519PublicKey]
 ) -> None:
     policy = _load(tmp_path)
 
     effective = policy.effective_requirements("level1")
-    effective["approvals"]["count"] = 0
-    effective["signed_by"]["vendors"].append("mallory")
-
-    assert policy.effective_requirements("level1")["approvals"] == {
-        "count": 2,
-        "group": "ot-security",
-    }
-    assert policy.segments["level2"].require["signed_by"]["vendors"] == ["acme", "beta"]
+    approvals = effective["approvals"]
+    assert isinstance(approvals, ApprovalsSpec)
+    with pytest.raises(FrozenInstanceError):
+        approvals.count = 0  # type: ignore[misc]
     with pytest.raises(TypeError):
         effective["rollback"] = "allow"  # type: ignore[index]
+
+    assert policy.effective_requirements("level1")["approvals"] == ApprovalsSpec(2, "ot-security")
+    assert policy.segments["level2"].require["signed_by"] == SignedBySpec(("acme", "beta"), 2)
 
 
 def test_a_segment_may_only_extend(
@@ -445,6 +455,16 @@ CASES: list[tuple[str, str, int, int, str]] = [
         16,
         "segments.level3.require.version: expected a string or a mapping, got number 4.0; "
         "quote it to make it a string",
+    ),
+    (
+        "tag_version per product (one specifier: a tag versions the whole repository)",
+        _replace(
+            'version: ">=4.0,<5"',
+            'version: ">=4.0,<5"\n      provenance: {tag_version: {fw: ">=4"}}',
+        ),
+        24,
+        33,
+        "segments.level3.require.provenance.tag_version: expected a string, got a mapping",
     ),
     (
         "empty require",
@@ -774,7 +794,9 @@ def test_warnings_do_not_stop_a_policy_from_loading(
 
     policy = _load(tmp_path, text)
 
-    assert policy.effective_requirements("level3")["version"] == ">=5,<4"
+    version = policy.effective_requirements("level3").find(VersionSpec)
+    assert version is not None
+    assert version.ranges[None].text == ">=5,<4"
 
 
 # --- issue 22: extends chains are bounded and resolved in linear time ------------------------

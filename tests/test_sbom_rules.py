@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from provenance.decision.requirements.components import compile_rule as components_rule
-from provenance.decision.requirements.licenses import compile_rule as licenses_rule
+from provenance.decision.requirements.components import ComponentsRequirement
+from provenance.decision.requirements.licenses import LicensesRequirement
 from provenance.decision.requirements.sbom import SbomRequirement
 from provenance.decision.sbom import SbomFacts, measure_coverage, names_artifact
 from provenance.decision.sbom.binding import binding_satisfies
-from provenance.decision.sbom.components import compile_pattern, prefilter
+from provenance.decision.sbom.components import prefilter
 from provenance.errors import EvidenceError
 from provenance.evidence.sbom import (
     Component,
@@ -24,6 +24,11 @@ from provenance.evidence.sbom import (
 )
 from provenance.evidence.sbom.model import DocumentMetadata
 from provenance.evidence.sbom.purl import split_purl
+from provenance.policy.requirements import RequirementSpec, read_requirements
+from provenance.policy.requirements.component_patterns import compile_pattern
+from provenance.policy.requirements.components import ComponentsSpec
+from provenance.policy.requirements.licenses import LicensesSpec
+from provenance.policy.requirements.sbom import SbomSpec
 
 
 def sbom(*components: Component, **metadata: Any) -> Sbom:
@@ -64,9 +69,9 @@ def test_coverage_per_field() -> None:
         "tool",
         "generation_context",
     ]
-    finding = SbomRequirement(bound="any", minimum_elements="cisa-2025", min_coverage=50).check(
-        facts(document)
-    )
+    finding = SbomRequirement(
+        SbomSpec(bound="any", minimum_elements="cisa-2025", min_coverage=50)
+    ).check(facts(document))
     assert not finding.passed
     assert finding.reason == (
         "expected cisa-2025 minimum elements in at least 50% of components, got supplier 25.0%, "
@@ -78,9 +83,9 @@ def test_coverage_per_field() -> None:
 def test_required_and_problem() -> None:
     rule = SbomRequirement()
     assert rule.check(None).reason == "expected an SBOM for the artifact, got none"
-    assert SbomRequirement(required=False).check(None).passed
+    assert SbomRequirement(SbomSpec(required=False)).check(None).passed
     broken = SbomFacts(None, None, "x.json", problem="x.json: duplicate key")
-    assert SbomRequirement(required=False).check(broken).reason == (
+    assert SbomRequirement(SbomSpec(required=False)).check(broken).reason == (
         "expected a valid SBOM, got: x.json: duplicate key"
     )
 
@@ -98,7 +103,7 @@ def test_required_and_problem() -> None:
 )
 def test_binding_strength(binding: Any, bound: Any, ok: bool) -> None:
     assert binding_satisfies(binding, bound) is ok
-    finding = SbomRequirement(bound=bound).check(facts(sbom(), binding))
+    finding = SbomRequirement(SbomSpec(bound=bound)).check(facts(sbom(), binding))
     assert finding.passed is ok
 
 
@@ -116,6 +121,23 @@ def test_dependency_cycles_end() -> None:
     assert list(dependency_closure(document, "b")) == ["a"]
 
 
+def spec_of(kind: str, entry: Any) -> RequirementSpec:
+    """A `require` entry as a policy reads it."""
+    return read_requirements({kind: entry})[kind]
+
+
+def components_rule(entry: Any) -> ComponentsRequirement:
+    spec = spec_of("components", entry)
+    assert isinstance(spec, ComponentsSpec)
+    return ComponentsRequirement(spec)
+
+
+def licenses_rule(entry: Any) -> LicensesRequirement:
+    spec = spec_of("licenses", entry)
+    assert isinstance(spec, LicensesSpec)
+    return LicensesRequirement(spec)
+
+
 def npm(name: str, version: str, supplier: str | None = None) -> Component:
     return Component(name, version, purl=f"pkg:npm/{name}@{version}", supplier=supplier)
 
@@ -130,7 +152,6 @@ def test_components_deny_and_allow() -> None:
                 {"purl": "pkg:pypi/django", "versions": "<4.2"},
             ]
         },
-        {},
     )
     ok = sbom(npm("event-stream", "3.3.5"), npm("left-pad", "1.3.0"), npm("x", "1"))
     assert rule.check(facts(ok)).passed
@@ -152,7 +173,7 @@ def test_components_deny_and_allow() -> None:
         "pkg:pypi/Django@4.1 matches deny purl pkg:pypi/django, versions <4.2",
     ]
     assert finding.reason.startswith("expected no denied component, got 5: ")
-    allow = components_rule({"allow": ["pkg:npm/**", "pkg:generic/acme/*"]}, {})
+    allow = components_rule({"allow": ["pkg:npm/**", "pkg:generic/acme/*"]})
     mixed = sbom(npm("a", "1"), Component("fw", purl="pkg:generic/acme/fw@1"), Component("raw"))
     finding = allow.check(facts(mixed))
     assert finding.reason == "expected only allowed components, got 1 others: raw@?"
@@ -225,7 +246,6 @@ def test_licence_outcomes(expression: str, outcome: str) -> None:
             "allow": ["MIT", "Apache-2.0", "GPL-2.0-only WITH Classpath-exception-2.0"],
             "deny": ["AGPL-3.0-only"],
         },
-        {},
     )
     document = sbom(Component("a", "1", licenses=(LicenseChoice("expression", expression),)))
     finding = rule.check(facts(document))
@@ -238,14 +258,14 @@ def test_licence_outcomes(expression: str, outcome: str) -> None:
 
 
 def test_unknown_licences_may_be_accepted() -> None:
-    rule = licenses_rule({"deny": ["AGPL-3.0-only"], "unknown": "allow"}, {})
+    rule = licenses_rule({"deny": ["AGPL-3.0-only"], "unknown": "allow"})
     document = sbom(
         Component("a", "1"), Component("b", "1", licenses=(LicenseChoice("name", "Acme EULA"),))
     )
     finding = rule.check(facts(document))
     assert finding.passed
     assert finding.reason == "licences: 2 unknown"
-    strict = licenses_rule({"deny": ["AGPL-3.0-only"]}, {})
+    strict = licenses_rule({"deny": ["AGPL-3.0-only"]})
     assert strict.check(facts(document)).reason == (
         "expected licences the policy allows, got 2 unknown (a@1: no licence stated; "
         "b@1: Acme EULA)"

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from provenance.decision.context import DecisionContext, NoHistory
-from provenance.decision.requirements.vulnerabilities import compile_rule
+from provenance.decision.requirements.vulnerabilities import VulnerabilitiesRequirement
 from provenance.evidence.sbom.model import DocumentMetadata, Sbom
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 from provenance.policy import Product
+from provenance.policy.requirements import read_requirements
+from provenance.policy.requirements.vulnerabilities import VulnerabilitiesSpec
 from tests.conftest import CliRunner
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -54,7 +56,9 @@ def judge(spec: dict[str, Any], *findings: VulnerabilityFinding, **facts: Any) -
         history=NoHistory(), sbom_facts=facts.pop("sbom", SBOM),
         vulnerability_facts=replace(lookup, **facts),
     )  # fmt: skip
-    return compile_rule(spec, {}).evaluate(context)
+    parsed = read_requirements({"vulnerabilities": spec}).find(VulnerabilitiesSpec)
+    assert parsed is not None
+    return VulnerabilitiesRequirement(parsed).evaluate(context)
 
 
 def test_severity_bar_and_unscored() -> None:

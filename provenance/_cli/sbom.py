@@ -18,8 +18,10 @@ from provenance._cli.common import (
     state_dir_option,
     usage_exit,
 )
+from provenance.scales import SEVERITY_ORDER, SeverityBand
 
-_SEVERITIES = ("low", "medium", "high", "critical")
+# Every band but none: failing on "none or worse" would fail on every finding.
+_SEVERITIES = SEVERITY_ORDER[1:]
 
 
 @cli.group()
@@ -145,7 +147,6 @@ def scan(
     from provenance.commands.sbom_scan import scan_sbom
     from provenance.report.sarif_locations import sarif_root as root_of
     from provenance.report.sbom_scan import render, verdict_line
-    from provenance.vulnerabilities.severity import SeverityBand
 
     with library_errors():
         result = scan_sbom(

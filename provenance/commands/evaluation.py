@@ -7,13 +7,13 @@ policy test runs it against recorded cases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from provenance.decision.context import AdmissionHistory, DecisionContext
-from provenance.decision.evidence_strength import STRENGTHS, Strength, evidence_strength, rank
+from provenance.decision.evidence_strength import evidence_strength
 from provenance.decision.product import Identification, identify
 from provenance.decision.requirements.baseline import OperatorHash
 from provenance.decision.rules import AllOf, Finding
@@ -21,8 +21,10 @@ from provenance.decision.segment import Decision
 from provenance.facts import VulnerabilityFacts
 from provenance.inputs.artifact import Artifact
 from provenance.policy import Policy
+from provenance.policy.requirements.evidence import EvidenceSpec
 from provenance.record.crl_store import stored_crls
 from provenance.record.state import resolve_state_dir
+from provenance.scales import Strength, rank
 from provenance.verification.evidence_set import (
     Assessment,
     EvidenceDocument,
@@ -93,9 +95,8 @@ def revocation_default(policy: Policy, segment: str) -> RevocationMode:
     """What `revocation` means for an x509 signer that does not set it, in `segment`:
     required where the segment's evidence minimum is signed-identity or stronger (the
     signature is the evidence), best-effort elsewhere."""
-    entry = policy.effective_requirements(segment).get("evidence")
-    minimum = entry.get("minimum") if isinstance(entry, Mapping) else None
-    strong = minimum in STRENGTHS and rank(minimum) >= rank("signed-identity")
+    evidence = policy.effective_requirements(segment).find(EvidenceSpec)
+    strong = evidence is not None and rank(evidence.minimum) >= rank("signed-identity")
     return "required" if strong else "best-effort"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from provenance.decision.requirements import COMPILERS
+from provenance.decision.requirements import compile_requirement
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.binding import names_artifact
 from provenance.decision.sbom.facts import Binding, SbomFacts
@@ -77,7 +77,7 @@ def check_sbom(
         raise UsageError(
             f"segment {segment!r} has no {', '.join(SBOM_KINDS)} requirement: nothing to check"
         )
-    rules = [COMPILERS[kind](effective[kind], effective) for kind in kinds]
+    rules = [compile_requirement(effective[kind], effective) for kind in kinds]
     subject = artifact_from_argument(artifact) if artifact is not None else None
     checks: list[Callable[[SbomFacts], Finding]] = [rule.check for rule in rules]  # type: ignore[attr-defined]
     with paused_gc():

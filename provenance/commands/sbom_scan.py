@@ -25,8 +25,9 @@ from provenance.evidence.sbom.vex import VexStatement, read_vex
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
 from provenance.gc_pause import paused_gc
 from provenance.record.state import resolve_state_dir
+from provenance.scales import SeverityBand
 from provenance.vulnerabilities.scan import lookup
-from provenance.vulnerabilities.severity import SeverityBand, at_least
+from provenance.vulnerabilities.severity import at_least
 from provenance.vulnerabilities.vex_filter import apply_vex
 
 __all__ = ["ScanResult", "scan_sbom"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from provenance.decision.evidence_strength import Strength, evidence_strength
+from provenance.decision.evidence_strength import evidence_strength
 from provenance.facts import (
     ApprovalFact,
     AttestationFact,
@@ -18,6 +18,7 @@ from provenance.facts import (
     SignatureFact,
     VulnerabilityFacts,
 )
+from provenance.scales import Strength
 
 if TYPE_CHECKING:
     from provenance.policy import Product

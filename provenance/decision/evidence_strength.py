@@ -1,4 +1,5 @@
-"""How strongly the artifact's integrity and origin were verified, on one ordered scale.
+"""How strongly the artifact's integrity and origin were verified, on one ordered scale
+(`provenance.scales.STRENGTHS`).
 
 Auditors ask how integrity was verified (NERC CIP-010 R1.6); this answers with the strongest
 piece of verified evidence by a vendor of the policy:
@@ -17,29 +18,12 @@ piece of verified evidence by a vendor of the policy:
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Literal
 
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 from provenance.facts import AttestationFact, LayoutFact, PublishedHashFact, SignatureFact
+from provenance.scales import Strength
 
-__all__ = ["STRENGTHS", "Strength", "evidence_strength", "rank"]
-
-Strength = Literal[
-    "attested-build", "signed-identity", "signed-checksum-list", "published-hash", "none"
-]
-# Strongest first.
-STRENGTHS: tuple[Strength, ...] = (
-    "attested-build",
-    "signed-identity",
-    "signed-checksum-list",
-    "published-hash",
-    "none",
-)
-
-
-def rank(strength: Strength) -> int:
-    """Higher is stronger: none is 0, attested-build 4."""
-    return len(STRENGTHS) - 1 - STRENGTHS.index(strength)
+__all__ = ["evidence_strength"]
 
 
 def _attests_build(fact: AttestationFact) -> bool:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements import COMPILERS, VendorSignature
+from provenance.decision.requirements import VendorSignature, compile_requirements
 from provenance.decision.rules import AllOf, Finding, Rule
-from provenance.errors import PolicyError
 from provenance.policy import Policy
+from provenance.policy.requirements.evidence import EvidenceSpec
 
 __all__ = ["Decision", "compile_segment", "decide"]
 
@@ -35,19 +35,10 @@ class Decision:
 
 def compile_segment(policy: Policy, segment: str) -> AllOf:
     effective = policy.effective_requirements(segment)
-    unsupported = sorted(set(effective) - set(COMPILERS))
-    if unsupported:
-        # The schema and COMPILERS are meant to list the same kinds; refuse rather than skip.
-        raise PolicyError(
-            policy.path, None, None, f"requirement kinds not supported: {', '.join(unsupported)}"
-        )
-    minimum = effective.get("evidence", {}).get("minimum")
+    evidence = effective.find(EvidenceSpec)
+    minimum = evidence.minimum if evidence is not None else None
     rules: list[Rule] = [VendorSignature(accept_published_hash=minimum == "published-hash")]
-    rules += [
-        compile_rule(effective[kind], effective)
-        for kind, compile_rule in COMPILERS.items()
-        if kind in effective
-    ]
+    rules += compile_requirements(effective)
     return AllOf(f"segment {segment}", rules)
 
 

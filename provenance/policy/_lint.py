@@ -17,7 +17,8 @@ Algorithm (`lint_policy`):
    - a version specifier no version can match (the segment can never be entered);
    - a segment whose own entry is weaker than the one it replaces from the segment it
      extends (fewer approvals or vendor signatures, a larger `max_age_days`, an earlier or
-     dropped `not_before`);
+     dropped `not_before`; each kind's `weakening`), leaving out a setting whose value
+     fails the schema in either entry;
    - a vendor no segment's `signed_by` names (when every segment has one), a group no
      segment's `approvals` names.
 5. Sort in file order; errors before warnings at the same position.
@@ -30,13 +31,8 @@ from pathlib import Path
 from typing import Literal
 
 from provenance.errors import PolicyError
-from provenance.policy._loader import (
-    SCHEMA_V1,
-    check_document,
-    check_top_level,
-    read_policy_document,
-)
-from provenance.policy._schema import schema_problems
+from provenance.policy._loader import check_document, check_top_level, read_policy_document
+from provenance.policy._schema import SCHEMA_V1, schema_problems
 
 __all__ = ["LintProblem", "lint_policy"]
 

@@ -17,8 +17,9 @@ Algorithm (`load_policy`):
    d. site: the VSA public key file;
    e. segments: `extends` names a segment, no chain of `extends` is a cycle or deeper than
       MAX_EXTENDS_DEPTH (resolved once per segment, linear in their number); each
-      requirement's own checks (`_requirements.KINDS`: known vendors and groups, counts that
-      can be met, version specifiers, dates).
+      each requirement parsed by its kind (`provenance.policy.requirements`) into a typed
+      spec, which also checks what the schema cannot: known vendors, groups and products,
+      counts that can be met, version specifiers, dates, patterns, licences.
    Key and trust root paths are relative to the policy file's directory.
 5. Build the immutable model.
 
@@ -38,8 +39,7 @@ from typing import Any, cast
 
 from provenance.errors import InputError, PolicyError
 from provenance.policy._model import Group, Policy, Product, Segment, Vendor
-from provenance.policy._requirements import KINDS, approval_group, signed_by_vendors
-from provenance.policy._schema import schema_problems
+from provenance.policy._schema import SCHEMA_V1, malformed_keys, schema_problems
 from provenance.policy._trust_material import advisory_publishers, tuf_max_staleness_days
 from provenance.policy._yaml import (
     JsonPath,
@@ -48,6 +48,9 @@ from provenance.policy._yaml import (
     describe_value,
     load_yaml_file,
 )
+from provenance.policy.requirements import Entry, RequirementSpec, requirement_kinds
+from provenance.policy.requirements.approvals import ApprovalsSpec
+from provenance.policy.requirements.signed_by import SignedBySpec
 from provenance.steps import doing
 from provenance.verification.in_toto_keys import InTotoKey, load_layout_key
 from provenance.verification.matching import Pattern
@@ -85,7 +88,6 @@ __all__ = [
 # pure-Python YAML composer (needed to refuse anchors) loads this much in about two seconds.
 MAX_POLICY_BYTES = 256 * 1024
 POLICY_VERSION = 1
-SCHEMA_V1 = "policy-v1.schema.json"
 # `extends` chains deeper than this are an error: no site has 32 nested zones, and every
 # command that loads the policy walks them.
 MAX_EXTENDS_DEPTH = 32
@@ -174,13 +176,16 @@ class _Checker:
         self.errors: list[PolicyError] = []
         self.warnings: list[PolicyError] = []
         # Set by _segments: each segment's own requirements, and the effective ones (kind ->
-        # (origin, entry)) of every segment not on or leading into a cycle.
-        self._own: dict[str, dict[str, Any]] = {}
-        self._effective: dict[str, dict[str, tuple[str, Any]]] = {}
+        # (origin, spec)) of every segment not on or leading into a cycle.
+        self._own: dict[str, dict[str, RequirementSpec]] = {}
+        self._effective: dict[str, dict[str, tuple[str, RequirementSpec]]] = {}
+        # (segment, kind) -> the settings of the entry that fail its schema; None: the whole
+        # entry does (see `_requirements`).
+        self._malformed: dict[tuple[str, str], frozenset[str] | None] = {}
         # Set by _trust, read by _signer_trust_root.
         self.trust_roots: tuple[str, ...] = ()
 
-    # -- reporting (the CheckContext protocol of _requirements) ----------------------------------
+    # -- reporting (the CheckContext protocol of requirement kinds) -------------------------------
 
     def error(self, path: JsonPath, problem: str, *, at_key: bool = False) -> None:
         self.errors.append(self.document.error(path, problem, at_key=at_key))
@@ -567,11 +572,9 @@ class _Checker:
                     f"unknown segment {parent!r} (expected one of: {known})",
                 )
         cyclic = self._cycles(parents)
-        own = {name: _dict(entry.get("require")) for name, entry in entries.items()}
-        for name, require in own.items():
-            for kind, spec in require.items():
-                if kind in KINDS:
-                    KINDS[kind].check(self, ("segments", name, "require", kind), spec)
+        own = {
+            name: self._requirements(name, entry.get("require")) for name, entry in entries.items()
+        }
         resolved = {name: p for name, p in parents.items() if p is None or p in entries}
         # A segment whose parent is unknown (an error already) counts as extending none.
         roots_known = {name: parents[name] if name in resolved else None for name in parents}
@@ -623,21 +626,43 @@ class _Checker:
             done.update(walk)
         return cyclic
 
+    def _requirements(self, segment: str, require: Any) -> dict[str, RequirementSpec]:
+        """Each entry of a segment's `require` parsed by its kind (an unknown kind is the
+        schema's to report). An entry that fails its schema still has its other problems
+        reported and its names counted as used; its settings that fail are not compared for
+        weakening (`_malformed`)."""
+        kinds = requirement_kinds()
+        specs: dict[str, RequirementSpec] = {}
+        for name, value in _dict(require).items():
+            if name in kinds:
+                at = ("segments", segment, "require", name)
+                specs[name] = kinds[name].parse(Entry(self, at, value))
+                self._malformed[segment, name] = malformed_keys(
+                    value, SCHEMA_V1, kinds[name].schema
+                )
+        return specs
+
     def _weakening(
         self,
         name: str,
         parent: str,
-        own: Mapping[str, dict[str, Any]],
-        inherited: Mapping[str, tuple[str, Any]],
+        own: Mapping[str, dict[str, RequirementSpec]],
+        inherited: Mapping[str, tuple[str, RequirementSpec]],
     ) -> None:
+        kinds = requirement_kinds()
         for kind, spec in own[name].items():
-            if kind not in KINDS or kind not in inherited:
+            if kind not in inherited:
                 continue
             origin, before = inherited[kind]
-            for below, problem in KINDS[kind].weakening(before, spec):
+            own_bad, inherited_bad = self._malformed[name, kind], self._malformed[origin, kind]
+            if own_bad is None or inherited_bad is None:
+                continue
+            for weaker in kinds[kind].weakening(before, spec):
+                if weaker.setting in own_bad | inherited_bad:
+                    continue
                 self.warn(
-                    ("segments", name, "require", kind, *below),
-                    f"weaker than the {kind} inherited from {origin}: {problem}",
+                    ("segments", name, "require", kind, *weaker.at),
+                    f"weaker than the {kind} inherited from {origin}: {weaker.problem}",
                 )
 
     def _unused(self) -> None:
@@ -657,10 +682,10 @@ class _Checker:
                         at_key=True,
                     )
         groups_named = {
-            approval_group(spec)
+            spec.group
             for require in self._own.values()
-            for kind, spec in require.items()
-            if kind == "approvals"
+            for spec in require.values()
+            if isinstance(spec, ApprovalsSpec)
         }
         for group in _dict(self.data.get("groups")):
             if group not in groups_named:
@@ -722,10 +747,10 @@ def _declared_products(vendor: str, spec: Any) -> tuple[Product, ...]:
 
 
 def _resolve(
-    own: Mapping[str, dict[str, Any]],
+    own: Mapping[str, dict[str, RequirementSpec]],
     parents: Mapping[str, str | None],
     cyclic: Collection[str],
-) -> tuple[dict[str, dict[str, tuple[str, Any]]], dict[str, int]]:
+) -> tuple[dict[str, dict[str, tuple[str, RequirementSpec]]], dict[str, int]]:
     """Each segment's effective requirements (kind -> (origin segment, entry)) and the depth
     of its `extends` chain (1: it extends none), for every segment not on or leading into a
     cycle.
@@ -734,7 +759,7 @@ def _resolve(
     entries on top, and a chain is walked once (from its first unresolved segment up to one
     already resolved, then back down), never again from each segment below it.
     """
-    effective: dict[str, dict[str, tuple[str, Any]]] = {}
+    effective: dict[str, dict[str, tuple[str, RequirementSpec]]] = {}
     depth: dict[str, int] = {}
     for start in parents:
         if start in cyclic:
@@ -755,9 +780,9 @@ def _resolve(
     return effective, depth
 
 
-def _effective_vendors(requirements: Mapping[str, tuple[str, Any]]) -> list[str]:
-    entry = requirements.get("signed_by")
-    return signed_by_vendors(entry[1]) if entry is not None else []
+def _effective_vendors(requirements: Mapping[str, tuple[str, RequirementSpec]]) -> tuple[str, ...]:
+    spec = requirements.get("signed_by", ("", None))[1]
+    return spec.vendors if isinstance(spec, SignedBySpec) else ()
 
 
 # --- patterns that match more than their author meant -----------------------------------------

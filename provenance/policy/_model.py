@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -10,6 +9,7 @@ from typing import Any
 
 from provenance.errors import PolicyError
 from provenance.policy._yaml import JsonPath, Mark
+from provenance.policy.requirements import Requirements, RequirementSpec
 from provenance.verification.in_toto_keys import InTotoKey
 from provenance.verification.matching import Pattern
 from provenance.verification.signers import PublicKeySigner, SignerRule
@@ -83,15 +83,14 @@ class Group:
 class Segment:
     """A network segment as written: the segment it extends, and its own requirements.
 
-    `require` maps each requirement kind ("signed_by", "approvals", ...) to the segment's own
-    entry, as validated JSON data (lists, mappings, strings, integers); it is empty when the
-    segment only extends another. Treat it as read-only: `Policy.effective_requirements` hands
-    out copies.
+    `require` maps each requirement kind ("signed_by", "approvals", ...) to the typed spec of
+    the segment's own entry (`provenance.policy.requirements`); it is empty when the segment
+    only extends another.
     """
 
     name: str
     extends: str | None
-    require: Mapping[str, Any]
+    require: Mapping[str, RequirementSpec]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "require", _read_only(self.require))
@@ -162,20 +161,18 @@ class Policy:
             parent = self.segments[parent].extends
         return chain
 
-    def effective_requirements(self, segment: str) -> Mapping[str, Any]:
+    def effective_requirements(self, segment: str) -> Requirements:
         """The requirements an artifact must meet to enter `segment`, inheritance applied.
 
         Algorithm: walk the `extends` chain from the root down to `segment`; each segment's
         entry for a kind replaces the entry inherited for that kind (whole entries, never a
-        merge inside one). The result is read-only, keeps inherited kinds first, and its
-        values are copies of the validated JSON data, so a caller cannot alter the policy.
-        Raises `PolicyError` (a usage error) if `segment` is not in the policy.
+        merge inside one). The result keeps inherited kinds first; it and its specs are
+        read-only. Raises `PolicyError` (a usage error) if `segment` is not in the policy.
         """
-        merged: dict[str, Any] = {}
+        merged: dict[str, RequirementSpec] = {}
         for name in reversed(self.extends_chain(segment)):
-            for kind, entry in self.segments[name].require.items():
-                merged[kind] = copy.deepcopy(entry)
-        return MappingProxyType(merged)
+            merged.update(self.segments[name].require)
+        return Requirements(merged)
 
     def requirement_origin(self, segment: str, kind: str) -> str:
         """The segment whose own entry is `segment`'s effective requirement `kind`.

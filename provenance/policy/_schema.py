@@ -37,7 +37,9 @@ from jsonschema.validators import extend
 from provenance.errors import PolicyError
 from provenance.policy._yaml import JsonPath, JsonValue, YamlDocument, describe_value
 
-__all__ = ["load_schema", "schema_problems"]
+__all__ = ["SCHEMA_V1", "load_schema", "malformed_keys", "schema_problems"]
+
+SCHEMA_V1 = "policy-v1.schema.json"
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -113,9 +115,35 @@ _PolicyValidator = extend(  # type: ignore[no-untyped-call]  # untyped in types-
 
 
 @functools.cache
-def _validator(name: str) -> Validator:
-    validator: Validator = _PolicyValidator(load_schema(name))
+def _validator(name: str, pointer: str | None = None) -> Validator:
+    """A validator for the schema `name`, or for the part of it at `pointer` ("#/$defs/x")."""
+    schema = load_schema(name)
+    if pointer is not None:
+        schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": pointer}
+    validator: Validator = _PolicyValidator(schema)
     return validator
+
+
+# Problems of a mapping as a whole that leave what its keys say as it is.
+_KEYS_STILL_MEAN = frozenset(
+    {"additionalProperties", "minProperties", "minItems", "uniqueItems", "not"}
+)
+
+
+def malformed_keys(value: JsonValue, schema_name: str, pointer: str) -> frozenset[str] | None:
+    """Where `value` fails the part of the schema at `pointer`: the keys (or list indexes, as
+    text) whose values fail it, and the required keys it lacks; None if it fails as a whole
+    (another type, another form), so that none of it can be read as meant."""
+    keys: set[str] = set()
+    for error in _validator(schema_name, pointer).iter_errors(value):
+        if error.absolute_path:
+            keys.add(str(error.absolute_path[0]))
+        elif error.validator == "required" and isinstance(value, dict):
+            required = cast(list[str], error.validator_value)
+            keys.update(key for key in required if key not in value)
+        elif error.validator not in _KEYS_STILL_MEAN:
+            return None
+    return frozenset(keys)
 
 
 @dataclass(frozen=True)
@@ -372,11 +400,14 @@ def _type_names(value: Any) -> str:
     return " or ".join(_TYPE_NAMES.get(kind, kind) for kind in kinds)
 
 
-def schema_problems(document: YamlDocument, schema_name: str) -> list[PolicyError]:
-    """Every schema violation in `document`, in file order, one error per problem."""
+def schema_problems(
+    document: YamlDocument, schema_name: str, pointer: str | None = None
+) -> list[PolicyError]:
+    """Every schema violation in `document` (under the part of the schema at `pointer`, if
+    given), in file order, one error per problem."""
     explained = [
         (error, _explain(error, document))
-        for error in _validator(schema_name).iter_errors(document.data)
+        for error in _validator(schema_name, pointer).iter_errors(document.data)
     ]
     has_unknown_key = {
         tuple(error.absolute_path)

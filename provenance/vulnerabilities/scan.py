@@ -30,6 +30,7 @@ from provenance.errors import EvidenceError
 from provenance.evidence.sbom.model import Component, Sbom
 from provenance.evidence.sbom.vex import VexStatement
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
+from provenance.scales import SeverityBand
 from provenance.vulnerabilities.csaf_matching import (
     ComponentQuery,
     CsafFinding,
@@ -44,7 +45,7 @@ from provenance.vulnerabilities.database import (
     open_database,
 )
 from provenance.vulnerabilities.matching import ComponentRef, OsvMatch
-from provenance.vulnerabilities.severity import Severity, SeverityBand, severity_of
+from provenance.vulnerabilities.severity import Severity, severity_of
 from provenance.vulnerabilities.vex_filter import exposure_claims
 
 __all__ = ["lookup", "scan"]

@@ -22,21 +22,19 @@ from typing import Literal
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from provenance.scales import SEVERITY_ORDER, SeverityBand
+
 __all__ = [
     "MAX_VECTOR_CHARS",
-    "SEVERITY_ORDER",
     "CvssScore",
     "InvalidVector",
     "Severity",
-    "SeverityBand",
     "at_least",
     "band_of",
     "score_vector",
     "severity_of",
 ]
 
-SeverityBand = Literal["none", "low", "medium", "high", "critical"]
-SEVERITY_ORDER: tuple[SeverityBand, ...] = ("none", "low", "medium", "high", "critical")
 # A v4.0 vector with every base, threat, environmental and supplemental metric is ~290 chars.
 MAX_VECTOR_CHARS = 512
 

@@ -1,46 +1,56 @@
-"""Requirement kinds. Adding one = a module here with `compile_rule(spec, requirements) ->
-Rule` (`requirements`: the segment's other effective entries, for kinds that depend on one
-another), an entry in `COMPILERS`, and its JSON Schema under `require` in the policy schema."""
+"""The rules of requirement kinds: for each kind of `provenance.policy.requirements`, the module
+of the same name here, whose `RULE` compiles the kind's typed spec into a rule (which also says
+what it enforces, for `policy explain`). `baseline` holds the rules every segment starts with.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from importlib import import_module
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 
-from provenance.decision.requirements import (
-    approvals,
-    attestations,
-    build_provenance,
-    components,
-    freshness,
-    in_toto,
-    licenses,
-    rollback,
-    sbom,
-    signed_by,
-    strength,
-    version,
-    vulnerabilities,
-)
 from provenance.decision.requirements.baseline import VendorSignature
 from provenance.decision.rules import Rule
+from provenance.policy.requirements import Requirements, RequirementSpec, requirement_kinds
 
-__all__ = ["COMPILERS", "VendorSignature"]
+__all__ = ["RuleKind", "VendorSignature", "compile_requirement", "compile_requirements"]
 
-# In report order: who signed, when, how it was built, what is in it, what version, history,
-# then people.
-COMPILERS: dict[str, Callable[[Any, Mapping[str, Any]], Rule]] = {
-    "signed_by": signed_by.compile_rule,
-    "evidence": strength.compile_rule,
-    "freshness": freshness.compile_rule,
-    "provenance": build_provenance.compile_rule,
-    "attestations": attestations.compile_rule,
-    "in_toto": in_toto.compile_rule,
-    "sbom": sbom.compile_rule,
-    "components": components.compile_rule,
-    "licenses": licenses.compile_rule,
-    "vulnerabilities": vulnerabilities.compile_rule,
-    "version": version.compile_rule,
-    "rollback": rollback.compile_rule,
-    "approvals": approvals.compile_rule,
-}
+S = TypeVar("S", bound=RequirementSpec)
+
+
+@dataclass(frozen=True)
+class RuleKind(Generic[S]):
+    """How one kind's spec becomes its rule. `compile(spec, requirements)`: `requirements` are
+    the segment's effective ones, for a kind that depends on another (`from` defaults to the
+    vendors of `signed_by`: `Requirements.vendors_counted`)."""
+
+    spec: type[S]
+    compile: Callable[[S, Requirements], Rule]
+
+
+@functools.cache
+def _rule_kinds() -> Mapping[type[RequirementSpec], RuleKind[Any]]:
+    rules: dict[type[RequirementSpec], RuleKind[Any]] = {}
+    for name, kind in requirement_kinds().items():
+        rule = getattr(import_module(f"{__name__}.{name}"), "RULE", None)
+        if not isinstance(rule, RuleKind) or rule.spec is not kind.spec:
+            raise TypeError(f"{__name__}.{name} must define RULE, a RuleKind of {kind.spec}")
+        rules[kind.spec] = rule
+    return MappingProxyType(rules)
+
+
+def compile_requirement(spec: RequirementSpec, requirements: Requirements) -> Rule:
+    return _rule_kinds()[type(spec)].compile(spec, requirements)
+
+
+def compile_requirements(requirements: Requirements) -> list[Rule]:
+    """A rule for each requirement, in the registry's order: who signed, when, how it was
+    built, what is in it, what version, history, then people."""
+    return [
+        compile_requirement(requirements[name], requirements)
+        for name in requirement_kinds()
+        if name in requirements
+    ]

@@ -1,20 +1,19 @@
-"""`approvals`: the two-person rule. N distinct members of a site group signed an approval
-of this exact digest for this segment (`provenance approve`).
-
-    approvals: {count: 2, group: ot-security-team}
-"""
+"""`approvals` (`provenance.policy.requirements.approvals`): the two-person rule. N distinct
+members of a site group signed an approval of this exact digest for this segment
+(`provenance approve`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements.evidence import approval_evidence
+from provenance.decision.requirements import RuleKind
+from provenance.decision.requirements.finding_evidence import approval_evidence
 from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.approvals import ApprovalsSpec
 
-__all__ = ["Approvals", "compile_rule"]
+__all__ = ["RULE", "Approvals"]
 
 
 @dataclass(frozen=True)
@@ -47,5 +46,8 @@ class Approvals:
         return f"approved by {self.count} distinct members of {self.group}"
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> Approvals:
-    return Approvals(count=int(spec["count"]), group=str(spec["group"]))
+def _compile(spec: ApprovalsSpec, requirements: Requirements) -> Approvals:
+    return Approvals(spec.count, spec.group)
+
+
+RULE = RuleKind(ApprovalsSpec, _compile)

@@ -1,7 +1,5 @@
-"""`attestations`: predicate types that must be present, verified, about this artifact.
-
-    attestations: {types: ["https://cyclonedx.org/bom", "https://example.com/fat-report/v1"],
-                   from: [acme-automation]}
+"""`attestations` (`provenance.policy.requirements.attestations`): predicate types that must
+be present, verified, about this artifact.
 
 For predicate types this tool does not interpret (a factory acceptance test report, a
 vendor's own claims): the attestation must exist and verify, signed by a vendor in `from`
@@ -10,15 +8,15 @@ vendor's own claims): the attestation must exist and verify, signed by a vendor 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements import signed_by
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.attestations import AttestationsSpec
 
-__all__ = ["RequiredAttestations", "compile_rule"]
+__all__ = ["RULE", "RequiredAttestations"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,8 @@ class RequiredAttestations:
         return f"verified attestations{by} of type {', '.join(self.types)}"
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> RequiredAttestations:
-    vendors = spec.get("from")
-    if vendors is None and "signed_by" in requirements:
-        vendors = signed_by.compile_rule(requirements["signed_by"], requirements).vendors
-    return RequiredAttestations(
-        types=tuple(spec["types"]), vendors=tuple(vendors) if vendors is not None else None
-    )
+def _compile(spec: AttestationsSpec, requirements: Requirements) -> RequiredAttestations:
+    return RequiredAttestations(spec.types, requirements.vendors_counted(spec.vendors))
+
+
+RULE = RuleKind(AttestationsSpec, _compile)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements.evidence import signature_evidence
+from provenance.decision.requirements.finding_evidence import signature_evidence
 from provenance.decision.rules import Finding
 
 __all__ = ["OperatorHash", "VendorSignature"]

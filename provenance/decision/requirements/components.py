@@ -1,28 +1,23 @@
-"""`components`: which components an SBOM may list.
-
-    components:
-      deny: ["pkg:npm/event-stream@3.3.6", {supplier: "Blocked Corp"},
-             {purl: "pkg:npm/left-pad", versions: "vers:npm/<1.3.0"}]
-      allow: ["pkg:pypi/**", "pkg:generic/acme/**"]   # if present, every component must match
-
-A component matches a pattern by its purl (a component without a purl can match only
-supplier patterns). See `provenance.decision.sbom.components` for patterns and ranges.
+"""`components` (`provenance.policy.requirements.components`): which components an SBOM may
+list. A component matches a pattern by its purl (a component without a purl can match only
+supplier patterns; `provenance.policy.requirements.component_patterns`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
-from provenance.decision.sbom.components import ComponentPattern, compile_pattern, prefilter
+from provenance.decision.sbom.components import prefilter
 from provenance.decision.sbom.facts import SbomFacts
 from provenance.evidence.sbom.model import Component
 from provenance.evidence.sbom.purl import split_purl
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.components import ComponentsSpec
 
-__all__ = ["ComponentsRequirement", "compile_rule"]
+__all__ = ["RULE", "ComponentsRequirement"]
 
 MAX_SHOWN = 5  # components named in a reason
 MAX_EVIDENCE = 100  # components listed in a finding's evidence
@@ -34,8 +29,7 @@ def _label(component: Component) -> str:
 
 @dataclass(frozen=True)
 class ComponentsRequirement:
-    deny: tuple[ComponentPattern, ...] = ()
-    allow: tuple[ComponentPattern, ...] | None = None
+    spec: ComponentsSpec
     name: str = "components"
 
     def evaluate(self, context: DecisionContext) -> Finding:
@@ -48,20 +42,21 @@ class ComponentsRequirement:
             return Finding(
                 self.name, False, "expected an SBOM to check components against, got none"
             )
+        deny, allow = self.spec.deny, self.spec.allow
         denied: list[str] = []
         not_allowed: list[str] = []
         # Without an allow list only components a deny pattern may match need the full test.
         components = facts.sbom.components
-        candidates = prefilter(self.deny) if self.allow is None else None
+        candidates = prefilter(deny) if allow is None else None
         for component in candidates(components) if candidates is not None else components:
             purl = split_purl(component.purl) if component.purl else None
-            for pattern in self.deny:
+            for pattern in deny:
                 matched = pattern.matches(component, purl)
                 if matched is not False:  # None: version not comparable, fail closed
                     unsure = " (version not comparable)" if matched is None else ""
                     denied.append(f"{_label(component)} matches deny {pattern.text}{unsure}")
                     break
-            if self.allow is not None and not any(p.matches(component, purl) for p in self.allow):
+            if allow is not None and not any(p.matches(component, purl) for p in allow):
                 not_allowed.append(_label(component))
         evidence = {"denied": denied[:MAX_EVIDENCE], "not_allowed": not_allowed[:MAX_EVIDENCE]}
         problems = []
@@ -83,17 +78,17 @@ class ComponentsRequirement:
         )
 
     def describe(self) -> str:
+        deny, allow = self.spec.deny, self.spec.allow
         parts = []
-        if self.deny:
-            parts.append("no component matching " + " or ".join(p.text for p in self.deny))
-        if self.allow is not None:
-            parts.append("only components matching " + " or ".join(p.text for p in self.allow))
+        if deny:
+            parts.append("no component matching " + " or ".join(p.text for p in deny))
+        if allow is not None:
+            parts.append("only components matching " + " or ".join(p.text for p in allow))
         return "; ".join(parts)
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> ComponentsRequirement:
-    allow = spec.get("allow")
-    return ComponentsRequirement(
-        deny=tuple(compile_pattern(entry) for entry in spec.get("deny", ())),
-        allow=tuple(compile_pattern(entry) for entry in allow) if allow is not None else None,
-    )
+def _compile(spec: ComponentsSpec, requirements: Requirements) -> ComponentsRequirement:
+    return ComponentsRequirement(spec)
+
+
+RULE = RuleKind(ComponentsSpec, _compile)

@@ -1,47 +1,48 @@
-"""How facts appear in a finding's evidence: JSON-able, enough for an auditor to retrace."""
+"""`evidence` (`provenance.policy.requirements.evidence`): the weakest evidence a segment
+accepts, as `provenance.decision.evidence_strength` measures it.
+
+Only the evidence of the vendors in `from` (default: those `signed_by` requires, else any
+vendor of the policy) counts: another vendor's stronger signature does not lift a required
+vendor's checksum list. `published-hash` is the one minimum that widens the always-required
+vendor signature: only then may an operator-copied hash stand in for it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from provenance.facts import ApprovalFact, SignatureFact
+from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
+from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.evidence import EvidenceSpec
+from provenance.scales import Strength, rank
 
-__all__ = ["approval_evidence", "signature_evidence", "time_source"]
-
-
-def time_source(fact: SignatureFact) -> str:
-    """Who vouches for `signed_at`: a timestamp authority (RFC 3161, or a legacy
-    countersignature), a transparency log, or nobody, and then validity was judged at the
-    gate's clock (a signer's own signing time is never evidence)."""
-    if fact.signed_at is None:
-        return "gate-clock"
-    if fact.integrated_time is not None and fact.signed_at == fact.integrated_time:
-        return "transparency-log"
-    return "timestamp-authority"
+__all__ = ["RULE", "MinimumEvidence"]
 
 
-def signature_evidence(fact: SignatureFact) -> dict[str, Any]:
-    return {
-        "vendor": fact.vendor,
-        "signer": fact.identity or fact.key_id,
-        # The policy's name for it (key file, certificate, OpenPGP key): how people know it.
-        "signer_rule": fact.matched_rule,
-        "issuer": fact.issuer,
-        "signed_at": fact.signed_at.isoformat() if fact.signed_at else None,
-        "time_source": time_source(fact),
-        "log_index": fact.log_index,
-        "log": fact.log_url,
-        "bundle": fact.bundle,
-        "content": fact.content,
-    }
+@dataclass(frozen=True)
+class MinimumEvidence:
+    minimum: Strength
+    vendors: tuple[str, ...] | None = None
+    name: str = "evidence"
+
+    def evaluate(self, context: DecisionContext) -> Finding:
+        got = context.evidence_strength_by(self.vendors)
+        evidence = {"strength": got, "minimum": self.minimum, "vendors": self.vendors}
+        if rank(got) < rank(self.minimum):
+            return Finding(
+                self.name, False, f"expected {self.minimum} or stronger, got {got}", evidence
+            )
+        return Finding(self.name, True, f"{got} (at least {self.minimum})", evidence)
+
+    def describe(self) -> str:
+        by = f" by {', '.join(self.vendors)}" if self.vendors else ""
+        return f"evidence{by} of strength {self.minimum} or stronger"
 
 
-def approval_evidence(fact: ApprovalFact) -> dict[str, Any]:
-    return {
-        "member": fact.member,
-        "group": fact.group,
-        "key_id": fact.key_id,
-        "approved_at": fact.approved_at.isoformat(),
-        "comment": fact.comment,
-        "source": fact.source,
-    }
+def _compile(spec: EvidenceSpec, requirements: Requirements) -> MinimumEvidence:
+    return MinimumEvidence(spec.minimum, requirements.vendors_counted(spec.vendors))
+
+
+RULE = RuleKind(EvidenceSpec, _compile)

@@ -1,7 +1,5 @@
-"""`freshness`: how old the newest signature of the product's vendor over this file may be,
-and the earliest date accepted.
-
-    freshness: {max_age_days: 365, not_before: "2025-01-01"}
+"""`freshness` (`provenance.policy.requirements.freshness`): how old the newest signature of
+the product's vendor over this file may be, and the earliest date accepted.
 
 Age is measured from the verified signing time (log or TSA), never from a file date, and only
 from the vendor vouching for the release itself (DESIGN.md, rule 1): signatures over this
@@ -14,16 +12,17 @@ does not make an old release look current.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
 from provenance.evidence.slsa import PROVENANCE_TYPES, VSA_TYPES
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.freshness import FreshnessSpec
 
-__all__ = ["Freshness", "compile_rule"]
+__all__ = ["RULE", "Freshness"]
 
 
 # Statements made when the release is built or verified, not later about it.
@@ -98,10 +97,11 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> Freshness:
-    max_age = spec.get("max_age_days")
-    not_before = spec.get("not_before")
+def _compile(spec: FreshnessSpec, requirements: Requirements) -> Freshness:
     return Freshness(
-        max_age=timedelta(days=int(max_age)) if max_age is not None else None,
-        not_before=date.fromisoformat(not_before) if not_before is not None else None,
+        max_age=timedelta(days=spec.max_age_days) if spec.max_age_days is not None else None,
+        not_before=spec.not_before.date if spec.not_before is not None else None,
     )
+
+
+RULE = RuleKind(FreshnessSpec, _compile)

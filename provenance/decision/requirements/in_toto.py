@@ -1,6 +1,5 @@
-"""`in_toto`: a verified in-toto supply-chain layout must name the artifact.
-
-    in_toto: {from: [acme-automation], inspections: required}
+"""`in_toto` (`provenance.policy.requirements.in_toto`): a verified in-toto supply-chain
+layout must name the artifact.
 
 The layout is signed by the vendor's layout keys (`vendors.<name>.in_toto`), its links by the
 functionaries it names, and the artifact is a product of its last step. Inspections run only
@@ -10,15 +9,15 @@ with `--run-inspections`; `inspections: required` fails a layout whose inspectio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements import signed_by
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.in_toto import InTotoSpec
 
-__all__ = ["InTotoLayout", "compile_rule"]
+__all__ = ["RULE", "InTotoLayout"]
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,11 @@ class InTotoLayout:
         return f"a verified in-toto layout{by} whose last step produced the artifact{runs}"
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> InTotoLayout:
-    vendors = spec.get("from")
-    if vendors is None and "signed_by" in requirements:
-        vendors = signed_by.compile_rule(requirements["signed_by"], requirements).vendors
+def _compile(spec: InTotoSpec, requirements: Requirements) -> InTotoLayout:
     return InTotoLayout(
-        vendors=tuple(vendors) if vendors is not None else None,
-        inspections_required=spec.get("inspections") == "required",
+        vendors=requirements.vendors_counted(spec.vendors),
+        inspections_required=spec.inspections == "required",
     )
+
+
+RULE = RuleKind(InTotoSpec, _compile)

@@ -1,7 +1,6 @@
-"""`licenses`: the licences an SBOM's components may carry, SPDX expressions evaluated
-properly (AND, OR, WITH; see `provenance.decision.sbom.licenses`).
-
-    licenses: {allow: [MIT, Apache-2.0, BSD-3-Clause], deny: [AGPL-3.0-only], unknown: deny}
+"""`licenses` (`provenance.policy.requirements.licenses`): the licences an SBOM's components
+may carry, SPDX expressions evaluated properly (AND, OR, WITH; see
+`provenance.decision.sbom.licenses`).
 
 Outcomes per component: allowed, denied, unknown (no licence, or not an SPDX licence the
 policy lists) and invalid (an expression that does not parse: always a failure). `unknown`
@@ -11,19 +10,21 @@ policy lists) and invalid (an expression that does not parse: always a failure).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.facts import SbomFacts
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.licenses import LicensesSpec
 
 if TYPE_CHECKING:
-    from provenance.decision.sbom.licenses import LicenseJudgement, LicensePolicy
+    from provenance.decision.sbom.licenses import LicenseJudgement
 
-__all__ = ["LicensesRequirement", "compile_rule"]
+__all__ = ["RULE", "LicensesRequirement"]
 
 MAX_SHOWN = 5
 MAX_EVIDENCE = 100
@@ -31,8 +32,7 @@ MAX_EVIDENCE = 100
 
 @dataclass(frozen=True)
 class LicensesRequirement:
-    policy: LicensePolicy
-    unknown: Literal["allow", "deny"] = "deny"
+    spec: LicensesSpec
     name: str = "licenses"
     _cache: dict[Any, LicenseJudgement] = field(default_factory=dict, compare=False, repr=False)
 
@@ -51,7 +51,8 @@ class LicensesRequirement:
         # times), then walk the components only to name examples of what is not allowed.
         statements = Counter(map(attrgetter("licenses"), components))
         judgements = {
-            choices: judge_licenses(choices, self.policy, self._cache) for choices in statements
+            choices: judge_licenses(choices, self.spec.policy, self._cache)
+            for choices in statements
         }
         counts: Counter[str] = Counter()
         for choices, judged in judgements.items():
@@ -66,7 +67,7 @@ class LicensesRequirement:
                     why = judged.detail
                 examples[judged.outcome].append(f"{label}: {why}")
         evidence = {"outcomes": dict(counts), **examples}
-        failing = ["denied", "invalid"] + (["unknown"] if self.unknown == "deny" else [])
+        failing = ["denied", "invalid"] + (["unknown"] if self.spec.unknown == "deny" else [])
         problems = [
             f"{counts[outcome]} {outcome} ({'; '.join(examples[outcome][:MAX_SHOWN])}"
             + (" ..." if counts[outcome] > MAX_SHOWN else "")
@@ -85,20 +86,18 @@ class LicensesRequirement:
         return Finding(self.name, True, f"licences: {summary or 'no components'}", evidence)
 
     def describe(self) -> str:
+        policy, unknown = self.spec.policy, self.spec.unknown
         parts = []
-        if self.policy.allow is not None:
-            parts.append("only " + ", ".join(sorted(self.policy.allow)))
-        if self.policy.deny:
-            parts.append("never " + ", ".join(sorted(self.policy.deny)))
-        parts.append(f"unknown licences {'refused' if self.unknown == 'deny' else 'accepted'}")
+        if policy.allow is not None:
+            parts.append("only " + ", ".join(sorted(policy.allow)))
+        if policy.deny:
+            parts.append("never " + ", ".join(sorted(policy.deny)))
+        parts.append(f"unknown licences {'refused' if unknown == 'deny' else 'accepted'}")
         return "component licences: " + "; ".join(parts)
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> LicensesRequirement:
-    # license-expression loads the SPDX licence index (~0.1 s): only for policies using it.
-    from provenance.decision.sbom.licenses import LicensePolicy  # noqa: PLC0415
+def _compile(spec: LicensesSpec, requirements: Requirements) -> LicensesRequirement:
+    return LicensesRequirement(spec)
 
-    return LicensesRequirement(
-        policy=LicensePolicy.of(spec.get("allow"), spec.get("deny", ())),
-        unknown=spec.get("unknown", "deny"),
-    )
+
+RULE = RuleKind(LicensesSpec, _compile)

@@ -1,19 +1,20 @@
-"""`rollback: deny`: never admit a version older than the newest one of the same product
-already admitted to the segment (a downgrade attack re-installs a known-vulnerable release)."""
+"""`rollback: deny` (`provenance.policy.requirements.rollback`): never admit a version older
+than the newest one of the same product already admitted to the segment."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.version import Version
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.requirements.version import parse_version
 from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.rollback import RollbackSpec
 
-__all__ = ["RollbackDenied", "compile_rule"]
+__all__ = ["RULE", "RollbackDenied"]
 
 
 def _ordering_key(text: str) -> Version:
@@ -68,7 +69,8 @@ def _comparable(context: DecisionContext) -> tuple[str, Version] | str:
     return context.product.purl, parsed
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> RollbackDenied:
-    if spec != "deny":
-        raise ValueError(f"rollback: expected 'deny', got {spec!r}")
+def _compile(spec: RollbackSpec, requirements: Requirements) -> RollbackDenied:
     return RollbackDenied()
+
+
+RULE = RuleKind(RollbackSpec, _compile)

@@ -1,6 +1,5 @@
-"""`sbom`: an SBOM must come with the artifact, be bound to it, and carry minimum elements.
-
-    sbom: {required: true, bound: signed, minimum_elements: cisa-2025, min_coverage: 95}
+"""`sbom` (`provenance.policy.requirements.sbom`): an SBOM must come with the artifact, be
+bound to it, and carry minimum elements.
 
 - `required` (default true): without an SBOM the rule fails. false: the rule passes when no
   SBOM was delivered, but one that was delivered is still checked.
@@ -15,20 +14,19 @@ A delivered SBOM that did not parse always fails, whatever `required` says.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
-from provenance.decision.sbom.binding import (
-    BoundRequirement,
-    binding_satisfies,
-    by_products_vendor,
-)
-from provenance.decision.sbom.coverage import Profile, measure_coverage
+from provenance.decision.sbom.binding import binding_satisfies, by_products_vendor
+from provenance.decision.sbom.coverage import measure_coverage
 from provenance.decision.sbom.facts import SbomFacts
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.sbom import BoundRequirement, SbomSpec
 
-__all__ = ["SbomRequirement", "compile_rule"]
+__all__ = ["RULE", "SbomRequirement"]
 
 _BOUND_WORDS: Mapping[BoundRequirement, str] = {
     "signed": "a signed SBOM attestation or signed SBOM file about the artifact",
@@ -39,10 +37,7 @@ _BOUND_WORDS: Mapping[BoundRequirement, str] = {
 
 @dataclass(frozen=True)
 class SbomRequirement:
-    required: bool = True
-    bound: BoundRequirement = "signed"
-    minimum_elements: Profile | None = None
-    min_coverage: float = 100.0
+    spec: SbomSpec = field(default_factory=SbomSpec)
     name: str = "sbom"
 
     def evaluate(self, context: DecisionContext) -> Finding:
@@ -53,10 +48,11 @@ class SbomRequirement:
         return self.check(facts)
 
     def check(self, facts: SbomFacts | None) -> Finding:
+        spec = self.spec
         if facts is not None and facts.problem is not None:
             return Finding(self.name, False, f"expected a valid SBOM, got: {facts.problem}")
         if facts is None or facts.sbom is None:
-            if self.required:
+            if spec.required:
                 return Finding(self.name, False, "expected an SBOM for the artifact, got none")
             return Finding(self.name, True, "no SBOM delivered (not required)")
         sbom = facts.sbom
@@ -67,17 +63,17 @@ class SbomRequirement:
             "binding": facts.binding,
         }
         problems = []
-        if not binding_satisfies(facts.binding, self.bound):
+        if not binding_satisfies(facts.binding, spec.bound):
             detail = f" ({facts.binding_detail})" if facts.binding_detail else ""
             problems.append(
-                f"expected {_BOUND_WORDS[self.bound]}, got binding {facts.binding or 'none'}"
+                f"expected {_BOUND_WORDS[spec.bound]}, got binding {facts.binding or 'none'}"
                 f"{detail}"
             )
-        if self.minimum_elements is not None:
-            coverage = measure_coverage(sbom, self.minimum_elements)
-            evidence["minimum_elements"] = self.minimum_elements
+        if spec.minimum_elements is not None:
+            coverage = measure_coverage(sbom, spec.minimum_elements)
+            evidence["minimum_elements"] = spec.minimum_elements
             evidence["coverage"] = {f.field: round(f.percent, 1) for f in coverage.fields}
-            short = coverage.below(self.min_coverage)
+            short = coverage.below(spec.min_coverage)
             if short:
                 shown = ", ".join(
                     f"{f.field} {f.percent:.1f}%"
@@ -86,13 +82,13 @@ class SbomRequirement:
                     for f in short
                 )
                 problems.append(
-                    f"expected {self.minimum_elements} minimum elements in at least "
-                    f"{self.min_coverage:g}% of components, got {shown}"
+                    f"expected {spec.minimum_elements} minimum elements in at least "
+                    f"{spec.min_coverage:g}% of components, got {shown}"
                 )
         if problems:
             return Finding(self.name, False, "; ".join(problems), evidence)
         held = f"bound: {facts.binding}" if facts.binding else "binding not required"
-        met = f", {self.minimum_elements} met" if self.minimum_elements else ""
+        met = f", {spec.minimum_elements} met" if spec.minimum_elements else ""
         return Finding(
             self.name,
             True,
@@ -101,19 +97,18 @@ class SbomRequirement:
         )
 
     def describe(self) -> str:
-        words = f"{'an' if self.required else 'if delivered, an'} SBOM bound as {self.bound}"
-        if self.minimum_elements:
+        spec = self.spec
+        words = f"{'an' if spec.required else 'if delivered, an'} SBOM bound as {spec.bound}"
+        if spec.minimum_elements:
             words += (
-                f" with {self.minimum_elements} minimum elements in {self.min_coverage:g}% "
+                f" with {spec.minimum_elements} minimum elements in {spec.min_coverage:g}% "
                 "of components"
             )
         return words
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> SbomRequirement:
-    return SbomRequirement(
-        required=bool(spec.get("required", True)),
-        bound=spec.get("bound", "signed"),
-        minimum_elements=spec.get("minimum_elements"),
-        min_coverage=float(spec.get("min_coverage", 100)),
-    )
+def _compile(spec: SbomSpec, requirements: Requirements) -> SbomRequirement:
+    return SbomRequirement(spec)
+
+
+RULE = RuleKind(SbomSpec, _compile)

@@ -1,20 +1,18 @@
-"""`signed_by`: which vendors must have signed; k of n distinct vendors.
-
-signed_by: [acme-automation, integrator]            # any one of them
-signed_by: {vendors: [acme-automation, integrator], count: 2}
-"""
+"""`signed_by` (`provenance.policy.requirements.signed_by`): signatures by `count` distinct
+vendors of the list."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements.evidence import signature_evidence
+from provenance.decision.requirements import RuleKind
+from provenance.decision.requirements.finding_evidence import signature_evidence
 from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.signed_by import SignedBySpec
 
-__all__ = ["SignedBy", "compile_rule"]
+__all__ = ["RULE", "SignedBy"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,8 @@ class SignedBy:
         return f"signed by {self._wanted()}"
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> SignedBy:
-    if isinstance(spec, list):
-        return SignedBy(vendors=tuple(spec), count=1)
-    return SignedBy(vendors=tuple(spec["vendors"]), count=int(spec.get("count", 1)))
+def _compile(spec: SignedBySpec, requirements: Requirements) -> SignedBy:
+    return SignedBy(spec.vendors, spec.count)
+
+
+RULE = RuleKind(SignedBySpec, _compile)

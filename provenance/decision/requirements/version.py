@@ -1,8 +1,5 @@
-"""`version`: a PEP 440 specifier set the artifact's version must satisfy, one for every
-product or one per product by name.
-
-    version: ">=4.0,<5"
-    version: {plc-firmware: ">=4.0,<5", hmi-setup: ">=2.0"}
+"""`version` (`provenance.policy.requirements.version`): a PEP 440 specifier set the
+artifact's version must satisfy, one for every product or one per product by name.
 
 The product and version come from `provenance.decision.product`: evidence about this digest
 by the product's own vendor, else the operator's `--version`; a product that is not
@@ -14,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
+from provenance.policy.requirements import Requirements, VersionRange
+from provenance.policy.requirements.version import VersionSpec
 
-__all__ = ["VersionRequirement", "compile_rule", "parse_version"]
+__all__ = ["RULE", "VersionRequirement", "parse_version"]
 
 
 def parse_version(text: str) -> Version | None:
@@ -33,18 +31,12 @@ def parse_version(text: str) -> Version | None:
 
 
 @dataclass(frozen=True)
-class _Range:
-    specifier: SpecifierSet
-    text: str  # as the policy writes it (SpecifierSet reorders its parts)
-
-
-@dataclass(frozen=True)
 class VersionRequirement:
     # Product name -> range; the key None: one range for every product.
-    ranges: Mapping[str | None, _Range]
+    ranges: Mapping[str | None, VersionRange]
     name: str = "version"
 
-    def _range(self, context: DecisionContext) -> _Range | Finding:
+    def _range(self, context: DecisionContext) -> VersionRange | Finding:
         """The range for the artifact's product, or the failed finding saying why none."""
         if context.identification_problem:
             return Finding(self.name, False, context.identification_problem)
@@ -83,8 +75,7 @@ class VersionRequirement:
             return Finding(
                 self.name, False, f"expected a PEP 440 version, got {version.value!r}", evidence
             )
-        # Explicit: packaging's default for pre-releases has changed between releases.
-        if not wanted.specifier.contains(parsed, prereleases=bool(wanted.specifier.prereleases)):
+        if not wanted.contains(parsed):
             return Finding(
                 self.name,
                 False,
@@ -102,8 +93,8 @@ class VersionRequirement:
         return f"a version stated by the product's vendor, by product: {each} (others denied)"
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> VersionRequirement:
-    entries: Mapping[str | None, Any] = spec if isinstance(spec, dict) else {None: spec}
-    return VersionRequirement(
-        {name: _Range(SpecifierSet(str(text)), str(text)) for name, text in entries.items()}
-    )
+def _compile(spec: VersionSpec, requirements: Requirements) -> VersionRequirement:
+    return VersionRequirement(spec.ranges)
+
+
+RULE = RuleKind(VersionSpec, _compile)

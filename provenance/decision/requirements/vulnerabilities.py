@@ -1,15 +1,5 @@
-"""`vulnerabilities`: no known vulnerability in the artifact's SBOM components, offline.
-
-    vulnerabilities:
-      max_db_age_days: 30        # stale data must not silently pass
-      max_severity: medium       # highest CVSS severity allowed to remain (default none)
-      unscored: deny             # no usable CVSS vector: deny (default) or allow
-      known_exploited: deny      # in CISA KEV: deny whatever the score (default)
-      possible: warn             # CSAF matched by product name only: warn (default) or deny
-      unchecked: allow           # components with no OSV ecosystem: allow (default) or deny
-      vex: signed                # VEX that may set a finding aside: signed (default) or any
-      ignore: [{id: CVE-2023-26151, reason: "not reachable, ticket OT-1234",
-                expires: 2027-01-31}]
+"""`vulnerabilities` (`provenance.policy.requirements.vulnerabilities`): no known
+vulnerability in the artifact's SBOM components, offline.
 
 The lookup itself (`provenance.vulnerabilities.scan`) happens while the evidence is examined;
 this rule judges its findings, in order:
@@ -30,28 +20,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from provenance.decision.context import DecisionContext
+from provenance.decision.requirements import RuleKind
 from provenance.decision.rules import Finding
 from provenance.decision.sbom.binding import by_products_vendor
 from provenance.facts import SbomFacts, VulnerabilityFacts, VulnerabilityFinding
+from provenance.policy.requirements import Requirements
+from provenance.policy.requirements.vulnerabilities import IgnoreEntry, VulnerabilitiesSpec
+from provenance.scales import SEVERITY_ORDER, SeverityBand
 
-__all__ = ["IgnoreEntry", "VulnerabilitiesRequirement", "compile_rule"]
+__all__ = ["RULE", "VulnerabilitiesRequirement"]
 
-Severity = Literal["none", "low", "medium", "high", "critical"]
-# The order of vulnerabilities.severity.SEVERITY_ORDER, not imported from there: compiling a
-# policy must not load the CVSS library.
-SEVERITIES: tuple[Severity, ...] = ("none", "low", "medium", "high", "critical")
 MAX_SHOWN = 5  # findings named in a reason
 MAX_EVIDENCE = 100  # findings listed per category in the evidence
-
-
-@dataclass(frozen=True)
-class IgnoreEntry:
-    id: str
-    reason: str
-    expires: date  # from this day on the entry no longer applies
 
 
 def _label(finding: VulnerabilityFinding) -> str:
@@ -90,14 +73,7 @@ def _as_evidence(finding: VulnerabilityFinding, **extra: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class VulnerabilitiesRequirement:
-    max_db_age_days: int | None = None
-    max_severity: Severity = "none"
-    unscored: Literal["allow", "deny"] = "deny"
-    known_exploited: Literal["allow", "deny"] = "deny"
-    possible: Literal["warn", "deny"] = "warn"
-    unchecked: Literal["allow", "deny"] = "allow"
-    vex: Literal["signed", "any"] = "signed"
-    ignore: tuple[IgnoreEntry, ...] = ()
+    spec: VulnerabilitiesSpec
     name: str = "vulnerabilities"
 
     def evaluate(self, context: DecisionContext) -> Finding:
@@ -130,7 +106,7 @@ class VulnerabilitiesRequirement:
                 f"expected no known vulnerability {self._bar()}, got {len(judged.denied)}: "
                 + _listed([f"{_label(f)} ({why})" for f, why in judged.denied])
             )
-        if self.unchecked == "deny" and facts.unchecked:
+        if self.spec.unchecked == "deny" and facts.unchecked:
             problems.append(
                 f"expected every component looked up, got {len(facts.unchecked)} that could "
                 f"not be: {_listed(list(facts.unchecked))}"
@@ -143,7 +119,7 @@ class VulnerabilitiesRequirement:
         if ignored:
             summary.append(f"{len(ignored)} ignored until their expiry")
         if judged.tolerated:
-            summary.append(f"{len(judged.tolerated)} within max_severity {self.max_severity}")
+            summary.append(f"{len(judged.tolerated)} within max_severity {self.spec.max_severity}")
         if judged.warnings:
             labels = [_label(f) for f in judged.warnings]
             summary.append(f"{len(labels)} possible (warning): {_listed(labels)}")
@@ -190,11 +166,11 @@ class VulnerabilitiesRequirement:
         expired: set[str] = set()
         for finding in kept:
             entry = self._ignore_entry(finding)
-            if entry is not None and today < entry.expires:
-                ignored.append(_as_evidence(finding, reason=entry.reason, until=str(entry.expires)))
+            if entry is not None and today < entry.expires.date:
+                ignored.append(_as_evidence(finding, reason=entry.reason, until=entry.expires.text))
                 continue
             if entry is not None:
-                expired.add(f"ignore entry for {entry.id} expired on {entry.expires}")
+                expired.add(f"ignore entry for {entry.id} expired on {entry.expires.text}")
             remaining.append(finding)
         return remaining, ignored, sorted(expired)
 
@@ -202,22 +178,23 @@ class VulnerabilitiesRequirement:
         return Finding(self.name, False, reason, evidence or {})
 
     def _bar(self) -> str:
-        if self.max_severity == "none":
+        if self.spec.max_severity == "none":
             return "left unaddressed"
-        return f"above {self.max_severity}"
+        return f"above {self.spec.max_severity}"
 
     def _staleness(self, facts: VulnerabilityFacts, context: DecisionContext) -> str | None:
-        if self.max_db_age_days is None:
+        oldest = self.spec.max_db_age_days
+        if oldest is None:
             return None
         if facts.newest_data is None:
             return (
-                f"expected vulnerability data at most {self.max_db_age_days} days old, got an "
+                f"expected vulnerability data at most {oldest} days old, got an "
                 f"empty database at {facts.database} (run provenance vulndb import)"
             )
         age = context.now - facts.newest_data
-        if age.days > self.max_db_age_days:
+        if age.days > oldest:
             return (
-                f"expected vulnerability data at most {self.max_db_age_days} days old, got data "
+                f"expected vulnerability data at most {oldest} days old, got data "
                 f"last modified {facts.newest_data.date()} ({age.days} days old): import fresh "
                 "data (provenance vulndb import)"
             )
@@ -261,7 +238,7 @@ class VulnerabilitiesRequirement:
             facts.findings,
             sbom.vex,
             bindings,
-            min_binding="signed-file" if self.vex == "signed" else None,
+            min_binding="signed-file" if self.spec.vex == "signed" else None,
             artifact_ids=artifact_ids,
             sbom_source=sbom.source,
             about_artifact=about,
@@ -271,35 +248,35 @@ class VulnerabilitiesRequirement:
 
     def _ignore_entry(self, finding: VulnerabilityFinding) -> IgnoreEntry | None:
         names = {name.casefold() for name in (finding.vulnerability_id, *finding.aliases)}
-        return next((e for e in self.ignore if e.id.casefold() in names), None)
+        return next((e for e in self.spec.ignore if e.id.casefold() in names), None)
 
     def denies(self, finding: VulnerabilityFinding) -> str | None:
         """Why this finding fails the rule, or None."""
         if not finding.certain:
             if finding.source == "osv":
                 return f"version could not be compared: {finding.detail}"
-            return f"possible match: {finding.detail}" if self.possible == "deny" else None
-        if finding.known_exploited and self.known_exploited == "deny":
+            return f"possible match: {finding.detail}" if self.spec.possible == "deny" else None
+        if finding.known_exploited and self.spec.known_exploited == "deny":
             return "in CISA's Known Exploited Vulnerabilities catalog"
         if finding.severity is None:
-            return "no CVSS score (unscored: deny)" if self.unscored == "deny" else None
+            return "no CVSS score (unscored: deny)" if self.spec.unscored == "deny" else None
         return self._above_bar(finding.severity)
 
-    def _above_bar(self, severity: Severity) -> str | None:
+    def _above_bar(self, severity: SeverityBand) -> str | None:
         # `max_severity: none` denies every known vulnerability, as the schema says: a record
         # scored 0.0 (CVSS band "none") is still a published vulnerability of this version,
         # and only a person (an `ignore` entry) or the vendor (VEX) may set it aside.
-        if self.max_severity == "none" and severity == "none":
+        if self.spec.max_severity == "none" and severity == "none":
             return "scored 0.0, and max_severity none denies every known vulnerability"
-        if SEVERITIES.index(severity) > SEVERITIES.index(self.max_severity):
-            return f"above max_severity {self.max_severity}"
+        if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(self.spec.max_severity):
+            return f"above max_severity {self.spec.max_severity}"
         return None
 
     def describe(self) -> str:
         parts = [f"no known vulnerability {self._bar()} in the SBOM's components"]
-        if self.max_db_age_days is not None:
-            parts.append(f"vulnerability data at most {self.max_db_age_days} days old")
-        if self.known_exploited == "deny":
+        if self.spec.max_db_age_days is not None:
+            parts.append(f"vulnerability data at most {self.spec.max_db_age_days} days old")
+        if self.spec.known_exploited == "deny":
             parts.append("none in CISA KEV")
         return "; ".join(parts)
 
@@ -323,23 +300,8 @@ class _Judged:
                 self.tolerated.append(finding)
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> VulnerabilitiesRequirement:
-    # The policy schema has checked the shape; dates are checked here (`date` format).
-    return VulnerabilitiesRequirement(
-        max_db_age_days=spec.get("max_db_age_days"),
-        max_severity=spec.get("max_severity", "none"),
-        unscored=spec.get("unscored", "deny"),
-        known_exploited=spec.get("known_exploited", "deny"),
-        possible=spec.get("possible", "warn"),
-        unchecked=spec.get("unchecked", "allow"),
-        vex=spec.get("vex", "signed"),
-        ignore=tuple(
-            IgnoreEntry(str(entry["id"]), str(entry["reason"]), _date(entry["expires"]))
-            for entry in spec.get("ignore", ())
-        ),
-    )
+def _compile(spec: VulnerabilitiesSpec, _: Requirements) -> VulnerabilitiesRequirement:
+    return VulnerabilitiesRequirement(spec)
 
 
-def _date(value: Any) -> date:
-    # YAML may already have read 2027-01-31 as a date.
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+RULE = RuleKind(VulnerabilitiesSpec, _compile)

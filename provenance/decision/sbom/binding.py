@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from provenance.decision.sbom.facts import BINDING_STRENGTH, Binding, SbomFacts
 from provenance.evidence.sbom.model import Sbom
 
-__all__ = ["BoundRequirement", "binding_satisfies", "by_products_vendor", "names_artifact"]
+if TYPE_CHECKING:
+    from provenance.policy.requirements.sbom import BoundRequirement
 
-# The policy's `bound`: signed (an attestation or a signed file), named (at least an unsigned
-# SBOM naming the digest), any (the SBOM need not be tied to the artifact at all).
-BoundRequirement = Literal["signed", "named", "any"]
+__all__ = ["binding_satisfies", "by_products_vendor", "names_artifact"]
+
+# The policy's `bound` -> the least `BINDING_STRENGTH` it accepts.
 _MINIMUM: dict[BoundRequirement, int] = {"signed": 2, "named": 1, "any": 0}
 
 

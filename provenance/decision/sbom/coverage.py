@@ -16,13 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from provenance.evidence.sbom.model import Sbom
 
-__all__ = ["PROFILES", "Coverage", "FieldCoverage", "Profile", "measure_coverage"]
+if TYPE_CHECKING:
+    # The profile names are the policy's (`sbom.minimum_elements`); annotations only, so that
+    # `provenance sbom check FILE` does not load the policy package.
+    from provenance.policy.requirements.sbom import SbomProfile as Profile
 
-Profile = Literal["ntia-2021", "cisa-2025"]
+__all__ = ["PROFILES", "Coverage", "FieldCoverage", "measure_coverage"]
 
 _COMPONENT_FIELDS = ("supplier", "name", "version", "identifiers", "dependencies", "hash",
                      "license")  # fmt: skip

@@ -16,86 +16,20 @@ Free-text licence names (CycloneDX license.name) are unknown unless listed verba
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from license_expression import (
-    AND,
-    OR,
-    ExpressionError,
-    LicenseSymbol,
-    LicenseWithExceptionSymbol,
-    Licensing,
-    get_spdx_licensing,
-)
+from license_expression import AND, OR, ExpressionError
 
 from provenance.evidence.sbom.model import LicenseChoice
+from provenance.policy.requirements.licence_names import LicensePolicy, LicenseValue, licensing
 
-__all__ = ["LicenseOutcome", "LicensePolicy", "PolicyLicenseError", "judge_licenses", "licensing"]
+__all__ = ["LicenseJudgement", "LicenseOutcome", "judge_licenses"]
 
 LicenseOutcome = Literal["allowed", "denied", "unknown", "invalid"]
-_Value = bool | None  # three-valued: None is unknown
 
 
-class PolicyLicenseError(ValueError):
-    """A licence named in a policy is not a single valid SPDX licence (a policy error)."""
-
-
-@functools.cache
-def licensing() -> Licensing:
-    return get_spdx_licensing()
-
-
-def _key(symbol: Any) -> str:
-    if isinstance(symbol, LicenseWithExceptionSymbol):
-        return f"{symbol.license_symbol.key} WITH {symbol.exception_symbol.key}"
-    return str(symbol.key)
-
-
-def canonical_licence(text: str) -> str:
-    """One licence (optionally `X WITH exception`) from a policy, in canonical SPDX spelling."""
-    try:
-        parsed = licensing().parse(text, validate=False, strict=True)
-    except ExpressionError as exc:
-        raise PolicyLicenseError(
-            f"expected an SPDX licence identifier, got {text!r} ({exc})"
-        ) from exc
-    if not isinstance(parsed, LicenseSymbol | LicenseWithExceptionSymbol):
-        raise PolicyLicenseError(
-            f"expected one licence identifier (list alternatives as separate entries), got "
-            f"the expression {text!r}"
-        )
-    return _key(parsed)
-
-
-@dataclass(frozen=True)
-class LicensePolicy:
-    allow: frozenset[str] | None  # canonical keys; None: no allow list
-    deny: frozenset[str]
-
-    @classmethod
-    def of(cls, allow: Iterable[str] | None, deny: Iterable[str]) -> LicensePolicy:
-        return cls(
-            frozenset(map(canonical_licence, allow)) if allow is not None else None,
-            frozenset(map(canonical_licence, deny)),
-        )
-
-    def leaf(self, symbol: Any, unknown_keys: frozenset[str]) -> _Value:
-        key = _key(symbol)
-        base = symbol.license_symbol.key if isinstance(symbol, LicenseWithExceptionSymbol) else key
-        names = {key, base}
-        if names & self.deny:
-            return False
-        if self.allow is not None and names & self.allow:
-            return True
-        if base in unknown_keys:  # not an SPDX licence (LicenseRef-* included), not listed
-            return None
-        return self.allow is None
-
-
-def _evaluate(node: Any, policy: LicensePolicy, unknown: frozenset[str]) -> _Value:
+def _evaluate(node: Any, policy: LicensePolicy, unknown: frozenset[str]) -> LicenseValue:
     if isinstance(node, OR):
         values = [_evaluate(arg, policy, unknown) for arg in node.args]
         return True if True in values else (None if None in values else False)
@@ -129,13 +63,13 @@ def _judge(choices: tuple[LicenseChoice, ...], policy: LicensePolicy) -> License
     joined = " AND ".join(
         f"({c.text})" if c.kind == "expression" and len(choices) > 1 else c.text for c in choices
     )
-    value: _Value = True
+    value: LicenseValue = True
     for choice in choices:
         if choice.kind == "name":
             listed = choice.text in policy.deny or (
                 policy.allow is not None and choice.text in policy.allow
             )
-            leaf: _Value = (choice.text not in policy.deny) if listed else None
+            leaf: LicenseValue = (choice.text not in policy.deny) if listed else None
         else:
             try:
                 parsed = licensing().parse(choice.text, validate=False, strict=True)

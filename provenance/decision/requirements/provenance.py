@@ -1,19 +1,7 @@
-"""`provenance`: what verified SLSA provenance must say about how the artifact was built.
+"""`provenance` (`provenance.policy.requirements.provenance`): what verified SLSA provenance
+must say about how the artifact was built.
 
-    provenance:
-      from: [acme-automation]                 # whose attestations count (default: signed_by's)
-      builder_id: "https://github.com/acme-automation/plc-firmware/.github/workflows/release.yml@refs/tags/v*"
-      source: "https://github.com/acme-automation/plc-firmware"
-      ref: "refs/tags/v*"
-      tag_version: ">=4.0,<5"
-      build_type: "https://actions.github.io/buildtypes/workflow/v1"
-      external_parameters: {workflow.path: .github/workflows/release.yml}
-      slsa_build_level: 2
-      isolated_builders: ["https://github.com/slsa-framework/slsa-github-generator/.github/workflows/*@refs/tags/v*"]
-      vsa: {from: [integrator], policy: "https://integrator.example/policies/ot-*"}
-
-Patterns are globs (`*` within a path segment, `**` across) unless named `*_regex`, which
-match in full. One attestation must meet every stated claim; the finding names each claim
+One attestation must meet every stated claim; the finding names each claim
 that failed, expected vs got, for the attestation that came closest.
 
 SLSA build level: what the verified evidence supports, not what the provenance claims.
@@ -35,20 +23,20 @@ vouch for at least `slsa_build_level` (or level 1 if none is stated).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
-
 from provenance.decision.context import DecisionContext
-from provenance.decision.requirements import signed_by
+from provenance.decision.requirements import RuleKind
 from provenance.decision.requirements.version import parse_version
 from provenance.decision.rules import Finding
 from provenance.evidence.slsa import BuildProvenance, VerificationSummary
 from provenance.facts import AttestationFact
+from provenance.policy.requirements import Requirements, VersionRange
+from provenance.policy.requirements.provenance import ProvenanceSpec
 from provenance.verification.matching import Pattern
 
-__all__ = ["HOSTED_BUILD_ISSUERS", "ProvenanceRequirement", "build_level", "compile_rule"]
+__all__ = ["HOSTED_BUILD_ISSUERS", "RULE", "ProvenanceRequirement", "build_level"]
 
 HOSTED_BUILD_ISSUERS = (
     "https://token.actions.githubusercontent.com",  # GitHub Actions
@@ -72,22 +60,9 @@ def build_level(fact: AttestationFact, isolated_builders: Sequence[Pattern]) -> 
 
 
 @dataclass(frozen=True)
-class VsaAcceptance:
-    vendors: tuple[str, ...]
-    policy: Pattern
-    resource: Pattern | None = None
-
-
-@dataclass(frozen=True)
 class ProvenanceRequirement:
-    vendors: tuple[str, ...] | None  # None: any vendor of the policy
-    claims: Mapping[str, Pattern] = field(default_factory=dict)  # claim -> pattern
-    tag_version: SpecifierSet | None = None
-    tag_version_text: str = ""
-    external_parameters: Mapping[str, Pattern] = field(default_factory=dict)
-    level: int | None = None
-    isolated_builders: tuple[Pattern, ...] = ()
-    vsa: VsaAcceptance | None = None
+    spec: ProvenanceSpec
+    vendors: tuple[str, ...] | None  # whose attestations count; None: any vendor of the policy
     name: str = "provenance"
 
     def evaluate(self, context: DecisionContext) -> Finding:
@@ -107,7 +82,7 @@ class ProvenanceRequirement:
         evidence = _evidence(closest)
         if mismatches:
             return Finding(self.name, False, "; ".join(mismatches), evidence)
-        level = build_level(closest, self.isolated_builders)
+        level = build_level(closest, self.spec.isolated_builders)
         claims = closest.claims
         assert isinstance(claims, BuildProvenance)
         return Finding(
@@ -126,8 +101,8 @@ class ProvenanceRequirement:
         by = f" signed by {', '.join(self.vendors)}" if self.vendors else " signed by a vendor"
         others = sorted({fact.predicate_type for fact in context.attestations})
         got = f"only attestations of type {', '.join(others)}" if others else "none"
-        if self.vsa is not None:
-            got += f", and no passing VSA by {', '.join(self.vsa.vendors)}"
+        if self.spec.vsa is not None:
+            got += f", and no passing VSA by {', '.join(self.spec.vsa.vendors)}"
         return f"expected SLSA provenance about this artifact{by}, got {got}"
 
     def _mismatches(self, fact: AttestationFact) -> list[str]:
@@ -141,58 +116,56 @@ class ProvenanceRequirement:
         }
         wrong = [
             f"{claim}: expected {pattern}, got {got[claim]!r}"
-            for claim, pattern in self.claims.items()
+            for claim, pattern in self.spec.claims.items()
             if got[claim] is None or not pattern.matches(got[claim] or "")
         ]
-        if self.tag_version is not None:
-            problem = self._tag_problem(claims.source_ref)
+        if self.spec.tag_version is not None:
+            problem = self._tag_problem(self.spec.tag_version, claims.source_ref)
             if problem:
                 wrong.append(problem)
-        for path, pattern in self.external_parameters.items():
+        for path, pattern in self.spec.external_parameters.items():
             value = _lookup(claims.external_parameters, path)
             if not isinstance(value, str) or not pattern.matches(value):
                 shown = repr(value) if isinstance(value, str) else _kind(value)
                 wrong.append(f"external_parameters.{path}: expected {pattern}, got {shown}")
-        if self.level is not None:
-            level = build_level(fact, self.isolated_builders)
-            if level < self.level:
+        wanted = self.spec.slsa_build_level
+        if wanted is not None:
+            level = build_level(fact, self.spec.isolated_builders)
+            if level < wanted:
                 wrong.append(
-                    f"slsa_build_level: expected {self.level}, got {level} "
+                    f"slsa_build_level: expected {wanted}, got {level} "
                     f"({_level_reason(fact, level)})"
                 )
         return wrong
 
-    def _tag_problem(self, ref: str | None) -> str | None:
-        wanted = f"tag_version: expected a tag matching {self.tag_version_text}"
+    def _tag_problem(self, tags: VersionRange, ref: str | None) -> str | None:
+        wanted = f"tag_version: expected a tag matching {tags.text}"
         if ref is None or not ref.startswith(_TAG_PREFIX):
             return f"{wanted}, got ref {ref!r}"
         tag = ref.removeprefix(_TAG_PREFIX)
         version = parse_version(tag.removeprefix("v"))
-        specifier = self.tag_version
-        assert specifier is not None
-        if version is None or not specifier.contains(
-            version, prereleases=bool(specifier.prereleases)
-        ):
+        if version is None or not tags.contains(version):
             return f"{wanted}, got tag {tag!r}"
         return None
 
     def _vsa(self, context: DecisionContext) -> Finding | None:
         """A passing upstream VSA, if one is accepted and present; None otherwise."""
-        if self.vsa is None:
+        accepted = self.spec.vsa
+        if accepted is None:
             return None
-        wanted = self.level or 1
+        wanted = self.spec.slsa_build_level or 1
         for fact in context.attestations:
             summary = fact.claims
             if not isinstance(summary, VerificationSummary):
                 continue
-            if fact.signature.vendor not in self.vsa.vendors:
+            if fact.signature.vendor not in accepted.vendors:
                 continue
             if (
                 summary.verification_result == "PASSED"
                 and summary.build_level >= wanted
                 and summary.policy_uri is not None
-                and self.vsa.policy.matches(summary.policy_uri)
-                and (self.vsa.resource is None or self.vsa.resource.matches(summary.resource_uri))
+                and accepted.policy.matches(summary.policy_uri)
+                and (accepted.resource is None or accepted.resource.matches(summary.resource_uri))
             ):
                 return Finding(
                     self.name,
@@ -204,16 +177,17 @@ class ProvenanceRequirement:
         return None
 
     def describe(self) -> str:
-        parts = [f"{claim} {pattern}" for claim, pattern in self.claims.items()]
-        if self.tag_version is not None:
-            parts.append(f"a tag matching {self.tag_version_text}")
-        parts += [f"{path} {pattern}" for path, pattern in self.external_parameters.items()]
-        if self.level is not None:
-            parts.append(f"SLSA build level {self.level} or higher")
+        spec = self.spec
+        parts = [f"{claim} {pattern}" for claim, pattern in spec.claims.items()]
+        if spec.tag_version is not None:
+            parts.append(f"a tag matching {spec.tag_version.text}")
+        parts += [f"{path} {pattern}" for path, pattern in spec.external_parameters.items()]
+        if spec.slsa_build_level is not None:
+            parts.append(f"SLSA build level {spec.slsa_build_level} or higher")
         whose = f" by {', '.join(self.vendors)}" if self.vendors else ""
         text = f"verified SLSA provenance{whose}" + (": " + ", ".join(parts) if parts else "")
-        if self.vsa is not None:
-            text += f" (or a passing VSA by {', '.join(self.vsa.vendors)})"
+        if spec.vsa is not None:
+            text += f" (or a passing VSA by {', '.join(spec.vsa.vendors)})"
         return text
 
 
@@ -255,41 +229,8 @@ def _evidence(fact: AttestationFact) -> dict[str, Any]:
     }
 
 
-def _pattern(spec: Mapping[str, Any], name: str) -> Pattern | None:
-    if isinstance(spec.get(name), str):
-        return Pattern.glob(spec[name])
-    if isinstance(spec.get(f"{name}_regex"), str):
-        return Pattern.regex(spec[f"{name}_regex"])
-    return None
+def _compile(spec: ProvenanceSpec, requirements: Requirements) -> ProvenanceRequirement:
+    return ProvenanceRequirement(spec, requirements.vendors_counted(spec.vendors))
 
 
-def compile_rule(spec: Any, requirements: Mapping[str, Any]) -> ProvenanceRequirement:
-    vendors = spec.get("from")
-    if vendors is None and "signed_by" in requirements:
-        vendors = signed_by.compile_rule(requirements["signed_by"], requirements).vendors
-    claims = {
-        claim: pattern
-        for claim in ("builder_id", "build_type", "source", "ref")
-        if (pattern := _pattern(spec, claim)) is not None
-    }
-    vsa = spec.get("vsa")
-    return ProvenanceRequirement(
-        vendors=tuple(vendors) if vendors is not None else None,
-        claims=claims,
-        tag_version=SpecifierSet(spec["tag_version"]) if "tag_version" in spec else None,
-        tag_version_text=spec.get("tag_version", ""),
-        external_parameters={
-            path: Pattern.glob(value) for path, value in spec.get("external_parameters", {}).items()
-        },
-        level=spec.get("slsa_build_level"),
-        isolated_builders=tuple(Pattern.glob(p) for p in spec.get("isolated_builders", ())),
-        vsa=(
-            VsaAcceptance(
-                vendors=tuple(vsa["from"]),
-                policy=Pattern.glob(vsa["policy"]),
-                resource=Pattern.glob(vsa["resource"]) if "resource" in vsa else None,
-            )
-            if vsa is not None
-            else None
-        ),
-    )
+RULE = RuleKind(ProvenanceSpec, _compile)
