@@ -25,7 +25,8 @@ REPO = Path(__file__).parents[1]
 FIRMWARE = "plc-firmware-4.2.1.bin"
 # The acceptance size is 8 gate processes x 100 admissions; on the 2-core development machine
 # that run took 55 to 59 s (benchmarks/ledger_admits.py --load-test runs it), so the suite runs
-# the same shape, 8 concurrent processes, with 20 each unless PROVENANCE_LOAD_FULL=1.
+# the same shape, 8 concurrent processes, with 20 each unless PROVENANCE_LOAD_FULL=1 (which
+# .ci/run sets: CI runs the acceptance size).
 PROCESSES = 8
 PER_PROCESS = 100 if os.environ.get("PROVENANCE_LOAD_FULL") == "1" else 20
 VICTIM, KILL_AFTER = 3, 5
